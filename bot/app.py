@@ -1,0 +1,104 @@
+"""The Bot subclass: receives Services, loads the cogs, syncs commands only when they changed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.services import Services
+from bot.ui import errors
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS: tuple[str, ...] = ("bot.cogs.about",)
+
+
+def command_payload(
+    tree: app_commands.CommandTree[Any], guild: discord.abc.Snowflake | None
+) -> list[dict[str, Any]]:
+    return [command.to_dict(tree) for command in tree.get_commands(guild=guild)]
+
+
+def payload_hash(payload: Sequence[dict[str, Any]]) -> str:
+    canonical = json.dumps(
+        sorted(payload, key=lambda c: (c.get("type", 1), c["name"])),
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _meta_key(guild_id: int | None) -> str:
+    return "commands_hash:global" if guild_id is None else f"commands_hash:guild:{guild_id}"
+
+
+class PeerlightBot(commands.Bot):
+    def __init__(
+        self, services: Services, *, sync_on_start: bool = True, guild_ready_timeout: float = 2.0
+    ) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            intents=discord.Intents.default(),
+            allowed_mentions=discord.AllowedMentions.none(),
+            guild_ready_timeout=guild_ready_timeout,
+        )
+        self.services = services
+        self.sync_on_start = sync_on_start
+        self.synced: list[str] = []
+
+    @property
+    def sync_targets(self) -> list[int | None]:
+        guild_ids = self.services.settings.discord.guild_ids
+        return list(guild_ids) if guild_ids else [None]
+
+    async def setup_hook(self) -> None:
+        errors.install(self.tree)
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        for guild_id in self.services.settings.discord.guild_ids:
+            self.tree.copy_global_to(guild=discord.Object(guild_id))
+        if self.sync_on_start:
+            await self.sync_commands(force=False)
+
+    async def sync_commands(self, *, force: bool, only: int | None = None) -> list[str]:
+        """Sync where the command payload changed since the last sync (or always, if forced).
+
+        Discord rate-limits command syncs, so an unchanged restart must send none.
+        """
+        done: list[str] = []
+        targets = [only] if only is not None else self.sync_targets
+        for guild_id in targets:
+            guild = discord.Object(guild_id) if guild_id is not None else None
+            if (
+                guild is not None
+                and only is not None
+                and guild_id not in self.services.settings.discord.guild_ids
+            ):
+                self.tree.copy_global_to(guild=guild)
+            digest = payload_hash(command_payload(self.tree, guild))
+            key = _meta_key(guild_id)
+            if not force and await self.services.database.get_meta(key) == digest:
+                log.info(
+                    "slash commands unchanged since the last sync (%s); not syncing",
+                    key.split(":", 1)[1],
+                )
+                continue
+            synced = await self.tree.sync(guild=guild)
+            await self.services.database.set_meta(key, digest)
+            where = "globally" if guild_id is None else f"to server {guild_id}"
+            log.info("synced %d slash commands %s", len(synced), where)
+            done.append(where)
+        self.synced.extend(done)
+        return done
+
+    async def on_ready(self) -> None:
+        user = self.user
+        log.info("Peerlight is ready as %s in %d server(s)", user, len(self.guilds))

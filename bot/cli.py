@@ -1,0 +1,278 @@
+"""The `peerlight` command: run | sync | demo | content check/preview/schema.
+
+Exit codes: 0 ok, 1 content or validation failures, 2 bad usage or configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import logging
+import signal
+import sys
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from bot.config import ConfigError, LoadedSettings, Settings, load_settings, read_token
+from bot.services import Services, utc_now
+from bot.storage.content_files import ContentLibrary, LoadReport, load_library
+from bot.storage.database import Database, DatabaseError
+
+log = logging.getLogger("bot")
+
+EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
+
+NO_TOKEN = (
+    "peerlight: no Discord token. Create a bot at https://discord.com/developers/applications "
+    "(New Application → Bot → Reset Token), then put the token in the environment variable "
+    "{env}, e.g. `export {env}=...`, and run `peerlight run` again.\n"
+    "To try Peerlight without Discord or a token, run `peerlight demo`."
+)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="peerlight",
+        description="Peerlight: peer support for Discord communities.",
+    )
+    parser.add_argument(
+        "--config", type=Path, help="settings file (default: ./config.yaml if present)"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the bot on Discord (token from the environment)")
+    sync = sub.add_parser("sync", help="register the slash commands with Discord now")
+    sync.add_argument(
+        "--guild", type=int, help="only this server (instant); default: as configured"
+    )
+    demo = sub.add_parser(
+        "demo", help="try Peerlight in this terminal against a local Discord stand-in"
+    )
+    demo.add_argument(
+        "--content-dir", type=Path, help="content to load (default: the shipped content)"
+    )
+
+    content = sub.add_parser("content", help="check, preview and describe the content library")
+    content_sub = content.add_subparsers(dest="content_command", metavar="ACTION")
+    check = content_sub.add_parser("check", help="validate every content file; exit 1 on any error")
+    check.add_argument(
+        "directory", nargs="?", type=Path, help="content folder (default: as configured)"
+    )
+    check.add_argument("--format", choices=("text", "github"), default="text")
+    preview = content_sub.add_parser("preview", help="print an item's cards as the bot shows them")
+    preview.add_argument("item", help="an id (box-breathing) or a file path")
+    preview.add_argument("--content-dir", type=Path, help="content folder (default: as configured)")
+    schema = content_sub.add_parser("schema", help="write a JSON Schema per content kind")
+    schema.add_argument(
+        "--out", type=Path, default=None, help="folder to write to (default: ./schemas)"
+    )
+    # --config is accepted before or after the command word.
+    for command in (run, sync, demo, check, preview):
+        command.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="settings file")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None or (args.command == "content" and args.content_command is None):
+        parser.print_help()
+        return EXIT_USAGE
+    if args.command == "content" and args.content_command == "schema":
+        return content_schema(args.out or Path.cwd() / "schemas")
+    try:
+        loaded = load_settings(getattr(args, "config", None))
+    except ConfigError as exc:
+        for line in exc.lines():
+            print(f"peerlight: {line}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.command == "content":
+        if args.content_command == "check":
+            return content_check(args.directory or loaded.settings.content_path, args.format)
+        return content_preview(args.item, args.content_dir or loaded.settings.content_path)
+    if args.command == "demo":
+        from bot.sandbox.console import run_demo
+
+        return run_demo(loaded.settings, content_dir=args.content_dir)
+    token = read_token(loaded.settings)
+    if token is None:
+        print(NO_TOKEN.format(env=loaded.settings.discord.token_env), file=sys.stderr)
+        return EXIT_USAGE
+    if args.command == "sync":
+        return asyncio.run(sync_commands(loaded, token, args.guild))
+    return asyncio.run(run_bot(loaded.settings, token))
+
+
+# -- content ----------------------------------------------------------------------------
+
+
+def _today() -> dt.date:
+    return utc_now().date()
+
+
+def content_check(directory: Path, output: str, stream: TextIO = sys.stdout) -> int:
+    report = load_library(directory, today=_today(), revision=None)
+    for problem in report.problems:
+        print(problem.format_github() if output == "github" else problem.format(), file=stream)
+    print(report.summary(), file=stream)
+    return EXIT_CONTENT if report.errors else EXIT_OK
+
+
+def content_preview(item: str, directory: Path, stream: TextIO = sys.stdout) -> int:
+    from bot.domain.cards import prompt_card, story_card, technique_card
+    from bot.ui.embeds import to_embeds
+    from bot.ui.text import format_message
+
+    report = load_library(directory, today=_today(), revision=None)
+    if report.catalog is None:
+        for problem in report.errors:
+            print(problem.format(), file=sys.stderr)
+        print(
+            f"peerlight: the content has errors; fix them first ({report.summary()})",
+            file=sys.stderr,
+        )
+        return EXIT_CONTENT
+    catalog = report.catalog
+    key = Path(item).stem if item.endswith((".yaml", ".yml")) else item
+    if key in catalog.techniques:
+        rendered = technique_card(catalog.techniques[key])
+    elif key in catalog.stories:
+        rendered = story_card(catalog.stories[key])
+    elif key in catalog.prompts:
+        rendered = prompt_card(catalog.prompts[key])
+    else:
+        close = [hit.key for hit in catalog.technique_index.search(key, limit=3)]
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        print(
+            f"peerlight: no technique, story or prompt with the id {key!r}.{hint}", file=sys.stderr
+        )
+        return EXIT_USAGE
+    message = {
+        "content": rendered.content,
+        "embeds": [embed.to_dict() for embed in to_embeds(rendered)],
+        "flags": 64,
+    }
+    print(format_message(message), file=stream)
+    return EXIT_OK
+
+
+def content_schema(out: Path) -> int:
+    from pydantic import BaseModel
+
+    from bot.domain.content import PromptFile, ResourceRegion, Story, Technique, Vocabulary
+    from bot.domain.crisis import CrisisPhrases
+
+    kinds: dict[str, type[BaseModel]] = {
+        "technique": Technique,
+        "story": Story,
+        "prompts": PromptFile,
+        "resources": ResourceRegion,
+        "vocabulary": Vocabulary,
+        "crisis_phrases": CrisisPhrases,
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    for name, model in kinds.items():
+        schema = model.model_json_schema()
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        schema["$id"] = f"https://peerlight.invalid/schemas/{name}.schema.json"
+        path = out / f"{name}.schema.json"
+        path.write_text(json.dumps(schema, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        print(path)
+    return EXIT_OK
+
+
+# -- the bot -----------------------------------------------------------------------------
+
+
+def load_content_or_report(settings: Settings) -> LoadReport:
+    return load_library(settings.content_path, today=_today())
+
+
+@contextlib.asynccontextmanager
+async def open_services(settings: Settings, report: LoadReport) -> AsyncIterator[Services]:
+    async with Database.open(settings.database_path) as database:
+        content = ContentLibrary(settings.content_path, report, utc_now())
+        yield Services(settings=settings, database=database, content=content)
+
+
+def _print_content_errors(report: LoadReport) -> None:
+    for problem in report.errors:
+        print(problem.format(), file=sys.stderr)
+    print(
+        f"peerlight: the content library has errors and was not loaded ({report.summary()})",
+        file=sys.stderr,
+    )
+
+
+async def run_bot(settings: Settings, token: str, *, guild_ready_timeout: float = 2.0) -> int:
+    import discord
+
+    from bot.app import PeerlightBot
+
+    discord.utils.setup_logging(level=logging.getLevelName(settings.log_level), root=True)
+    report = await asyncio.to_thread(load_content_or_report, settings)
+    if report.catalog is None:
+        _print_content_errors(report)
+        return EXIT_CONTENT
+    if settings.discord.api_base or settings.discord.gateway_url:
+        from bot.sandbox.server import connect_client_to
+
+        connect_client_to(settings.discord.api_base or "", settings.discord.gateway_url or "")
+    try:
+        async with open_services(settings, report) as services:
+            bot = PeerlightBot(services, guild_ready_timeout=guild_ready_timeout)
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))
+            async with bot:
+                try:
+                    await bot.start(token)
+                except discord.LoginFailure:
+                    print(
+                        "peerlight: Discord did not accept the token; reset it in the developer "
+                        f"portal and update {settings.discord.token_env}",
+                        file=sys.stderr,
+                    )
+                    return EXIT_USAGE
+    except DatabaseError as exc:
+        print(f"peerlight: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    log.info("Peerlight stopped")
+    return EXIT_OK
+
+
+async def sync_commands(loaded: LoadedSettings, token: str, guild: int | None) -> int:
+    import discord
+
+    from bot.app import PeerlightBot
+
+    settings = loaded.settings
+    discord.utils.setup_logging(level=logging.getLevelName(settings.log_level), root=True)
+    report = await asyncio.to_thread(load_content_or_report, settings)
+    if report.catalog is None:
+        _print_content_errors(report)
+        return EXIT_CONTENT
+    if settings.discord.api_base or settings.discord.gateway_url:
+        from bot.sandbox.server import connect_client_to
+
+        connect_client_to(settings.discord.api_base or "", settings.discord.gateway_url or "")
+    try:
+        async with open_services(settings, report) as services:
+            bot = PeerlightBot(services, sync_on_start=False)
+            async with bot:
+                try:
+                    await bot.login(token)
+                except discord.LoginFailure:
+                    print("peerlight: Discord did not accept the token", file=sys.stderr)
+                    return EXIT_USAGE
+                done = await bot.sync_commands(force=True, only=guild)
+    except DatabaseError as exc:
+        print(f"peerlight: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    for where in done:
+        print(f"synced slash commands {where}")
+    return EXIT_OK

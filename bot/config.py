@@ -1,0 +1,230 @@
+"""Typed settings from a YAML file plus a few environment variables.
+
+Every problem in a config file is reported at once, one line each, naming the key's path
+(`privacy.min_group_size: must be at least 5, got 2`), so an operator fixes the file in
+one go. The Discord token is never part of the settings: only the *name* of the
+environment variable that holds it is, so it cannot end up in a log line or an error.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+SHIPPED_CONTENT_DIR = PACKAGE_DIR.parent / "content"
+DEFAULT_CONFIG_NAME = "config.yaml"
+API_BASE_ENV = "PEERLIGHT_DISCORD_API_BASE"
+GATEWAY_URL_ENV = "PEERLIGHT_DISCORD_GATEWAY_URL"
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+class ConfigError(Exception):
+    """A configuration the bot cannot run with. `problems` holds one line per key."""
+
+    def __init__(self, problems: list[str], source: str | None = None) -> None:
+        self.problems = problems
+        self.source = source
+        super().__init__("\n".join(self.lines()))
+
+    def lines(self) -> list[str]:
+        prefix = f"{self.source}: " if self.source else ""
+        return [f"{prefix}{problem}" for problem in self.problems]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class DiscordSettings(_Section):
+    token_env: str = Field(default="DISCORD_TOKEN", min_length=1)
+    guild_ids: tuple[int, ...] = ()
+    api_base: str | None = None
+    gateway_url: str | None = None
+
+    @field_validator("guild_ids")
+    @classmethod
+    def _positive_ids(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        for guild_id in value:
+            if guild_id <= 0:
+                raise ValueError(f"server ids are positive numbers, got {guild_id}")
+        return value
+
+    @field_validator("api_base", "gateway_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://", "ws://", "wss://")):
+            raise ValueError(f"must be a URL starting with http(s):// or ws(s)://, got {value!r}")
+        return value
+
+
+class ModerationSettings(_Section):
+    role: str | None = Field(
+        default=None,
+        description="Name or id of the role allowed moderator commands, besides Manage Server.",
+    )
+    reach_out_channel_id: int | None = Field(
+        default=None,
+        description=(
+            "Opt-in: a private moderators' channel. When set, the crisis reply offers a "
+            "'Ask a moderator to reach out' button that posts a request there."
+        ),
+    )
+
+
+class PrivacySettings(_Section):
+    min_group_size: int = Field(default=10, ge=5)
+    retention_days: int = Field(default=90, ge=1, le=3650)
+    checkin_window_hours: int = Field(default=6, ge=1, le=168)
+
+
+class CrisisSettings(_Section):
+    default_region: str = Field(default="INTL", pattern=r"^([A-Z]{2}|INTL)$")
+
+
+class SchedulingSettings(_Section):
+    default_timezone: str = "UTC"
+    catch_up_grace_minutes: int = Field(default=60, ge=0, le=1440)
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"must be an IANA time zone name such as Europe/London, got {value!r}"
+            ) from None
+        return value
+
+
+class Settings(_Section):
+    discord: DiscordSettings = DiscordSettings()
+    content_dir: Path | None = None
+    database: Path | None = None
+    moderation: ModerationSettings = ModerationSettings()
+    privacy: PrivacySettings = PrivacySettings()
+    crisis: CrisisSettings = CrisisSettings()
+    scheduling: SchedulingSettings = SchedulingSettings()
+    log_level: LogLevel = "INFO"
+
+    @property
+    def content_path(self) -> Path:
+        return self.content_dir if self.content_dir is not None else SHIPPED_CONTENT_DIR
+
+    @property
+    def database_path(self) -> Path:
+        return self.database if self.database is not None else default_database_path()
+
+
+def default_database_path() -> Path:
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "peerlight" / "peerlight.sqlite3"
+
+
+@dataclass(frozen=True)
+class LoadedSettings:
+    settings: Settings
+    source: Path | None
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    got = error.get("input")
+    if kind == "extra_forbidden":
+        return "is not a setting Peerlight knows (check the spelling against config.example.yaml)"
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"must be at least {ctx.get('ge', ctx.get('gt'))}, got {got!r}"
+    if kind in ("less_than_equal", "less_than"):
+        return f"must be at most {ctx.get('le', ctx.get('lt'))}, got {got!r}"
+    if kind == "literal_error":
+        return f"must be one of {ctx.get('expected')}, got {got!r}"
+    if kind == "string_pattern_mismatch":
+        return f"must be a two-letter region code such as GB, or INTL, got {got!r}"
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return f"must be a whole number, got {got!r}"
+    if kind == "model_type" or kind == "dict_type":
+        return f"must be a section of settings (key: value lines), got {got!r}"
+    if kind == "value_error":
+        return str(ctx.get("error", error["msg"]))
+    return f"{error['msg']}, got {got!r}"
+
+
+def _key_path(location: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    for item in location:
+        if isinstance(item, int) and parts:
+            parts[-1] = f"{parts[-1]}[{item}]"
+        else:
+            parts.append(str(item))
+    return ".".join(parts) or "(top level)"
+
+
+def parse_settings(
+    data: Any, *, base_dir: Path | None = None, source: str | None = None
+) -> Settings:
+    """Validate raw config data; relative paths are taken from the config file's folder."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(["the file must be a set of `key: value` settings"], source)
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            f"{_key_path(tuple(err['loc']))}: {_describe(err)}"
+            for err in exc.errors(include_url=False)
+        ]
+        raise ConfigError(problems, source) from None
+    updates: dict[str, Any] = {}
+    if base_dir is not None:
+        for key in ("content_dir", "database"):
+            value = getattr(settings, key)
+            if value is not None:
+                updates[key] = (base_dir / value.expanduser()).resolve()
+    env_discord: dict[str, Any] = {}
+    if os.environ.get(API_BASE_ENV):
+        env_discord["api_base"] = os.environ[API_BASE_ENV]
+    if os.environ.get(GATEWAY_URL_ENV):
+        env_discord["gateway_url"] = os.environ[GATEWAY_URL_ENV]
+    if env_discord:
+        updates["discord"] = settings.discord.model_copy(update=env_discord)
+    return settings.model_copy(update=updates) if updates else settings
+
+
+def load_settings(path: Path | None = None, *, cwd: Path | None = None) -> LoadedSettings:
+    """Read settings from `path`, else ./config.yaml when present, else use defaults."""
+    if path is None:
+        candidate = (cwd or Path.cwd()) / DEFAULT_CONFIG_NAME
+        if not candidate.is_file():
+            return LoadedSettings(parse_settings({}), None)
+        path = candidate
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(["no such file; copy config.example.yaml to start one"], source) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"cannot be read ({exc.__class__.__name__})"], source) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise ConfigError([f"{where}{problem}"], source) from None
+    settings = parse_settings(data, base_dir=path.resolve().parent, source=source)
+    return LoadedSettings(settings, path)
+
+
+def read_token(settings: Settings) -> str | None:
+    token = os.environ.get(settings.discord.token_env, "").strip()
+    return token or None

@@ -1,0 +1,307 @@
+"""The content model: what a specialist writes in a YAML file, as typed, strict models.
+
+Each model forbids unknown keys, so a typo such as `why_it_work:` is an error rather than
+a silently missing field. Rules that need more than one field (cautions for breathing and
+body-focused techniques, `what_helped` for stories that mention suicide or self-harm)
+live here too, so the JSON Schema, the content check and the bot agree. Rules that need
+the whole library (cross-references, unique ids) live in the loader. Wording rules
+(stigmatising terms, absolutes, contact details) live in `bot.domain.style`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+Slug = Annotated[
+    str, Strict(), StringConstraints(pattern=SLUG_PATTERN, min_length=1, max_length=64)
+]
+Date = Annotated[dt.date, Field(strict=False)]
+
+
+# Generous sanity bounds; the content check measures the rendered cards against Discord's
+# real limits, which is what decides whether a text fits.
+Title = Annotated[
+    str, Strict(), StringConstraints(strip_whitespace=True, min_length=1, max_length=120)
+]
+OneLine = Annotated[
+    str, Strict(), StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+]
+Short = Annotated[
+    str, Strict(), StringConstraints(strip_whitespace=True, min_length=1, max_length=300)
+]
+Medium = Annotated[
+    str, Strict(), StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)
+]
+Long = Annotated[
+    str, Strict(), StringConstraints(strip_whitespace=True, min_length=1, max_length=1500)
+]
+MaybeMedium = Annotated[str, Strict(), StringConstraints(strip_whitespace=True, max_length=1000)]
+
+
+class Area(StrEnum):
+    EMOTIONAL = "emotional"
+    PHYSICAL = "physical"
+    SOCIAL = "social"
+    PSYCHOLOGICAL = "psychological"
+
+
+class EvidenceLevel(StrEnum):
+    STRONG = "strong"
+    MODERATE = "moderate"
+    LIMITED = "limited"
+    PEER_WISDOM = "peer-wisdom"
+
+
+class ContentWarning(StrEnum):
+    SUICIDE = "suicide"
+    SELF_HARM = "self-harm"
+    SUBSTANCE_USE = "substance-use"
+    RELAPSE = "relapse"
+    TRAUMA = "trauma"
+    ABUSE = "abuse"
+    EATING = "eating"
+    GRIEF = "grief"
+    VIOLENCE = "violence"
+
+
+class PromptKind(StrEnum):
+    CHECK_IN = "check-in"
+    REFLECTION = "reflection"
+    GRATITUDE = "gratitude"
+    CONNECTION = "connection"
+    SKILL = "skill"
+
+
+class ContactMethod(StrEnum):
+    CALL = "call"
+    TEXT = "text"
+    CHAT = "chat"
+    WEB = "web"
+
+
+# Tags that make `cautions` required: focusing on the breath can raise panic for some
+# people, and body focus can distress trauma survivors (SAFETY.md §2).
+CAUTION_TAGS = frozenset({"breathing", "body"})
+WARNINGS_NEEDING_WHAT_HELPED = frozenset({ContentWarning.SUICIDE, ContentWarning.SELF_HARM})
+
+
+class _Model(BaseModel):
+    # Strings, numbers and booleans are strict (a YAML `title: 2024` or `given: yes` is an
+    # error, not a silent conversion); lists become tuples and names become enums.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(_Model):
+    citation: Annotated[
+        str, Strict(), StringConstraints(strip_whitespace=True, min_length=3, max_length=300)
+    ]
+    doi: Annotated[str, Strict(), StringConstraints(pattern=r"^10\.\d{4,9}/\S+$")] | None = None
+    url: (
+        Annotated[str, Strict(), StringConstraints(pattern=r"^https?://\S+$", max_length=500)]
+        | None
+    ) = None
+
+    @model_validator(mode="after")
+    def _needs_a_link(self) -> Source:
+        if self.doi is None and self.url is None:
+            raise ValueError("a source needs a `doi` (like 10.1016/j.xcrm.2022.100895) or a `url`")
+        return self
+
+    @property
+    def link(self) -> str:
+        return f"https://doi.org/{self.doi}" if self.doi else (self.url or "")
+
+
+class Evidence(_Model):
+    level: EvidenceLevel
+    sources: tuple[Source, ...] = ()
+
+    @model_validator(mode="after")
+    def _sources_unless_peer_wisdom(self) -> Evidence:
+        if self.level is not EvidenceLevel.PEER_WISDOM and not self.sources:
+            raise ValueError(
+                f"evidence level `{self.level.value}` needs at least one source "
+                "(or use level `peer-wisdom` for what the recovery community has learned)"
+            )
+        return self
+
+
+class Review(_Model):
+    by: Annotated[
+        str, Strict(), StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
+    ]
+    on: Date
+
+
+class Technique(_Model):
+    id: Slug
+    title: Annotated[
+        str, Strict(), StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
+    ]
+    summary: OneLine
+    areas: Annotated[tuple[Area, ...], Field(min_length=1)]
+    helps_with: Annotated[tuple[Slug, ...], Field(min_length=1)]
+    tags: tuple[Slug, ...] = ()
+    steps: Annotated[tuple[Short, ...], Field(min_length=1, max_length=15)]
+    why_it_works: Medium
+    when_to_use: Medium
+    # Validated even when absent, so a missing caution is reported against `cautions`.
+    cautions: Annotated[Medium | None, Field(validate_default=True)] = None
+    duration_minutes: Annotated[int, Strict(), Field(ge=1, le=120)]
+    evidence: Evidence
+    modeled_in: tuple[Slug, ...] = ()
+    reviewed: Review | None = None
+    locale: Annotated[str, Strict(), StringConstraints(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")] = "en"
+
+    @field_validator("cautions")
+    @classmethod
+    def _cautions_for_breath_and_body(cls, value: str | None, info: ValidationInfo) -> str | None:
+        needs = CAUTION_TAGS.intersection(info.data.get("tags", ()))
+        if needs and not value:
+            raise ValueError(
+                f"`cautions` is required for techniques tagged {', '.join(sorted(needs))}: "
+                "say who should take care and what to do instead"
+            )
+        return value
+
+
+class Consent(_Model):
+    given: Annotated[bool, Strict()]
+    date: Date
+    scope: Annotated[
+        str, Strict(), StringConstraints(strip_whitespace=True, min_length=3, max_length=300)
+    ]
+
+    @model_validator(mode="after")
+    def _must_be_given(self) -> Consent:
+        if not self.given:
+            raise ValueError("a story can only be shared with the author's consent (`given: true`)")
+        return self
+
+
+class Author(_Model):
+    alias: Annotated[
+        str, Strict(), StringConstraints(strip_whitespace=True, min_length=1, max_length=60)
+    ]
+    role: Annotated[
+        str, Strict(), StringConstraints(strip_whitespace=True, min_length=1, max_length=80)
+    ]
+    consent: Consent
+
+
+class Story(_Model):
+    id: Slug
+    title: Title
+    illustrative: Annotated[bool, Strict()] = False
+    author: Author
+    content_warnings: tuple[ContentWarning, ...]
+    themes: tuple[Slug, ...] = ()
+    situation: Medium
+    what_i_did: Medium
+    what_changed: Medium
+    what_helped: Annotated[MaybeMedium, Field(validate_default=True)] = ""
+    techniques: Annotated[tuple[Slug, ...], Field(min_length=1)]
+    reviewed: Review | None = None
+    locale: Annotated[str, Strict(), StringConstraints(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")] = "en"
+
+    @field_validator("what_helped")
+    @classmethod
+    def _show_the_way_through(cls, value: str, info: ValidationInfo) -> str:
+        heavy = WARNINGS_NEEDING_WHAT_HELPED.intersection(info.data.get("content_warnings", ()))
+        if heavy and not value.strip():
+            names = ", ".join(sorted(w.value for w in heavy))
+            raise ValueError(
+                f"a story with the content warning {names} must say `what_helped`: "
+                "stories show the way through, not only the pain"
+            )
+        return value
+
+
+class Prompt(_Model):
+    id: Slug
+    kind: PromptKind
+    text: Annotated[
+        str, Strict(), StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)
+    ]
+    themes: tuple[Slug, ...] = ()
+    content_warnings: tuple[ContentWarning, ...] = ()
+
+
+class PromptFile(_Model):
+    prompts: Annotated[tuple[Prompt, ...], Field(min_length=1)]
+
+
+class ResourceEntry(_Model):
+    name: Annotated[
+        str, Strict(), StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
+    ]
+    how: Annotated[tuple[ContactMethod, ...], Field(min_length=1)]
+    contact: Annotated[
+        str, Strict(), StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+    ]
+    hours: Annotated[
+        str, Strict(), StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
+    ]
+    description: Short
+    url: Annotated[str, Strict(), StringConstraints(pattern=r"^https?://\S+$")] | None = None
+    source: Annotated[str, Strict(), StringConstraints(pattern=r"^https?://\S+$")]
+    last_verified: Date
+
+
+class ResourceRegion(_Model):
+    region: Annotated[str, Strict(), StringConstraints(pattern=r"^([A-Z]{2}|INTL)$")]
+    name: Annotated[
+        str, Strict(), StringConstraints(strip_whitespace=True, min_length=1, max_length=80)
+    ]
+    locales: tuple[
+        Annotated[str, Strict(), StringConstraints(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")], ...
+    ] = ()
+    entries: Annotated[tuple[ResourceEntry, ...], Field(min_length=1)]
+
+
+class Feeling(_Model):
+    id: Slug
+    label: Annotated[
+        str, Strict(), StringConstraints(strip_whitespace=True, min_length=1, max_length=40)
+    ]
+    emoji: Annotated[str, Strict(), StringConstraints(min_length=1, max_length=8)]
+    words: tuple[Annotated[str, Strict(), StringConstraints(min_length=1, max_length=60)], ...] = ()
+
+    @model_validator(mode="after")
+    def _plain_emoji(self) -> Feeling:
+        # U+FE0F makes Discord pick a different glyph per platform, and a button whose
+        # emoji has it can be rejected; write the emoji without it.
+        if "\ufe0f" in self.emoji:
+            raise ValueError(
+                "the emoji contains an invisible variation selector (U+FE0F); remove it"
+            )
+        return self
+
+
+class Theme(_Model):
+    id: Slug
+    label: Annotated[
+        str, Strict(), StringConstraints(strip_whitespace=True, min_length=1, max_length=60)
+    ]
+
+
+class Vocabulary(_Model):
+    feelings: Annotated[tuple[Feeling, ...], Field(min_length=1)]
+    themes: tuple[Theme, ...] = ()
+
+
+ContentKind = Literal["technique", "story", "prompts", "resources", "vocabulary"]

@@ -1,0 +1,690 @@
+"""Content files → a validated Catalog, or every problem with file, line and field.
+
+The loader reads each kind's folder, parses YAML with the C loader when available, and
+records where every key and list item sits in the file, so a validation error on
+`evidence.sources[0].doi` is reported at that key's line and column. It reports, all at
+once: bytes that are not UTF-8, tabs, empty files, YAML syntax errors, unsafe tags
+(`!!python/...` is rejected, never constructed), duplicate keys (PyYAML would silently
+keep the last), schema errors, file names that differ from the id, ids used twice, broken
+cross-references, wording rules, stale resources, and texts that only overflow Discord's
+limits once rendered as cards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import re
+import subprocess
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from bot.domain.cards import (
+    Rendered,
+    card_limit_problems,
+    prompt_card,
+    resources_card,
+    story_card,
+    technique_card,
+)
+from bot.domain.catalog import Catalog
+from bot.domain.content import Prompt, PromptFile, ResourceRegion, Story, Technique, Vocabulary
+from bot.domain.crisis import CrisisDetector, CrisisPhrases
+from bot.domain.style import Severity, StyleChecker
+
+try:  # the C parser is several times faster; fall back quietly where libyaml is missing
+    from yaml import CSafeLoader as _BaseLoader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+
+RESOURCE_WARN_DAYS = 180
+RESOURCE_FAIL_DAYS = 365
+KIND_FOLDERS = ("techniques", "stories", "prompts", "resources")
+VOCABULARY_FILE = "vocabulary.yaml"
+CRISIS_FILE = Path("safety") / "crisis_phrases.yaml"
+
+Mark = tuple[int, int]  # 1-based line and column
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    path: str
+    line: int
+    column: int
+    severity: Severity
+    field: str
+    message: str
+
+    def format(self) -> str:
+        where = f" {self.field}:" if self.field else ""
+        return (
+            f"{self.path}:{self.line}:{self.column}: {self.severity.value}:{where} {self.message}"
+        )
+
+    def format_github(self) -> str:
+        kind = "error" if self.severity is Severity.ERROR else "warning"
+        text = f"{self.field}: {self.message}" if self.field else self.message
+        text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        return f"::{kind} file={self.path},line={self.line},col={self.column}::{text}"
+
+
+@dataclass
+class LoadReport:
+    catalog: Catalog | None
+    problems: list[Problem] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity is Severity.WARNING]
+
+    def summary(self) -> str:
+        c = self.counts
+        return (
+            f"{_plural(c.get('techniques', 0), 'technique')}, "
+            f"{_plural(c.get('stories', 0), 'story', 'stories')}, "
+            f"{_plural(c.get('prompts', 0), 'prompt')}, {_plural(c.get('regions', 0), 'region')}: "
+            f"{_plural(len(self.errors), 'error')}, {_plural(len(self.warnings), 'warning')}"
+        )
+
+
+def _plural(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
+class _MarkingLoader(_BaseLoader):
+    """A safe loader that remembers where each key and item is, and spots duplicate keys."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.marks: dict[int, dict[Any, Mark]] = {}
+        self.starts: dict[int, Mark] = {}
+        self.duplicates: list[tuple[Mark, str, Mark]] = []
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        self.flatten_mapping(node)
+        mapping: dict[Any, Any] = {}
+        marks: dict[Any, Mark] = {}
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, str | int | float | bool | type(None) | dt.date):
+                raise yaml.constructor.ConstructorError(
+                    "while reading a mapping",
+                    node.start_mark,
+                    "a key must be a plain word",
+                    key_node.start_mark,
+                )
+            where = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            if key in marks:
+                self.duplicates.append((where, str(key), marks[key]))
+            mapping[key] = self.construct_object(value_node, deep=deep)
+            marks[key] = where
+        self.marks[id(mapping)] = marks
+        self.starts[id(mapping)] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        return mapping
+
+    def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> list[Any]:
+        items = [self.construct_object(child, deep=deep) for child in node.value]
+        self.marks[id(items)] = {
+            i: (child.start_mark.line + 1, child.start_mark.column + 1)
+            for i, child in enumerate(node.value)
+        }
+        self.starts[id(items)] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        return items
+
+
+# YAML 1.1 reads on/off/yes/no as booleans, which turns `reviewed: {on: 2026-11-29}` into
+# a key `True` and `country: NO` into false. Content is written by people, not parsers:
+# only true and false are booleans here (as in YAML 1.2); everything else stays text.
+_MarkingLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
+}
+_MarkingLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+# Mappings and sequences are built deep so every nested object is complete (and marked)
+# before the parent keeps it.
+def _construct_map(loader: _MarkingLoader, node: yaml.Node) -> dict[Any, Any]:
+    assert isinstance(node, yaml.MappingNode)
+    return loader.construct_mapping(node, deep=True)
+
+
+def _construct_seq(loader: _MarkingLoader, node: yaml.Node) -> list[Any]:
+    assert isinstance(node, yaml.SequenceNode)
+    return loader.construct_sequence(node, deep=True)
+
+
+_MarkingLoader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+_MarkingLoader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
+
+
+@dataclass
+class ParsedFile:
+    path: Path
+    shown: str  # path as printed in problems
+    data: Any
+    marks: dict[int, dict[Any, Mark]]
+    starts: dict[int, Mark]
+
+    def locate(self, loc: Sequence[Any]) -> tuple[Mark, str]:
+        """The line and column for a field path, and the path written as `a.b[0].c`."""
+        node = self.data
+        mark: Mark = self.starts.get(id(node), (1, 1))
+        for part in loc:
+            marks = self.marks.get(id(node))
+            if marks is None or part not in marks:
+                break
+            mark = marks[part]
+            try:
+                node = node[part]
+            except (KeyError, IndexError, TypeError):
+                break
+        return mark, dotted(loc)
+
+
+def dotted(loc: Iterable[Any]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+class _Collector:
+    def __init__(self, root: Path, shown_root: Path | None) -> None:
+        self.root = root
+        self.shown_root = shown_root
+        self.problems: list[Problem] = []
+
+    def shown(self, path: Path) -> str:
+        base = self.shown_root if self.shown_root is not None else Path.cwd()
+        try:
+            return str(path.resolve().relative_to(base.resolve()))
+        except ValueError:
+            return str(path)
+
+    def add(
+        self,
+        shown: str,
+        mark: Mark,
+        field_path: str,
+        message: str,
+        severity: Severity = Severity.ERROR,
+    ) -> None:
+        self.problems.append(Problem(shown, mark[0], mark[1], severity, field_path, message))
+
+    def parse(self, path: Path) -> ParsedFile | None:
+        shown = self.shown(path)
+        raw = path.read_bytes()
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            before = raw[: exc.start]
+            line = before.count(b"\n") + 1
+            line_start = before.rfind(b"\n") + 1
+            column = len(raw[line_start : exc.start].decode("utf-8", errors="replace")) + 1
+            self.add(
+                shown,
+                (line, column),
+                "",
+                f"byte 0x{raw[exc.start]:02x} is not UTF-8 text; save the file as UTF-8",
+            )
+            return None
+        if text.startswith("\ufeff"):
+            text = text[1:]
+        tabs = [
+            (n, line.index("\t") + 1) for n, line in enumerate(text.splitlines(), 1) if "\t" in line
+        ]
+        for line_no, column in tabs[:10]:
+            self.add(shown, (line_no, column), "", "tab character: indent with spaces only")
+        if tabs:
+            return None
+        loader = _MarkingLoader(text)
+        try:
+            data = loader.get_single_data()
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+            where = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+            problem = getattr(exc, "problem", None) or str(exc)
+            if "could not determine a constructor" in problem:
+                tag = re.search(r"'([^']+)'", problem)
+                name = tag.group(1).replace("tag:yaml.org,2002:", "!!") if tag else "this tag"
+                problem = (
+                    f"the tag {name} is not allowed; "
+                    "content files hold plain text, lists and key: value pairs only"
+                )
+            self.add(shown, where, "", f"YAML syntax: {problem}")
+            return None
+        finally:
+            loader.dispose()
+        for where, key, first in loader.duplicates:
+            self.add(
+                shown,
+                where,
+                key,
+                f"this key appears twice in the same place (first on line {first[0]}); "
+                "keep one, or the earlier one is silently lost",
+            )
+        if data is None:
+            self.add(shown, (1, 1), "", "the file is empty")
+            return None
+        return ParsedFile(path, shown, data, loader.marks, loader.starts)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _explain(error: Mapping[str, Any]) -> str:
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    got = error.get("input")
+    if kind == "missing":
+        return "this field is required"
+    if kind == "extra_forbidden":
+        return "is not a field Peerlight knows; check the spelling (see CONTRIBUTING.md)"
+    if kind == "string_too_long":
+        return f"is {len(str(got))} characters; at most {ctx['max_length']} fit here"
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind in ("too_short",):
+        return f"needs at least {ctx.get('min_length')} item(s)"
+    if kind in ("too_long",):
+        return f"can have at most {ctx.get('max_length')} items"
+    if kind == "enum":
+        return f"must be one of {ctx.get('expected')}, got {got!r}"
+    if kind == "string_pattern_mismatch":
+        if "a-z0-9" in str(ctx.get("pattern", "")):
+            return f"ids are lower-case words joined by hyphens, like box-breathing; got {got!r}"
+        return f"{got!r} is not in the expected form"
+    if kind == "string_type":
+        return f"must be text; put it in quotes (got {got!r})"
+    if kind in ("int_type", "int_parsing"):
+        return f"must be a whole number, got {got!r}"
+    if kind == "bool_type":
+        return f"must be true or false, got {got!r}"
+    if kind in ("date_type", "date_parsing", "date_from_datetime_parsing"):
+        return f"must be a date like 2026-11-29, got {got!r}"
+    if kind in ("tuple_type", "list_type"):
+        return f"must be a list (write [a, b] or one `- item` per line), got {got!r}"
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return "must be a set of `key: value` fields"
+    if kind in ("greater_than_equal",):
+        return f"must be at least {ctx['ge']}, got {got!r}"
+    if kind in ("less_than_equal",):
+        return f"must be at most {ctx['le']}, got {got!r}"
+    if kind == "value_error":
+        return str(ctx.get("error", error["msg"]))
+    return str(error["msg"])
+
+
+def _validate(
+    collector: _Collector, parsed: ParsedFile, model: type[M], prefix: tuple[Any, ...] = ()
+) -> M | None:
+    data = parsed.data
+    for part in prefix:
+        data = data[part]
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors(include_url=False):
+            loc = tuple(part for part in error["loc"] if part != "[key]")
+            mark, path = parsed.locate(prefix + loc)
+            collector.add(parsed.shown, mark, path, _explain(error))
+        return None
+
+
+@dataclass
+class _Loaded:
+    techniques: list[tuple[Technique, ParsedFile]] = field(default_factory=list)
+    stories: list[tuple[Story, ParsedFile]] = field(default_factory=list)
+    prompts: list[tuple[Prompt, ParsedFile, int]] = field(default_factory=list)
+    regions: list[tuple[ResourceRegion, ParsedFile]] = field(default_factory=list)
+    # Ids of items whose files exist but failed to load, so references to them are not
+    # reported a second time as "unknown".
+    failed_ids: set[str] = field(default_factory=set)
+
+
+def _yaml_files(folder: Path, collector: _Collector) -> Iterator[Path]:
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith("."):
+            continue
+        if path.is_dir():
+            collector.add(
+                collector.shown(path),
+                (1, 1),
+                "",
+                f"folders inside {folder.name}/ are not read; "
+                f"move the files up into {folder.name}/",
+            )
+        elif path.suffix == ".yaml":
+            yield path
+        elif path.suffix.lower() in (".yml", ".yaml"):
+            collector.add(
+                collector.shown(path),
+                (1, 1),
+                "",
+                f"name content files .yaml (lower case), not {path.suffix}; this file was not read",
+            )
+
+
+def git_revision(directory: Path) -> str | None:
+    """The short commit of the content folder when it is a git checkout, else None."""
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(directory), "log", "-1", "--format=%h %cs", "--", "."],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    revision = result.stdout.strip()
+    return revision or None
+
+
+def load_library(
+    content_dir: Path,
+    *,
+    today: dt.date,
+    shown_root: Path | None = None,
+    revision: Callable[[Path], str | None] | None = git_revision,
+) -> LoadReport:
+    """Load and check everything under `content_dir`. `catalog` is None if any error."""
+    collector = _Collector(content_dir, shown_root)
+    if not content_dir.is_dir():
+        collector.add(str(content_dir), (1, 1), "", "the content folder does not exist")
+        return LoadReport(None, collector.problems)
+    style = StyleChecker()
+    loaded = _Loaded()
+
+    vocabulary = _load_single(collector, content_dir / VOCABULARY_FILE, Vocabulary)
+    crisis_phrases = _load_single(collector, content_dir / CRISIS_FILE, CrisisPhrases)
+
+    for path in _yaml_files(content_dir / "techniques", collector):
+        parsed = collector.parse(path)
+        if parsed is not None and (item := _validate(collector, parsed, Technique)) is not None:
+            _check_file_name(collector, parsed, item.id)
+            loaded.techniques.append((item, parsed))
+        else:
+            loaded.failed_ids.update(_claimed_ids(path, parsed))
+    for path in _yaml_files(content_dir / "stories", collector):
+        parsed = collector.parse(path)
+        if parsed is not None and (item_s := _validate(collector, parsed, Story)) is not None:
+            _check_file_name(collector, parsed, item_s.id)
+            loaded.stories.append((item_s, parsed))
+        else:
+            loaded.failed_ids.update(_claimed_ids(path, parsed))
+    for path in _yaml_files(content_dir / "prompts", collector):
+        parsed = collector.parse(path)
+        if parsed is not None and (item_p := _validate(collector, parsed, PromptFile)) is not None:
+            loaded.prompts.extend((p, parsed, i) for i, p in enumerate(item_p.prompts))
+    for path in _yaml_files(content_dir / "resources", collector):
+        parsed = collector.parse(path)
+        if (
+            parsed is not None
+            and (item_r := _validate(collector, parsed, ResourceRegion)) is not None
+        ):
+            if path.stem != item_r.region.lower():
+                mark, _ = parsed.locate(("region",))
+                collector.add(
+                    parsed.shown,
+                    mark,
+                    "region",
+                    f"the file for region {item_r.region} must be named "
+                    f"{item_r.region.lower()}.yaml",
+                )
+            loaded.regions.append((item_r, parsed))
+
+    _check_unique_ids(collector, loaded)
+    if vocabulary is not None:
+        _check_references(collector, loaded, vocabulary)
+    _check_wording_and_size(collector, loaded, style, today)
+    if not any(r.region == "INTL" for r, _ in loaded.regions):
+        collector.add(
+            collector.shown(content_dir / "resources"),
+            (1, 1),
+            "",
+            "there must be an intl.yaml with international resources",
+        )
+
+    counts = {
+        "techniques": len(loaded.techniques),
+        "stories": len(loaded.stories),
+        "prompts": len(loaded.prompts),
+        "regions": len(loaded.regions),
+    }
+    problems = sorted(collector.problems)
+    if (
+        any(p.severity is Severity.ERROR for p in problems)
+        or vocabulary is None
+        or crisis_phrases is None
+    ):
+        return LoadReport(None, problems, counts)
+    catalog = Catalog(
+        techniques=(t for t, _ in loaded.techniques),
+        stories=(s for s, _ in loaded.stories),
+        prompts=(p for p, _, _ in loaded.prompts),
+        regions=(r for r, _ in loaded.regions),
+        vocabulary=vocabulary,
+        crisis=CrisisDetector.from_phrases(crisis_phrases),
+        revision=revision(content_dir) if revision else None,
+    )
+    return LoadReport(catalog, problems, counts)
+
+
+def _claimed_ids(path: Path, parsed: ParsedFile | None) -> set[str]:
+    ids = {path.stem}
+    if (
+        parsed is not None
+        and isinstance(parsed.data, dict)
+        and isinstance(parsed.data.get("id"), str)
+    ):
+        ids.add(parsed.data["id"])
+    return ids
+
+
+def _load_single(collector: _Collector, path: Path, model: type[M]) -> M | None:
+    if not path.is_file():
+        collector.add(collector.shown(path), (1, 1), "", "this file is required but missing")
+        return None
+    parsed = collector.parse(path)
+    return _validate(collector, parsed, model) if parsed is not None else None
+
+
+def _check_file_name(collector: _Collector, parsed: ParsedFile, item_id: str) -> None:
+    if parsed.path.stem != item_id:
+        mark, _ = parsed.locate(("id",))
+        collector.add(
+            parsed.shown,
+            mark,
+            "id",
+            f"the id {item_id!r} must match the file name; rename the file to "
+            f"{item_id}.yaml or change the id to {parsed.path.stem!r}",
+        )
+
+
+def _check_unique_ids(collector: _Collector, loaded: _Loaded) -> None:
+    seen: dict[str, str] = {}
+    places: list[tuple[str, ParsedFile, tuple[Any, ...]]] = (
+        [(t.id, p, ("id",)) for t, p in loaded.techniques]
+        + [(s.id, p, ("id",)) for s, p in loaded.stories]
+        + [(q.id, p, ("prompts", i, "id")) for q, p, i in loaded.prompts]
+    )
+    for item_id, parsed, loc in places:
+        mark, path = parsed.locate(loc)
+        where = f"{parsed.shown}:{mark[0]}"
+        if item_id in seen:
+            collector.add(
+                parsed.shown,
+                mark,
+                path,
+                f"the id {item_id!r} is already used at {seen[item_id]}; ids are unique "
+                "across the whole library",
+            )
+        else:
+            seen[item_id] = where
+
+
+def _check_references(collector: _Collector, loaded: _Loaded, vocabulary: Vocabulary) -> None:
+    failed = loaded.failed_ids
+    feelings = {f.id for f in vocabulary.feelings}
+    themes = {t.id for t in vocabulary.themes}
+    techniques = {t.id for t, _ in loaded.techniques}
+    stories = {s.id for s, _ in loaded.stories}
+
+    def check(
+        parsed: ParsedFile,
+        base: tuple[Any, ...],
+        key: str,
+        values: Sequence[str],
+        known: set[str],
+        what: str,
+        where: str,
+    ) -> None:
+        for index, value in enumerate(values):
+            if value not in known:
+                mark, path = parsed.locate((*base, key, index))
+                if value in failed:
+                    continue  # that file has its own errors; one report is enough
+                close = sorted(known, key=lambda k: _distance(k, value))[:3]
+                hint = f"; did you mean {', '.join(close)}?" if close else ""
+                collector.add(
+                    parsed.shown, mark, path, f"{value!r} is not a {what} in {where}{hint}"
+                )
+
+    for t, parsed in loaded.techniques:
+        check(parsed, (), "helps_with", t.helps_with, feelings, "feeling", "vocabulary.yaml")
+        check(parsed, (), "tags", t.tags, themes, "theme", "vocabulary.yaml")
+        check(parsed, (), "modeled_in", t.modeled_in, stories, "story", "content/stories")
+    for s, parsed in loaded.stories:
+        check(parsed, (), "themes", s.themes, themes, "theme", "vocabulary.yaml")
+        check(parsed, (), "techniques", s.techniques, techniques, "technique", "content/techniques")
+    for q, parsed, i in loaded.prompts:
+        check(parsed, ("prompts", i), "themes", q.themes, themes, "theme", "vocabulary.yaml")
+
+
+def _distance(a: str, b: str) -> int:
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+_TEXT_FIELDS: dict[str, tuple[str, ...]] = {
+    "technique": ("title", "summary", "steps", "why_it_works", "when_to_use", "cautions"),
+    "story": ("title", "situation", "what_i_did", "what_changed", "what_helped"),
+    "prompt": ("text",),
+}
+
+
+def _texts(item: BaseModel, names: Iterable[str]) -> Iterator[tuple[tuple[Any, ...], str]]:
+    for name in names:
+        value = getattr(item, name)
+        if isinstance(value, str):
+            yield (name,), value
+        elif isinstance(value, tuple):
+            for index, text in enumerate(value):
+                yield (name, index), text
+
+
+def _check_wording_and_size(
+    collector: _Collector, loaded: _Loaded, style: StyleChecker, today: dt.date
+) -> None:
+    def run(
+        kind: str, item: BaseModel, parsed: ParsedFile, base: tuple[Any, ...], rendered: Rendered
+    ) -> None:
+        for loc, text in _texts(item, _TEXT_FIELDS[kind]):
+            for finding in style.check(kind, text):
+                mark, path = parsed.locate((*base, *loc))
+                collector.add(parsed.shown, mark, path, finding.message, finding.severity)
+        for limit in card_limit_problems(rendered):
+            loc = tuple(_split_path(limit.source)) if limit.source else ()
+            mark, path = parsed.locate((*base, *loc))
+            collector.add(parsed.shown, mark, path, limit.message)
+
+    for t, parsed in loaded.techniques:
+        run("technique", t, parsed, (), technique_card(t))
+    for s, parsed in loaded.stories:
+        run("story", s, parsed, (), story_card(s))
+    for q, parsed, i in loaded.prompts:
+        run("prompt", q, parsed, ("prompts", i), prompt_card(q))
+    intl = next((r for r, _ in loaded.regions if r.region == "INTL"), None)
+    for region, parsed in loaded.regions:
+        for limit in card_limit_problems(resources_card(region, intl)):
+            loc = tuple(_split_path(limit.source)) if limit.source else ()
+            mark, path = parsed.locate(loc)
+            collector.add(parsed.shown, mark, path, limit.message)
+        for index, entry in enumerate(region.entries):
+            age = (today - entry.last_verified).days
+            mark, path = parsed.locate(("entries", index, "last_verified"))
+            if age > RESOURCE_FAIL_DAYS:
+                collector.add(
+                    parsed.shown,
+                    mark,
+                    path,
+                    f"{entry.name} was last checked {age} days ago; check the number "
+                    "still works and update last_verified (over a year is not safe to show)",
+                )
+            elif age > RESOURCE_WARN_DAYS:
+                collector.add(
+                    parsed.shown,
+                    mark,
+                    path,
+                    f"{entry.name} was last checked {age} days ago; please check it again",
+                    Severity.WARNING,
+                )
+
+
+def _split_path(source: str) -> Iterator[str | int]:
+    for part in source.replace("]", "").split("."):
+        name, _, index = part.partition("[")
+        yield name
+        if index:
+            yield int(index)
+
+
+class ContentLibrary:
+    """The content the bot serves now, and a reload that never leaves it without any.
+
+    `reload()` builds a whole new Catalog off the event loop and swaps the reference only
+    if the new library has no errors; otherwise the current one stays and the errors are
+    returned for the moderator who asked.
+    """
+
+    def __init__(self, directory: Path, report: LoadReport, loaded_at: dt.datetime) -> None:
+        if report.catalog is None:
+            raise ValueError("a ContentLibrary starts from a valid load")
+        self.directory = directory
+        self.catalog: Catalog = report.catalog
+        self.loaded_at = loaded_at
+        self.warnings = report.warnings
+
+    async def reload(self, now: dt.datetime) -> LoadReport:
+        report = await asyncio.to_thread(
+            load_library, self.directory, today=now.date(), shown_root=self.directory.parent
+        )
+        if report.catalog is not None:
+            self.catalog = report.catalog
+            self.loaded_at = now
+            self.warnings = report.warnings
+        return report

@@ -1,0 +1,175 @@
+"""The SQLite database: one aiosqlite connection, WAL, foreign keys, numbered migrations.
+
+Migrations are the files `migrations/NNNN_name.sql`, applied in order inside one
+transaction; the number of the last one applied is kept in `PRAGMA user_version`. A file
+written by a newer Peerlight is refused instead of being half-understood.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+class DatabaseError(Exception):
+    """The database cannot be used; the message names the path and what to do."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+    migrations: list[Migration] = []
+    for path in sorted(directory.glob("*.sql")):
+        match = _MIGRATION_NAME.match(path.name)
+        if not match:
+            raise DatabaseError(f"{path}: migration files are named NNNN_name.sql")
+        migrations.append(Migration(int(match.group(1)), path.stem, path.read_text("utf-8")))
+    versions = [m.version for m in migrations]
+    if versions != list(range(1, len(versions) + 1)):
+        raise DatabaseError(
+            f"{directory}: migrations must be numbered 0001, 0002, ... without gaps"
+        )
+    return migrations
+
+
+class Database:
+    """An open connection. Use `Database.open(path)` as an async context manager."""
+
+    def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
+        self.connection = connection
+        self.path = path
+        # One connection serves every task; SQLite allows one transaction on it at a time.
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    @asynccontextmanager
+    async def open(
+        cls, path: Path, migrations: Iterable[Migration] | None = None
+    ) -> AsyncIterator[Database]:
+        steps = list(migrations) if migrations is not None else load_migrations()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseError(
+                f"{path}: cannot create the folder for the database ({exc.strerror or exc})"
+            ) from None
+        try:
+            connection = await aiosqlite.connect(path, isolation_level=None)
+        except (sqlite3.Error, OSError) as exc:
+            raise DatabaseError(f"{path}: cannot open the database ({exc})") from None
+        db = cls(connection, path)
+        try:
+            await db._prepare(steps)
+            yield db
+        finally:
+            await connection.close()
+
+    async def _prepare(self, migrations: list[Migration]) -> None:
+        try:
+            await self.connection.execute("PRAGMA journal_mode=WAL")
+            await self.connection.execute("PRAGMA foreign_keys=ON")
+            await self.connection.execute("PRAGMA synchronous=NORMAL")
+            await self.connection.execute("PRAGMA busy_timeout=5000")
+            await self.migrate(migrations)
+        except sqlite3.DatabaseError as exc:
+            raise DatabaseError(
+                f"{self.path}: this file is not a Peerlight database or it is damaged ({exc}); "
+                "move it aside to start a new one"
+            ) from None
+
+    async def user_version(self) -> int:
+        async with self.connection.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def migrate(self, migrations: list[Migration]) -> int:
+        """Apply what is missing in one transaction; return the number applied."""
+        current = await self.user_version()
+        latest = migrations[-1].version if migrations else 0
+        if current > latest:
+            raise DatabaseError(
+                f"{self.path}: this database was written by a newer Peerlight "
+                f"(schema {current}, this version knows up to {latest}); "
+                "upgrade Peerlight or point `database` at another file"
+            )
+        pending = [m for m in migrations if m.version > current]
+        if not pending:
+            return 0
+        await self.connection.execute("BEGIN IMMEDIATE")
+        try:
+            for migration in pending:
+                for statement in _statements(migration.sql):
+                    await self.connection.execute(statement)
+            await self.connection.execute(f"PRAGMA user_version = {pending[-1].version:d}")
+        except BaseException:
+            await self.connection.execute("ROLLBACK")
+            raise
+        await self.connection.execute("COMMIT")
+        return len(pending)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """BEGIN IMMEDIATE … COMMIT, one at a time; rolled back on any error."""
+        async with self._write_lock:
+            await self.connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.connection
+            except BaseException:
+                await self.connection.execute("ROLLBACK")
+                raise
+            await self.connection.execute("COMMIT")
+
+    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
+        async with self.connection.execute(sql, tuple(params)) as cursor:
+            row = await cursor.fetchone()
+        return row
+
+    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        async with self.connection.execute(sql, tuple(params)) as cursor:
+            rows = await cursor.fetchall()
+        return list(rows)
+
+    async def get_meta(self, key: str) -> str | None:
+        row = await self.fetchone("SELECT value FROM meta WHERE key = ?", (key,))
+        return str(row[0]) if row else None
+
+    async def set_meta(self, key: str, value: str) -> None:
+        async with self.transaction() as connection:
+            await connection.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a migration into statements; sqlite3.complete_statement handles ; in strings."""
+    statements: list[str] = []
+    buffer = ""
+    for line in sql.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip() and not all(
+        part.strip().startswith("--") or not part.strip() for part in buffer.splitlines()
+    ):
+        statements.append(buffer.strip())
+    return statements

@@ -1,0 +1,85 @@
+"""The one error path for every slash command and component.
+
+Order of precedence:
+1. `UserFacingError` (raised by domain, storage or a cog): its message, ephemeral.
+2. A check that refused the member (not a moderator, missing permission): a kind refusal.
+3. Anything else: logged with the command's name (never the member's input), and the
+   member gets a short apology, ephemeral, so they are never left with "interaction failed".
+If the interaction was already answered, the message goes out as a follow-up instead.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from discord import app_commands
+
+from bot.domain.errors import UserFacingError
+
+log = logging.getLogger(__name__)
+
+APOLOGY = (
+    "Sorry — something went wrong on my side and I couldn't finish that. "
+    "Nothing you did caused it. Please try again in a moment."
+)
+NOT_ALLOWED = (
+    "This command is for moderators (Manage Server permission or the moderator role). "
+    "Nothing was changed."
+)
+
+
+class NotModerator(app_commands.CheckFailure):
+    """Raised by the moderator check."""
+
+
+def message_for(error: BaseException) -> tuple[str, bool]:
+    """(text for the member, whether it was expected). Unwraps discord.py's wrapper."""
+    original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+    if isinstance(original, UserFacingError):
+        return original.message, True
+    if isinstance(original, NotModerator | app_commands.MissingPermissions):
+        return NOT_ALLOWED, True
+    if isinstance(original, app_commands.CheckFailure):
+        return "You can't use this command here. Nothing was changed.", True
+    return APOLOGY, False
+
+
+async def send_private(interaction: discord.Interaction, text: str) -> None:
+    """Send an ephemeral message whether or not the interaction was already answered."""
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(
+                text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+            )
+        else:
+            await interaction.response.send_message(
+                text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+            )
+    except discord.HTTPException:
+        log.warning("could not deliver an error message for interaction %s", interaction.id)
+
+
+async def on_app_command_error(
+    interaction: discord.Interaction, error: app_commands.AppCommandError
+) -> None:
+    text, expected = message_for(error)
+    if not expected:
+        name = interaction.command.qualified_name if interaction.command else "(unknown)"
+        original = getattr(error, "original", error)
+        log.error("command /%s failed", name, exc_info=original)
+    await send_private(interaction, text)
+
+
+async def on_view_error(
+    interaction: discord.Interaction, error: Exception, item_label: str
+) -> None:
+    """Views and modals report here so buttons follow the same rules as commands."""
+    text, expected = message_for(error)
+    if not expected:
+        log.error("component %r failed", item_label, exc_info=error)
+    await send_private(interaction, text)
+
+
+def install(tree: app_commands.CommandTree[discord.Client]) -> None:
+    tree.on_error = on_app_command_error  # type: ignore[method-assign]

@@ -1,0 +1,456 @@
+"""The content check: a valid library loads, and every broken file is reported where it is.
+
+`tests/fixtures/content_base` is a small valid library. Each file in `tests/fixtures/broken`
+is one mistake: its first comment lines say where it goes in that library (`# target:`) and
+what the check must print (`# expect:`, one per problem), as `path:line:column: severity:
+field: message`. Path, line, column, severity and field must match exactly; the message
+may be any part of the printed one. `# expect-warning-only: true` marks a file that must
+still leave the library loadable, and `# marker:` names a file that must never appear.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from jsonschema import Draft202012Validator
+from pydantic import BaseModel
+
+from bot.domain.content import PromptFile, ResourceRegion, Story, Technique, Vocabulary
+from bot.domain.crisis import CrisisPhrases
+from bot.storage.content_files import LoadReport, Problem, load_library
+
+REPO = Path(__file__).resolve().parents[2]
+SHIPPED = REPO / "content"
+FIXTURES = REPO / "tests" / "fixtures"
+BASE = FIXTURES / "content_base"
+BROKEN = FIXTURES / "broken"
+TODAY = dt.date(2026, 11, 29)
+CLI_TIMEOUT = 120
+
+EXPECT_FORM = re.compile(r"^[^\s:]+:\d+:\d+: (?:error|warning): \S")
+SUMMARY = re.compile(
+    r"^(\d+) techniques, (\d+) stories, (\d+) prompts, (\d+) regions: "
+    r"(\d+) errors?, (\d+) warnings?$"
+)
+GITHUB_LINE = re.compile(r"^::(error|warning) file=([^,]+),line=(\d+),col=(\d+)::(.+)$")
+
+
+# -- the broken corpus -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BrokenCase:
+    name: str
+    raw: bytes
+    target: str
+    expects: tuple[str, ...]
+    warning_only: bool
+    marker: str | None
+
+
+def _read_case(path: Path) -> BrokenCase:
+    raw = path.read_bytes()
+    target, marker, warning_only = None, None, False
+    expects: list[str] = []
+    for line in raw.decode("utf-8", errors="replace").splitlines():
+        if not line.startswith("#"):
+            break
+        key, _, value = line[1:].strip().partition(":")
+        value = value.strip()
+        if key == "target":
+            target = value
+        elif key == "expect":
+            expects.append(value)
+        elif key == "expect-warning-only":
+            warning_only = value == "true"
+        elif key == "marker":
+            marker = value
+    assert target, f"{path.name}: needs a `# target:` line"
+    assert expects, f"{path.name}: needs at least one `# expect:` line"
+    for expect in expects:
+        assert EXPECT_FORM.match(expect), f"{path.name}: malformed expect {expect!r}"
+        if warning_only:
+            assert ": warning: " in expect, f"{path.name}: a warning-only case expects warnings"
+    return BrokenCase(path.stem, raw, target, tuple(expects), warning_only, marker)
+
+
+BROKEN_CASES = [_read_case(path) for path in sorted(BROKEN.glob("*.yaml"))]
+CASES_BY_NAME = {case.name: case for case in BROKEN_CASES}
+
+REQUIRED_CASES = {
+    "unknown-key",
+    "missing-field",
+    "duplicate-key",
+    "id-not-file-name",
+    "empty",
+    "non-utf8",
+    "tab",
+    "unsafe-tag",
+    "yaml-syntax",
+    "id-used-twice",
+    "story-unknown-technique",
+    "modeled-in-unknown-story",
+    "helps-with-unknown-feeling",
+    "tag-unknown-theme",
+    "self-harm-without-what-helped",
+    "breathing-without-cautions",
+    "evidence-without-sources",
+    "consent-not-given",
+    "title-not-text",
+    "yml-extension",
+    "resource-400-days-old",
+    "resource-200-days-old",
+    "committed-suicide",
+    "addict-in-technique",
+    "contact-details-in-story",
+    "dose",
+    "overflow-whole-card",
+    "overflow-steps",
+    "overflow-evidence",
+}
+
+
+def _header(problem: Problem) -> str:
+    field = f" {problem.field}:" if problem.field else ""
+    return f"{problem.path}:{problem.line}:{problem.column}: {problem.severity.value}:{field} "
+
+
+def _matches(expect: str, problem: Problem) -> bool:
+    header = _header(problem)
+    return expect.startswith(header) and expect[len(header) :] in problem.message
+
+
+def _listing(problems: list[Problem]) -> str:
+    return "\n".join(problem.format() for problem in problems) or "(no problems)"
+
+
+def _make_library(root: Path) -> Path:
+    library = root / "content"
+    shutil.copytree(BASE, library)
+    shutil.copytree(SHIPPED / "safety", library / "safety")
+    return library
+
+
+def _load(library: Path) -> LoadReport:
+    return load_library(library, today=TODAY, shown_root=library, revision=None)
+
+
+def _place(library: Path, case: BrokenCase) -> None:
+    target = library / case.target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(case.raw)
+
+
+@pytest.fixture
+def library(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return _make_library(tmp_path)
+
+
+def test_the_base_library_is_valid_and_clean(library: Path) -> None:
+    report = _load(library)
+
+    assert report.problems == [], _listing(report.problems)
+    catalog = report.catalog
+    assert catalog is not None
+    assert catalog.counts() == {
+        "techniques": 2,
+        "stories": 1,
+        "prompts": 2,
+        "regions": 2,
+        "feelings": 4,
+    }
+    assert report.summary() == "2 techniques, 1 story, 2 prompts, 2 regions: 0 errors, 0 warnings"
+    assert catalog.stories_for_technique("box-breath") == ("first-day-back",)
+    assert catalog.techniques["box-breath"].cautions
+    assert {theme.id for theme in catalog.vocabulary.themes} >= {"breathing", "body"}
+
+
+def test_the_spec_writes_on_without_quotes(library: Path) -> None:
+    report = _load(library)
+
+    assert report.catalog is not None, _listing(report.problems)
+    story = report.catalog.stories["first-day-back"]
+    technique = report.catalog.techniques["box-breath"]
+    assert story.reviewed is not None and story.reviewed.on == dt.date(2026, 11, 1)
+    assert technique.reviewed is not None and technique.reviewed.on == dt.date(2026, 11, 1)
+
+
+def test_the_broken_corpus_has_every_case() -> None:
+    missing = REQUIRED_CASES - set(CASES_BY_NAME)
+
+    assert missing == set(), sorted(missing)
+
+
+@pytest.mark.parametrize("case", BROKEN_CASES, ids=[case.name for case in BROKEN_CASES])
+def test_a_broken_file_is_reported_where_it_is(
+    case: BrokenCase, library: Path, tmp_path: Path
+) -> None:
+    _place(library, case)
+
+    report = _load(library)
+
+    listing = _listing(report.problems)
+    for expect in case.expects:
+        assert any(_matches(expect, problem) for problem in report.problems), (
+            f"expected a problem like\n  {expect}\nbut the check reported\n{listing}"
+        )
+    if case.warning_only:
+        assert report.errors == [], listing
+        assert report.catalog is not None
+    else:
+        assert report.errors, listing
+        assert report.catalog is None
+    if case.marker:
+        assert not (tmp_path / case.marker).exists()
+        assert not (library / case.marker).exists()
+
+
+def test_the_corpus_files_keep_their_bytes() -> None:
+    raw = CASES_BY_NAME["non-utf8"].raw
+    assert b"caf\xe9 " in raw
+    with pytest.raises(UnicodeDecodeError):
+        raw.decode("utf-8")
+    assert b"\n\t- " in CASES_BY_NAME["tab"].raw
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the marker is made with a POSIX shell")
+def test_the_unsafe_tag_fixture_would_run_if_a_loader_constructed_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case = CASES_BY_NAME["unsafe-tag"]
+    assert case.marker
+    monkeypatch.chdir(tmp_path)
+
+    yaml.load(case.raw.decode("utf-8"), Loader=yaml.UnsafeLoader)
+
+    assert (tmp_path / case.marker).exists()
+
+
+def test_fixing_the_file_makes_the_next_load_succeed(library: Path) -> None:
+    _place(library, CASES_BY_NAME["unknown-key"])
+    assert _load(library).catalog is None
+
+    shutil.copy2(BASE / "techniques" / "call-a-friend.yaml", library / "techniques")
+    report = _load(library)
+
+    assert report.catalog is not None, _listing(report.problems)
+
+
+# -- the shipped library -----------------------------------------------------------------
+
+
+def test_the_shipped_library_loads_without_errors() -> None:
+    report = load_library(SHIPPED, today=TODAY, shown_root=REPO, revision=None)
+
+    assert report.errors == [], "the shipped content has errors:\n" + _listing(report.errors)
+    catalog = report.catalog
+    assert catalog is not None
+    assert len(catalog.techniques) >= 16
+    assert len(catalog.stories) >= 8
+    assert len(catalog.prompts) >= 48
+    assert len(catalog.regions) >= 6
+    assert "INTL" in catalog.regions
+
+
+# -- JSON Schemas ------------------------------------------------------------------------
+
+
+class _Yaml12Loader(yaml.SafeLoader):
+    """Reads booleans as YAML 1.2 and editors do: only true and false."""
+
+
+_Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+SCHEMA_MODELS: dict[str, type[BaseModel]] = {
+    "technique": Technique,
+    "story": Story,
+    "prompts": PromptFile,
+    "resources": ResourceRegion,
+    "vocabulary": Vocabulary,
+    "crisis_phrases": CrisisPhrases,
+}
+
+
+def _kind_of(relative: Path) -> str:
+    parts = relative.parts
+    if parts == ("vocabulary.yaml",):
+        return "vocabulary"
+    if parts == ("safety", "crisis_phrases.yaml"):
+        return "crisis_phrases"
+    folders = {"techniques": "technique", "stories": "story"}
+    folders |= {"prompts": "prompts", "resources": "resources"}
+    if len(parts) == 2 and parts[0] in folders:
+        return folders[parts[0]]
+    raise AssertionError(f"content/{relative} is not a kind of content file the bot reads")
+
+
+def _as_json(path: Path) -> Any:
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Yaml12Loader)
+    return json.loads(json.dumps(data, default=str))
+
+
+def _validator(kind: str) -> Draft202012Validator:
+    schema = SCHEMA_MODELS[kind].model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+SHIPPED_FILES = sorted(
+    path.relative_to(SHIPPED)
+    for path in SHIPPED.rglob("*")
+    if path.is_file() and path.suffix in (".yaml", ".yml")
+)
+
+
+def test_every_shipped_file_is_a_known_kind() -> None:
+    kinds = {_kind_of(relative) for relative in SHIPPED_FILES}
+
+    assert kinds == set(SCHEMA_MODELS)
+
+
+@pytest.mark.parametrize("relative", SHIPPED_FILES, ids=[str(p) for p in SHIPPED_FILES])
+def test_the_json_schema_accepts_the_shipped_file(relative: Path) -> None:
+    validator = _validator(_kind_of(relative))
+
+    errors = sorted(validator.iter_errors(_as_json(SHIPPED / relative)), key=str)
+
+    assert errors == [], "\n".join(
+        f"content/{relative}: {'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors
+    )
+
+
+def test_the_json_schema_rejects_an_unknown_key(tmp_path: Path) -> None:
+    path = tmp_path / "call-a-friend.yaml"
+    path.write_bytes(CASES_BY_NAME["unknown-key"].raw)
+
+    messages = [error.message for error in _validator("technique").iter_errors(_as_json(path))]
+
+    assert any("why_it_work" in message for message in messages), messages
+    assert any("why_it_works" in message for message in messages), messages
+
+
+def test_schema_comments_name_the_files_the_schema_command_writes(tmp_path: Path) -> None:
+    out = tmp_path / "schemas"
+    result = _cli("content", "schema", "--out", str(out), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    written = {path.name for path in out.glob("*.schema.json")}
+    assert written == {f"{kind}.schema.json" for kind in SCHEMA_MODELS}
+    for name in written:
+        schema = json.loads((out / name).read_text(encoding="utf-8"))
+        Draft202012Validator.check_schema(schema)
+
+    wrong = []
+    for relative in SHIPPED_FILES:
+        text = (SHIPPED / relative).read_text(encoding="utf-8")
+        found = re.search(r"^# yaml-language-server: \$schema=(\S+)$", text, re.MULTILINE)
+        if found is None:
+            continue
+        pointed = ((SHIPPED / relative).parent / found.group(1)).resolve()
+        expected = (REPO / "schemas" / f"{_kind_of(relative)}.schema.json").resolve()
+        if pointed != expected:
+            wrong.append(f"content/{relative}: $schema={found.group(1)}")
+    assert wrong == [], "\n".join(wrong)
+
+
+# -- the command line --------------------------------------------------------------------
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=CLI_TIMEOUT,
+        check=False,
+    )
+
+
+CLI_CASES = ("tab", "empty", "id-used-twice", "non-utf8", "overflow-evidence", "yml-extension")
+
+
+@pytest.fixture
+def broken_library(library: Path) -> Path:
+    targets = [CASES_BY_NAME[name].target for name in CLI_CASES]
+    assert len(set(targets)) == len(targets)
+    for name in CLI_CASES:
+        _place(library, CASES_BY_NAME[name])
+    return library
+
+
+def test_content_check_prints_each_problem_and_exits_1(broken_library: Path) -> None:
+    report = _load(broken_library)
+
+    result = _cli("content", "check", str(broken_library), cwd=broken_library)
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    for problem in report.problems:
+        assert problem.format() in lines, result.stdout
+    for name in CLI_CASES:
+        for expect in CASES_BY_NAME[name].expects:
+            assert any(_matches(expect, p) and p.format() in lines for p in report.problems), (
+                f"{expect}\nnot in\n{result.stdout}"
+            )
+    assert all(re.match(r"^\S+:\d+:\d+: (error|warning): ", line) for line in lines[:-1]), lines
+    summary = SUMMARY.match(lines[-1])
+    assert summary is not None, lines[-1]
+    errors = int(summary.group(5))
+    assert errors >= len(report.errors) > 0
+
+
+def test_content_check_speaks_github_annotations(broken_library: Path) -> None:
+    report = _load(broken_library)
+
+    result = _cli("content", "check", str(broken_library), "--format", "github", cwd=broken_library)
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    annotations = [GITHUB_LINE.match(line) for line in lines[:-1]]
+    assert all(annotations), lines
+    for problem in report.problems:
+        assert problem.format_github() in lines, result.stdout
+    errors = {
+        (m.group(2), int(m.group(3)), int(m.group(4)))
+        for m in annotations
+        if m is not None and m.group(1) == "error"
+    }
+    assert ("techniques/call-a-friend.yaml", 10, 1) in errors
+    assert ("stories/first-day-back.yaml", 17, 38) in errors
+    assert ("techniques/walk-it-off.yml", 1, 1) in errors
+    assert SUMMARY.match(lines[-1]), lines[-1]
+
+
+def test_content_check_passes_the_shipped_library(tmp_path: Path) -> None:
+    result = _cli("content", "check", str(SHIPPED), cwd=tmp_path)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    summary = SUMMARY.match(lines[-1])
+    assert summary is not None, result.stdout
+    techniques, stories, prompts, regions, errors, warnings = map(int, summary.groups())
+    assert errors == 0
+    assert techniques >= 16 and stories >= 8 and prompts >= 48 and regions >= 6
+    assert len(lines) == warnings + 1, result.stdout
