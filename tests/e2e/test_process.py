@@ -34,14 +34,12 @@ class BotProcess:
             self.output.append(line.decode("utf-8", "replace"))
 
     async def wait_for_line(self, text: str, timeout: float = START_TIMEOUT) -> None:
-        async def seen() -> None:
-            while not any(text in line for line in self.output):
-                if self.process.returncode is not None:
-                    raise AssertionError(f"the bot exited early:\n{self.text}")
-                await asyncio.sleep(0.02)
-
         try:
-            await asyncio.wait_for(seen(), timeout)
+            async with asyncio.timeout(timeout):
+                while not any(text in line for line in self.output):
+                    if self.process.returncode is not None:
+                        raise AssertionError(f"the bot exited early:\n{self.text}")
+                    await asyncio.sleep(0.02)
         except TimeoutError:
             raise AssertionError(
                 f"no line with {text!r} within {timeout} s:\n{self.text}"
