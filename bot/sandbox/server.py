@@ -6,7 +6,6 @@ One aiohttp server on 127.0.0.1 answers REST v10 under ``/api/v10`` and the gate
 ``SandboxInteraction.messages``). See SANDBOX.md for the protocol facts it relies on.
 """
 
-
 from __future__ import annotations
 
 import asyncio
