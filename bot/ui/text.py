@@ -41,7 +41,8 @@ def _wrap(text: str, indent: str = "  ") -> list[str]:
                 paragraph,
                 width=width,
                 initial_indent=indent,
-                subsequent_indent=indent + "  "
+                # continuation lines of a numbered step line up under its text
+                subsequent_indent=indent + "   "
                 if paragraph.lstrip()[:2].rstrip(".").isdigit()
                 else indent,
             )
