@@ -95,7 +95,6 @@ _ACCENTS_RE = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\
 _CLAUSE_CHARS = ".,;:!?|\n\r"
 _CLAUSE_RE = re.compile(f"[{re.escape(_CLAUSE_CHARS)}]+")
 _NON_WORD_RE = re.compile(f"[^\\w\\s{re.escape(_CLAUSE_CHARS)}]+|_+")
-_TOKEN_RE = re.compile(r"\S+")
 _RUN3_RE = re.compile(r"([^\W\d_])\1{2,}")
 _SQUEEZE_RE = re.compile(r"(\S)\1+")
 _HAS_WORD_CHAR_RE = re.compile(r"[^\W_]")
@@ -109,9 +108,7 @@ def _ascii_table() -> dict[int, str | None]:
         ch = chr(code)
         if ch.isalnum():
             continue
-        if ch in "'`":
-            table[code] = None  # "don't" -> "dont", which `spellings` then writes out
-        elif ch in _CLAUSE_CHARS:
+        if ch in _CLAUSE_CHARS:
             table[code] = f" {_BREAK} "
         else:
             table[code] = " "
@@ -174,13 +171,24 @@ _WordInfo = tuple[str, tuple[str, ...], tuple[_Spelling, ...]]
 class _Normaliser:
     """Turns text into the word list that phrases are matched against."""
 
-    __slots__ = ("_cache", "_leet", "_leet_chars", "_leet_probe", "_spellings")
+    __slots__ = (
+        "_cache",
+        "_leet",
+        "_leet_probe",
+        "_leet_symbols",
+        "_leet_word",
+        "_spellings",
+    )
 
     def __init__(self, spellings: Mapping[str, str], leetspeak: Mapping[str, str]) -> None:
         self._leet = str.maketrans(dict(leetspeak))
-        self._leet_chars = frozenset(leetspeak)
         escaped = "".join(re.escape(ch) for ch in leetspeak)
         self._leet_probe = re.compile(f"[{escaped}]") if leetspeak else None
+        # A word for this purpose is letters, digits and look-alike symbols, so "0.a0"
+        # holds two words however it is later spaced.
+        self._leet_word = re.compile(f"(?:[^\\W_]|[{escaped}])+" if leetspeak else r"[^\W_]+")
+        symbols = "".join(re.escape(ch) for ch in leetspeak if not ch.isalnum())
+        self._leet_symbols = re.compile(f"[{symbols}]+") if symbols else None
         by_first: dict[str, list[_Spelling]] = {}
         for key, value in spellings.items():
             key_words = tuple(key.split())
@@ -195,26 +203,29 @@ class _Normaliser:
     def words(self, text: str) -> list[str]:
         """Normalised words, with `_BREAK` between clauses (never first, last or doubled)."""
         text = _fold(text)
+        if "'" in text or "`" in text:
+            text = text.replace("'", "").replace("`", "")  # "don't" -> "dont"
         if self._leet_probe is not None and self._leet_probe.search(text):
-            text = _TOKEN_RE.sub(self._deleet, text)
+            text = self._leet_word.sub(self._deleet, text)
         if text.isascii():
             text = text.translate(_ASCII_TABLE)
         else:
-            text = text.replace("'", "").replace("`", "")
             text = _CLAUSE_RE.sub(f" {_BREAK} ", _NON_WORD_RE.sub(" ", text))
         return self._respell(text.split())
 
     def _deleet(self, match: re.Match[str]) -> str:
-        token = match.group(0)
+        return self._deleet_word(match.group(0))
+
+    def _deleet_word(self, word: str) -> str:
         # Only in words: "su1c1de" and "$uicide" are words; "3am", "24hrs", "100%" are not.
-        if not _LETTER_RE.search(token):
-            return token
-        for ch in token:
-            if ch.isdigit():
-                return token
-            if ch.isalpha() or ch in self._leet_chars:
-                break
-        return token.translate(self._leet)
+        if _LETTER_RE.search(word) and not word[0].isdigit():
+            return word.translate(self._leet)
+        # Elsewhere a symbol is punctuation, and what it separates is looked at on its own,
+        # so the result is the same however the text was spaced ("0@a0" -> "0 ao").
+        parts = self._leet_symbols.split(word) if self._leet_symbols is not None else [word]
+        if len(parts) == 1:
+            return word
+        return " ".join(self._deleet_word(part) for part in parts if part)
 
     def _info(self, token: str) -> _WordInfo:
         info = self._cache.get(token)
@@ -257,14 +268,19 @@ class _Normaliser:
     def _replace(
         self, raw: list[str], start: int, options: tuple[_Spelling, ...], out: list[str]
     ) -> int:
-        """Applies the longest spelling that starts at `start`; how many words it took."""
+        """Applies the longest spelling that starts at `start`; how many tokens it took.
+        Like phrases, a spelling of several words reads across punctuation ("i. m")."""
         for key, value in options:
-            end = start + len(key)
-            if end <= len(raw) and all(
-                key[k] in self._info(raw[start + k])[1] for k in range(1, len(key))
-            ):
+            taken = 1
+            for word in key[1:]:
+                while start + taken < len(raw) and raw[start + taken] == _BREAK:
+                    taken += 1
+                if start + taken == len(raw) or word not in self._info(raw[start + taken])[1]:
+                    break
+                taken += 1
+            else:
                 out.extend(value)
-                return len(key)
+                return taken
         return 0
 
 
@@ -278,8 +294,9 @@ def normalise(
     letters held down shortened to two, shorthand from `spellings` written out, and (when
     a `leetspeak` map is given) digits and symbols used as letters inside words read as
     those letters. Double letters are kept here; the matcher treats them as single."""
-    words = _Normaliser(spellings, leetspeak or {}).words(text)
-    return " ".join(word for word in words if word != _BREAK)
+    leetspeak = leetspeak or {}
+    normaliser = _Normaliser(_normalised_spellings(spellings, leetspeak), leetspeak)
+    return " ".join(word for word in normaliser.words(text) if word != _BREAK)
 
 
 # -- the file's model ----------------------------------------------------------------------
@@ -363,7 +380,7 @@ class CrisisPhrases(BaseModel):
     @model_validator(mode="after")
     def _compiles(self) -> CrisisPhrases:
         problems: list[InitErrorDetails] = []
-        spellings = _normalised_spellings(self, problems)
+        spellings = _normalised_spellings(self.spellings, self.leetspeak, problems)
         if problems:  # every phrase depends on the spellings, so stop at their problems
             raise ValidationError.from_exception_data(type(self).__name__, problems)
         compiled = _Compiled(self, spellings)
@@ -377,26 +394,33 @@ class CrisisPhrases(BaseModel):
 
 
 def _normalised_spellings(
-    phrases: CrisisPhrases, problems: list[InitErrorDetails]
+    spellings: Mapping[str, str],
+    leetspeak: Mapping[str, str],
+    problems: list[InitErrorDetails] | None = None,
 ) -> dict[str, str]:
     """Keys and values in the form the matcher sees, so `don't` and `dont` are one key."""
-    base = _Normaliser({}, phrases.leetspeak)
-    spellings: dict[str, str] = {}
+    base = _Normaliser({}, leetspeak)
+    normalised: dict[str, str] = {}
     written_as: dict[str, str] = {}
-    for key, value in phrases.spellings.items():
+    for key, value in spellings.items():
         norm_key = " ".join(w for w in base.words(key) if w != _BREAK)
         norm_value = " ".join(w for w in base.words(value) if w != _BREAK)
         message = None
-        if norm_key == norm_value:
+        if not norm_key or not norm_value:
+            message = f"{key!r}: {value!r} has nothing left once normalised"
+        elif norm_key == norm_value:
             message = f"{key!r} is replaced by itself; remove it"
         elif norm_key in written_as:
             message = f"{key!r} is the same as {written_as[norm_key]!r} once normalised; keep one"
         if message is not None:
-            problems.append({"type": _problem(message), "loc": ("spellings", key), "input": key})
+            if problems is not None:
+                problems.append(
+                    {"type": _problem(message), "loc": ("spellings", key), "input": key}
+                )
             continue
         written_as[norm_key] = key
-        spellings[norm_key] = norm_value
-    return spellings
+        normalised[norm_key] = norm_value
+    return normalised
 
 
 # -- matching ------------------------------------------------------------------------------
@@ -500,38 +524,21 @@ class _Compiled:
         self.normaliser = _Normaliser(spellings, phrases.leetspeak)
         self.window = phrases.negation_window
 
-        seen: dict[tuple[str, ...], tuple[str, str]] = {}
+        # Keyed by every concrete reading, so `want to die` next to `want to * die` is
+        # caught as well as a plain duplicate.
+        owners: dict[tuple[str | None, ...], _Entry] = {}
         self.tiers: list[_Entry] = []
         for section, level in (("danger", CrisisLevel.DANGER), ("distress", CrisisLevel.DISTRESS)):
             for position, written in enumerate(getattr(phrases, section)):
                 entry = self._entry(written, level, section, position)
-                if entry is None:
-                    continue
-                if entry.words in seen:
-                    first_section, first = seen[entry.words]
-                    where = "" if first_section == section else f" in {first_section}"
-                    self._report(
-                        entry,
-                        f"{written!r} is the same as {first!r}{where} once normalised; keep one",
-                    )
-                    continue
-                seen[entry.words] = (section, written)
-                self.tiers.append(entry)
-
-        harmless_seen: dict[tuple[str, ...], str] = {}
+                if entry is not None and self._unique(entry, owners):
+                    self.tiers.append(entry)
+        harmless_owners: dict[tuple[str | None, ...], _Entry] = {}
         self.harmless: list[_Entry] = []
         for position, written in enumerate(phrases.harmless):
             entry = self._entry(written, CrisisLevel.NONE, "harmless", position)
-            if entry is None:
-                continue
-            if entry.words in harmless_seen:
-                first = harmless_seen[entry.words]
-                self._report(
-                    entry, f"{written!r} is the same as {first!r} once normalised; keep one"
-                )
-                continue
-            harmless_seen[entry.words] = written
-            self.harmless.append(entry)
+            if entry is not None and self._unique(entry, harmless_owners):
+                self.harmless.append(entry)
 
         self.tier_index = _build_index(self.tiers)
         self.harmless_index = _build_index(self.harmless)
@@ -590,6 +597,23 @@ class _Compiled:
             self._report(entry, f"{written!r} starts or ends with * once normalised")
             return None
         return entry
+
+    def _unique(self, entry: _Entry, owners: dict[tuple[str | None, ...], _Entry]) -> bool:
+        readings = list(_readings(entry.words))
+        for reading in readings:
+            owner = owners.get(reading)
+            if owner is None:
+                continue
+            where = "" if owner.section == entry.section else f" in {owner.section}"
+            relation = "the same as" if owner.words == entry.words else "already matched by"
+            self._report(
+                entry,
+                f"{entry.written!r} is {relation} {owner.written!r}{where} once normalised; "
+                "keep one",
+            )
+            return False
+        owners.update(dict.fromkeys(readings, entry))
+        return True
 
     def _report(self, entry: _Entry, message: str) -> None:
         self._report_at((entry.section, entry.position), entry.written, message)

@@ -9,8 +9,6 @@ negations respected, and everyday look-alikes left alone.
 from __future__ import annotations
 
 import copy
-import statistics
-import time
 from pathlib import Path
 from typing import Any
 
@@ -398,8 +396,23 @@ def test_detector_normalise_uses_the_file(detector: CrisisDetector) -> None:
     assert detector.normalise("I’m gonna k1ll myself") == "i am going to kill myself"
 
 
+_LISTED_WORDS = sorted(
+    {
+        word
+        for phrase in SHIPPED.danger + SHIPPED.distress + SHIPPED.harmless
+        for word in phrase.split()
+    }
+    | set(SPELLINGS)
+    | {"5", "10", "a0", "$", "@", "iii", "mmm"}
+)
+_SEPARATORS = [" ", ". ", "'", "", "-", "!!! ", "\n", " | ", "’", "…", " 😢 "]
+_LISTED_TEXT = st.lists(
+    st.tuples(st.sampled_from(_LISTED_WORDS), st.sampled_from(_SEPARATORS)), max_size=8
+).map(lambda parts: "".join(word + sep for word, sep in parts))
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.text(max_size=200))
+@given(st.one_of(st.text(max_size=200), _LISTED_TEXT))
 def test_normalise_is_idempotent_and_detect_never_fails(text: str) -> None:
     detector = CrisisDetector.from_phrases(SHIPPED)
     once = normalise(text, SPELLINGS, leetspeak=LEET)
@@ -466,6 +479,7 @@ def test_the_model_rejects_a_bad_entry_precisely(
         ({"danger": ["kill myself", "kil myself"]}, ("danger", 1), "same as 'kill myself'"),
         ({"danger": ["kill myself", "kms"]}, ("danger", 1), "same as 'kill myself'"),
         ({"distress": ["hopeless", "kill myself"]}, ("distress", 1), "in danger"),
+        ({"distress": ["want to die"]}, ("distress", 0), "already matched by 'want to * die'"),
         (
             {"harmless": ["kill myself laughing", "killl myself laughing"]},
             ("harmless", 1),
@@ -520,18 +534,3 @@ def test_from_phrases_compiles_an_unvalidated_model() -> None:
 def test_the_json_schema_can_be_generated() -> None:
     schema = CrisisPhrases.model_json_schema()
     assert set(schema["required"]) == {"danger", "distress"}
-
-
-# -- speed ---------------------------------------------------------------------------------
-
-
-def test_detect_is_fast(detector: CrisisDetector) -> None:
-    text = "Had a rough morning at work but went for a walk at lunch, and honestly it helped a lot"
-    assert len(text) <= 100
-    samples = []
-    for _ in range(2_000):
-        started = time.perf_counter()
-        detector.detect(text)
-        samples.append(time.perf_counter() - started)
-    # Generous, so a loaded CI machine does not flake; typical is well under 50 µs.
-    assert statistics.median(samples) < 500e-6

@@ -2,7 +2,6 @@ import functools
 import itertools
 import subprocess
 import sys
-import time as clock
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -338,14 +337,6 @@ def test_search_timezones_offers_only_names_parse_timezone_accepts() -> None:
     for query in ["a", "e", "i", "o", "u", "new", "utc"]:
         for name in search_timezones(query, limit=100):
             assert parse_timezone(name).key == name
-
-
-def test_search_timezones_is_fast_enough_for_autocomplete() -> None:
-    search_timezones("warm up")
-    started = clock.perf_counter()
-    for query in ["a", "am", "ame", "amer", "new y", "lon", "syd", "xyz"] * 25:
-        search_timezones(query)
-    assert clock.perf_counter() - started < 1.0
 
 
 def test_importing_the_module_does_no_zone_lookups() -> None:
