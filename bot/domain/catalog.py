@@ -8,11 +8,13 @@ Catalog and swaps the reference, so a command never sees half of two libraries.
 from __future__ import annotations
 
 import bisect
+import heapq
 import random
 import unicodedata
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from types import MappingProxyType
 
 from bot.domain.content import (
@@ -55,11 +57,12 @@ class SearchHit:
 
 
 class SearchIndex:
-    """Ranked search: whole-name prefix, then word prefix, then substring, then fuzzy.
+    """Ranked search: exact name, whole-name prefix, word prefix, substring, then fuzzy.
 
-    Sorted arrays answer prefix queries with a binary search, and a trigram index answers
-    fuzzy ones without scanning every name, so a query over 10,000 names stays well
-    under a millisecond.
+    Everything a query needs is prepared when the index is built: names sorted for binary
+    search (prefix and word-prefix hits come out already in order, so a search stops at
+    the limit instead of sorting thousands), a trigram index that narrows substring and
+    fuzzy candidates without scanning every name, and the order for an empty query.
     """
 
     def __init__(self, entries: Iterable[tuple[str, str, Sequence[str]]]) -> None:
@@ -70,6 +73,7 @@ class SearchIndex:
         names: list[tuple[str, int]] = []
         words: list[tuple[str, int]] = []
         grams: dict[str, list[int]] = defaultdict(list)
+        pairs: dict[str, set[int]] = defaultdict(set)
         for index, (key, label, extra) in enumerate(entries):
             self._keys.append(key)
             self._labels.append(cut(label))
@@ -81,6 +85,8 @@ class SearchIndex:
                 for word in name.replace("-", " ").split():
                     words.append((word, index))
                 seen_grams |= _trigrams(name)
+                for i in range(len(name) - 1):
+                    pairs[name[i : i + 2]].add(index)
             for gram in seen_grams:
                 grams[gram].append(index)
         names.sort()
@@ -89,25 +95,29 @@ class SearchIndex:
         self._name_keys = [n for n, _ in names]
         self._words = words
         self._word_keys = [w for w, _ in words]
-        self._grams = dict(grams)
+        self._grams = {gram: frozenset(found) for gram, found in grams.items()}
+        self._pairs = {pair: frozenset(found) for pair, found in pairs.items()}
+        self._alphabetical = sorted(range(len(self._keys)), key=self._labels.__getitem__)
+        # A trigram found in more than this many names says little about a typo.
+        self._common = max(50, len(self._keys) // 20)
 
     def __len__(self) -> int:
         return len(self._keys)
 
-    def _prefixed(self, keys: list[str], pairs: list[tuple[str, int]], query: str) -> list[int]:
-        start = bisect.bisect_left(keys, query)
-        found: list[int] = []
-        for i in range(start, len(keys)):
-            if not keys[i].startswith(query):
-                break
-            found.append(pairs[i][1])
-        return found
+    @staticmethod
+    def _range(
+        keys: list[str], pairs: list[tuple[str, int]], query: str, *, exact: bool
+    ) -> Iterator[int]:
+        for i in range(bisect.bisect_left(keys, query), len(keys)):
+            key = keys[i]
+            if key != query if exact else not key.startswith(query):
+                return
+            yield pairs[i][1]
 
     def search(self, query: str, limit: int = AUTOCOMPLETE_LIMIT) -> list[SearchHit]:
         q = fold(query).strip()
         if not q:
-            order: Iterable[int] = sorted(range(len(self._keys)), key=lambda i: self._labels[i])
-            return [SearchHit(self._keys[i], self._labels[i]) for i in list(order)[:limit]]
+            return self._hits(self._alphabetical[:limit])
         ranked: list[int] = []
         seen: set[int] = set()
 
@@ -120,41 +130,77 @@ class SearchIndex:
                         return True
             return False
 
-        start = bisect.bisect_left(self._name_keys, q)
-        exact: list[int] = []
-        while start < len(self._names) and self._name_keys[start] == q:
-            exact.append(self._names[start][1])
-            start += 1
-        if take(exact):
+        if take(self._range(self._name_keys, self._names, q, exact=True)):
             return self._hits(ranked)
-        if take(
-            sorted(self._prefixed(self._name_keys, self._names, q), key=self._labels.__getitem__)
-        ):
+        if take(self._range(self._name_keys, self._names, q, exact=False)):
             return self._hits(ranked)
-        first_word = q.split()[0]
-        word_hits = self._prefixed(self._word_keys, self._words, first_word)
-        if " " in q:
-            word_hits = [i for i in word_hits if q in self._folded[i]] + [
-                i for i in word_hits if q not in self._folded[i]
-            ]
+        # Several words: look up the longest (fewest names start a word with it), and keep
+        # names that also contain the others.
+        words = q.split()
+        longest = max(words, key=len)
+        others = [w for w in words if w is not longest]
+        word_hits: Iterable[int] = self._range(self._word_keys, self._words, longest, exact=False)
+        if others and not all(self._may_contain(w) for w in others):
+            word_hits = ()
+        elif others:
+            word_hits = (i for i in word_hits if all(w in self._folded[i] for w in others))
         if take(word_hits):
             return self._hits(ranked)
-        if len(q) >= 2 and take(i for i, name in enumerate(self._folded) if q in name):
+        if take(self._containing(q)):
             return self._hits(ranked)
-        take(self._fuzzy(q))
+        take(self._fuzzy(q, limit))
         return self._hits(ranked)
 
-    def _fuzzy(self, q: str) -> list[int]:
+    def _may_contain(self, text: str) -> bool:
+        """False when some name would have to hold a trigram that no name holds."""
+        return all(text[i : i + 3] in self._grams for i in range(len(text) - 2))
+
+    def _containing(self, q: str) -> Iterator[int]:
+        """Names containing the query anywhere, in alphabetical order."""
+        if len(q) < 2:
+            return
+        if len(q) < 3:
+            yield from sorted(self._pairs.get(q, ()), key=self._labels.__getitem__)
+            return
+        postings: list[frozenset[int]] = []
+        for gram in _trigrams(q):
+            if gram.startswith(" "):
+                continue
+            posting = self._grams.get(gram)
+            if posting is None:
+                return
+            postings.append(posting)
+        if not postings:
+            return
+        postings.sort(key=len)
+        # The three rarest trigrams narrow the candidates enough; the `in` test is exact.
+        candidates = postings[0].intersection(*postings[1:3])
+        found = [i for i in candidates if q in self._folded[i]]
+        found.sort(key=self._labels.__getitem__)
+        yield from found
+
+    def _fuzzy(self, q: str, limit: int) -> list[int]:
         query_grams = _trigrams(q)
-        scores: dict[int, int] = defaultdict(int)
-        for gram in query_grams:
-            for i in self._grams.get(gram, ()):
-                scores[i] += 1
-        # Most shared trigrams first; a candidate must share at least a third of them.
-        floor = max(1, len(query_grams) // 3)
-        good = [i for i, s in scores.items() if s >= floor]
-        good.sort(key=lambda i: (-scores[i], self._labels[i]))
-        return good
+        postings = [self._grams[g] for g in query_grams if g in self._grams]
+        telling = [p for p in postings if len(p) <= self._common] or postings
+        scores = Counter(chain.from_iterable(telling))
+        # A candidate must share at least a third of the query's informative trigrams.
+        # Best score first; ties alphabetically.
+        # Grams no name holds count too (they are often the typo); very common ones do not.
+        informative = len(query_grams) - (len(postings) - len(telling))
+        floor = max(1, informative // 3)
+        ranked = scores.most_common()
+        best: list[int] = []
+        start = 0
+        while start < len(ranked) and len(best) < limit and ranked[start][1] >= floor:
+            score = ranked[start][1]
+            end = start
+            while end < len(ranked) and ranked[end][1] == score:
+                end += 1
+            tied = [i for i, _ in ranked[start:end]]
+            best.extend(heapq.nsmallest(limit - len(best), tied, key=self._labels.__getitem__))
+            start = end
+        return best
 
     def _hits(self, indexes: Sequence[int]) -> list[SearchHit]:
         return [SearchHit(self._keys[i], self._labels[i]) for i in indexes]
@@ -268,13 +314,19 @@ class Catalog:
         return next(iter(self.regions.values()))
 
     def match_feeling(self, text: str) -> str | None:
-        """A feeling id for what a member typed: an id, a label or an everyday word."""
+        """A feeling id for what a member typed: an id, a label, an everyday word, or the
+        start (four letters or more) of exactly one of those.
+
+        No fuzzy guessing: "hopeless" must not become "hopeful". What does not match is
+        answered with the closest feelings to choose from instead.
+        """
         folded = fold(text).strip()
         if folded in self._feeling_words:
             return self._feeling_words[folded]
-        hits = self.feeling_index.search(text, limit=1)
-        if hits and fold(hits[0].label).startswith(folded[:3]) and len(folded) >= 3:
-            return hits[0].key
+        if len(folded) >= 4:
+            found = {fid for word, fid in self._feeling_words.items() if word.startswith(folded)}
+            if len(found) == 1:
+                return found.pop()
         return None
 
     def closest_feelings(self, text: str, limit: int = 3) -> list[Feeling]:

@@ -9,9 +9,11 @@ may keep a person's own words about themselves, which is why those are warnings.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+
+Key = Hashable
 
 
 class Severity(StrEnum):
@@ -30,6 +32,63 @@ class _Rule:
     pattern: re.Pattern[str]
     severity: Severity
     message: str
+    # Lower-case fragments at least one of which any match must contain; a text with none
+    # of them skips the regex. Most content has no finding at all, so one search for all
+    # needles of a kind settles most texts.
+    needles: tuple[str, ...]  # DIGITS stands for a run of digits
+
+
+# Stands for "a run of digits long enough to be a phone number" (checked by _DIGIT_RUN).
+DIGITS = "<digits>"
+
+# What every match of each rule must contain (see _Rule.needles); keyed by the rule's message.
+_NEEDLES: dict[str, tuple[str, ...]] = {
+    "say “died by suicide”": ("committed suicide", "commit suicide", "commits suicide"),
+    "say “suicide attempt”": ("attempt",),
+    "is stigmatising: say “person with a substance": ("addict", "junk", "drugg", "abuser"),
+    "is stigmatising: say “person with an alcohol": ("alcoholic",),
+    "say “person in recovery”": ("addict",),
+    "say “not using”": ("clean", "dirty"),
+    "describe the experience": ("crazy", "psycho", "lunatic", "nutcase", "insane"),
+    "is an absolute": (
+        "always works",
+        "never fails",
+        "guaranteed",
+        "cure",
+        "100% effective",
+        "works every time",
+        "you must",
+        "you have to",
+        "you should always",
+    ),
+    "is clinical language": ("patient", "compliant", "compliance", "suffer"),
+    "remove the mention": ("@",),
+    "remove the e-mail": ("@",),
+    "remove the phone number": (DIGITS,),
+    "remove the dose": ("mg", "ml", "mcg", "µg", "milligram", "microgram", "millilit"),
+    "never suggest starting or stopping": ("meds", "medic", "pills", "tablets", "prescription"),
+    "never describe method": (
+        "overdos",
+        "how many pills",
+        "lethal",
+        "hanged",
+        "hanging",
+        "hang myself",
+        "hang himself",
+        "hang herself",
+        "hang themselves",
+        "jump",
+        "slit",
+        "noose",
+    ),
+}
+
+
+def _needles_for(message: str) -> tuple[str, ...]:
+    for fragment, needles in _NEEDLES.items():
+        if fragment in message:
+            return needles
+    return ()
 
 
 def _words(*alternatives: str) -> str:
@@ -165,7 +224,7 @@ _METHOD = [
 
 
 def _compile(rules: Iterable[tuple[str, Severity, str]]) -> list[_Rule]:
-    return [_Rule(re.compile(p, re.IGNORECASE), s, m) for p, s, m in rules]
+    return [_Rule(re.compile(p, re.IGNORECASE), s, m, _needles_for(m)) for p, s, m in rules]
 
 
 class StyleChecker:
@@ -181,18 +240,43 @@ class StyleChecker:
             "prompt": common + contact,
             "resource": _compile(_STIGMA),
         }
+        # Each distinct needle is looked for once per item, whichever rules share it.
+        self._needles = {
+            kind: frozenset(n for rule in rules for n in rule.needles if n != DIGITS)
+            for kind, rules in self._rules.items()
+        }
 
     def check(self, kind: str, text: str) -> list[Finding]:
-        findings: list[Finding] = []
-        for rule in self._rules[kind]:
-            for match in rule.pattern.finditer(text):
-                found = match.group(0).strip()
-                if rule.pattern.pattern == _PHONE and not _is_phone(found):
-                    continue
-                findings.append(Finding(rule.severity, rule.message.format(match=found)))
+        return [finding for _, finding in self.check_item(kind, [((), text)])]
+
+    def check_item(self, kind: str, texts: Sequence[tuple[Key, str]]) -> list[tuple[Key, Finding]]:
+        """Findings for all texts of one item, each with the key its text came with.
+
+        The rules' needles are looked for once in the item's texts joined together (plain
+        substring tests, which are far cheaper than regular expressions); only the rules
+        whose needles occur are then run, on each text.
+        """
+        joined = "\n".join(text for _, text in texts).casefold()
+        present = {n for n in self._needles[kind] if n in joined}
+        if _DIGIT_RUN.search(joined):
+            present.add(DIGITS)
+        active = [rule for rule in self._rules[kind] if present.intersection(rule.needles)]
+        findings: list[tuple[Key, Finding]] = []
+        if not active:
+            return findings
+        for key, text in texts:
+            for rule in active:
+                for match in rule.pattern.finditer(text):
+                    found = match.group(0).strip()
+                    if rule.pattern.pattern == _PHONE and not _is_phone(found):
+                        continue
+                    findings.append((key, Finding(rule.severity, rule.message.format(match=found))))
         return findings
 
 
+# Starts with \d so the regex engine skips ahead by character class; a text without such
+# a run cannot hold a phone number of six or more digits.
+_DIGIT_RUN = re.compile(r"\d[\d\s().+-]{4,}\d")
 _YEAR_RANGE = re.compile(r"^(?:19|20)\d\d\s*[-–]\s*(?:19|20)?\d\d$")
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
 import re
 import subprocess
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -102,44 +103,76 @@ def _plural(count: int, one: str, many: str | None = None) -> str:
 
 
 class _MarkingLoader(_BaseLoader):
-    """A safe loader that remembers where each key and item is, and spots duplicate keys."""
+    """A safe loader whose documents are built by `build`, which spots duplicate keys.
+
+    Where things are in the file is not recorded while loading: the node tree keeps every
+    position, and `ParsedFile.locate` walks it only when there is a problem to report.
+    """
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
-        self.marks: dict[int, dict[Any, Mark]] = {}
-        self.starts: dict[int, Mark] = {}
         self.duplicates: list[tuple[Mark, str, Mark]] = []
+        self._built: dict[int, Any] = {}
+        self._building: set[int] = set()
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    def build(self, node: yaml.Node) -> Any:
+        """The Python value of a node: text, numbers, dates, lists and mappings.
+
+        Plain text, lists and mappings (nearly every node of a content file) are built
+        here directly; anything else goes through PyYAML's safe constructor, which
+        rejects tags such as `!!python/object` without constructing them. Duplicate keys
+        are recorded instead of silently keeping the last, and an alias is built once.
+        """
+        tag = node.tag
+        if tag == _STR and type(node) is yaml.ScalarNode:
+            return node.value
+        if id(node) in self._built:
+            return self._built[id(node)]
+        if id(node) in self._building:
+            raise yaml.constructor.ConstructorError(
+                None, None, "an alias refers to itself", node.start_mark
+            )
+        if tag == _SEQ and type(node) is yaml.SequenceNode:
+            self._building.add(id(node))
+            value: Any = [self.build(child) for child in node.value]
+        elif tag == _MAP and type(node) is yaml.MappingNode:
+            self._building.add(id(node))
+            value = self._build_mapping(node)
+        else:
+            return self.construct_object(node, deep=True)
+        self._building.discard(id(node))
+        self._built[id(node)] = value
+        return value
+
+    def _build_mapping(self, node: yaml.MappingNode) -> dict[Any, Any]:
         self.flatten_mapping(node)
         mapping: dict[Any, Any] = {}
-        marks: dict[Any, Mark] = {}
         for key_node, value_node in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if not isinstance(key, str | int | float | bool | type(None) | dt.date):
+            key = self.build(key_node)
+            if not isinstance(key, _PLAIN_KEYS):
                 raise yaml.constructor.ConstructorError(
                     "while reading a mapping",
                     node.start_mark,
                     "a key must be a plain word",
                     key_node.start_mark,
                 )
-            where = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            if key in marks:
-                self.duplicates.append((where, str(key), marks[key]))
-            mapping[key] = self.construct_object(value_node, deep=deep)
-            marks[key] = where
-        self.marks[id(mapping)] = marks
-        self.starts[id(mapping)] = (node.start_mark.line + 1, node.start_mark.column + 1)
+            if key in mapping:
+                first = next(k for k, _ in node.value if k.value == key_node.value)
+                self.duplicates.append(
+                    (_mark(key_node.start_mark), str(key), _mark(first.start_mark))
+                )
+            mapping[key] = self.build(value_node)
         return mapping
 
-    def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> list[Any]:
-        items = [self.construct_object(child, deep=deep) for child in node.value]
-        self.marks[id(items)] = {
-            i: (child.start_mark.line + 1, child.start_mark.column + 1)
-            for i, child in enumerate(node.value)
-        }
-        self.starts[id(items)] = (node.start_mark.line + 1, node.start_mark.column + 1)
-        return items
+
+_STR = "tag:yaml.org,2002:str"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+_PLAIN_KEYS = (str, int, float, bool, type(None), dt.date)
+
+
+def _mark(mark: Any) -> Mark:
+    return (mark.line + 1, mark.column + 1)
 
 
 # YAML 1.1 reads on/off/yes/no as booleans, which turns `reviewed: {on: 2026-11-29}` into
@@ -154,44 +187,38 @@ _MarkingLoader.add_implicit_resolver(
 )
 
 
-# Mappings and sequences are built deep so every nested object is complete (and marked)
-# before the parent keeps it.
-def _construct_map(loader: _MarkingLoader, node: yaml.Node) -> dict[Any, Any]:
-    assert isinstance(node, yaml.MappingNode)
-    return loader.construct_mapping(node, deep=True)
-
-
-def _construct_seq(loader: _MarkingLoader, node: yaml.Node) -> list[Any]:
-    assert isinstance(node, yaml.SequenceNode)
-    return loader.construct_sequence(node, deep=True)
-
-
-_MarkingLoader.add_constructor("tag:yaml.org,2002:map", _construct_map)
-_MarkingLoader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
-
-
 @dataclass
 class ParsedFile:
     path: Path
     shown: str  # path as printed in problems
     data: Any
-    marks: dict[int, dict[Any, Mark]]
-    starts: dict[int, Mark]
+    root: yaml.Node
 
     def locate(self, loc: Sequence[Any]) -> tuple[Mark, str]:
-        """The line and column for a field path, and the path written as `a.b[0].c`."""
-        node = self.data
-        mark: Mark = self.starts.get(id(node), (1, 1))
+        """The line and column for a field path, and the path written as `a.b[0].c`.
+
+        Walks the YAML nodes; where the path leaves the file (a missing field), the
+        nearest enclosing place is given.
+        """
+        node = self.root
+        mark = node.start_mark
         for part in loc:
-            marks = self.marks.get(id(node))
-            if marks is None or part not in marks:
+            if isinstance(node, yaml.MappingNode):
+                pair = None
+                for key_node, value_node in node.value:  # the last one wins, as in the data
+                    if key_node.value == str(part):
+                        pair = (key_node, value_node)
+                if pair is None:
+                    break
+                mark, node = pair[0].start_mark, pair[1]
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+                if not 0 <= part < len(node.value):
+                    break
+                node = node.value[part]
+                mark = node.start_mark
+            else:
                 break
-            mark = marks[part]
-            try:
-                node = node[part]
-            except (KeyError, IndexError, TypeError):
-                break
-        return mark, dotted(loc)
+        return _mark(mark), dotted(loc)
 
 
 def dotted(loc: Iterable[Any]) -> str:
@@ -209,11 +236,19 @@ class _Collector:
         self.root = root
         self.shown_root = shown_root
         self.problems: list[Problem] = []
+        self._root_shown: Path | None = None
 
     def shown(self, path: Path) -> str:
-        base = self.shown_root if self.shown_root is not None else Path.cwd()
+        # Paths come from walking `root`, so one resolve of the root serves every file.
+        if self._root_shown is None:
+            base = (self.shown_root if self.shown_root is not None else Path.cwd()).resolve()
+            resolved = self.root.resolve()
+            try:
+                self._root_shown = resolved.relative_to(base)
+            except ValueError:
+                self._root_shown = resolved
         try:
-            return str(path.resolve().relative_to(base.resolve()))
+            return str(self._root_shown / path.relative_to(self.root))
         except ValueError:
             return str(path)
 
@@ -246,16 +281,18 @@ class _Collector:
             return None
         if text.startswith("\ufeff"):
             text = text[1:]
-        tabs = [
-            (n, line.index("\t") + 1) for n, line in enumerate(text.splitlines(), 1) if "\t" in line
-        ]
+        tabs = []
+        if "\t" in text:
+            lines = enumerate(text.splitlines(), 1)
+            tabs = [(n, line.index("\t") + 1) for n, line in lines if "\t" in line]
         for line_no, column in tabs[:10]:
             self.add(shown, (line_no, column), "", "tab character: indent with spaces only")
         if tabs:
             return None
         loader = _MarkingLoader(text)
         try:
-            data = loader.get_single_data()
+            root = loader.get_single_node()
+            data = loader.build(root) if root is not None else None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
             where = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -279,10 +316,10 @@ class _Collector:
                 f"this key appears twice in the same place (first on line {first[0]}); "
                 "keep one, or the earlier one is silently lost",
             )
-        if data is None:
+        if data is None or root is None:
             self.add(shown, (1, 1), "", "the file is empty")
             return None
-        return ParsedFile(path, shown, data, loader.marks, loader.starts)
+        return ParsedFile(path, shown, data, root)
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -400,6 +437,26 @@ def git_revision(directory: Path) -> str | None:
 
 
 def load_library(
+    content_dir: Path,
+    *,
+    today: dt.date,
+    shown_root: Path | None = None,
+    revision: Callable[[Path], str | None] | None = git_revision,
+) -> LoadReport:
+    """Load and check everything under `content_dir`. `catalog` is None if any error."""
+    # Every file's node tree stays alive until the checks that point into it are done;
+    # with that many live objects, the cyclic collector's passes cost more than the whole
+    # parse. Nothing here makes reference cycles that need it, so pause it.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _load_library(content_dir, today=today, shown_root=shown_root, revision=revision)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _load_library(
     content_dir: Path,
     *,
     today: dt.date,
@@ -613,10 +670,9 @@ def _check_wording_and_size(
     def run(
         kind: str, item: BaseModel, parsed: ParsedFile, base: tuple[Any, ...], rendered: Rendered
     ) -> None:
-        for loc, text in _texts(item, _TEXT_FIELDS[kind]):
-            for finding in style.check(kind, text):
-                mark, path = parsed.locate((*base, *loc))
-                collector.add(parsed.shown, mark, path, finding.message, finding.severity)
+        for loc, finding in style.check_item(kind, list(_texts(item, _TEXT_FIELDS[kind]))):
+            mark, path = parsed.locate((*base, *loc))  # type: ignore[misc]
+            collector.add(parsed.shown, mark, path, finding.message, finding.severity)
         for limit in card_limit_problems(rendered):
             loc = tuple(_split_path(limit.source)) if limit.source else ()
             mark, path = parsed.locate((*base, *loc))
