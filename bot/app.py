@@ -17,7 +17,13 @@ from bot.ui import errors
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS: tuple[str, ...] = ("bot.cogs.about",)
+EXTENSIONS: tuple[str, ...] = (
+    "bot.cogs.about",
+    "bot.cogs.library",
+    "bot.cogs.admin",
+    "bot.cogs.checkin",
+    "bot.cogs.schedule",
+)
 
 
 def command_payload(

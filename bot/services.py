@@ -2,20 +2,45 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import random
-from collections.abc import Callable
+import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from bot.config import Settings
+from bot.domain.flood import KEY_BYTES as FLOOD_KEY_BYTES
+from bot.domain.flood import FloodControl
+from bot.domain.memory import KEY_BYTES, MemberMemory
+from bot.storage.checkins import CheckinStore
 from bot.storage.content_files import ContentLibrary
 from bot.storage.database import Database
+from bot.storage.schedules import ScheduleStore
 
 Clock = Callable[[], dt.datetime]
+Sleep = Callable[[float], Awaitable[None]]
 
 
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def fresh_member_memory() -> MemberMemory:
+    # A new key at every start-up: nothing that outlives the process can link a member's
+    # id to what the memory holds about them.
+    return MemberMemory(secrets.token_bytes(KEY_BYTES))
+
+
+@dataclass(frozen=True)
+class SchedulerTiming:
+    """How the scheduler waits: tests pass a sleep that follows their clock, and short
+    back-offs between attempts to post."""
+
+    sleep: Sleep = asyncio.sleep
+    retry_delays: tuple[float, ...] = (5.0, 30.0, 120.0)
+    send_timeout: float = 30.0
 
 
 @dataclass
@@ -25,3 +50,19 @@ class Services:
     content: ContentLibrary
     clock: Clock = utc_now
     rng: random.Random = field(default_factory=random.Random)
+    memory: MemberMemory = field(default_factory=fresh_member_memory)
+    scheduler_timing: SchedulerTiming = field(default_factory=SchedulerTiming)
+
+    @cached_property
+    def checkins(self) -> CheckinStore:
+        return CheckinStore(self.database)
+
+    @cached_property
+    def flood(self) -> FloodControl:
+        # Like the member memory: a key made at start-up and kept only in this process.
+        window = dt.timedelta(hours=self.settings.privacy.checkin_window_hours)
+        return FloodControl(secrets.token_bytes(FLOOD_KEY_BYTES), window)
+
+    @cached_property
+    def schedules(self) -> ScheduleStore:
+        return ScheduleStore(self.database)

@@ -9,15 +9,25 @@ reported against that field's line in the YAML file.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import datetime as dt
+import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from bot.domain.checkins import (
+    INSUFFICIENT_MESSAGE,
+    MOOD_LABELS,
+    MOODS,
+    Summary,
+    suppression_note,
+)
 from bot.domain.content import (
     ContentWarning,
     EvidenceLevel,
     Prompt,
     PromptKind,
+    ResourceEntry,
     ResourceRegion,
     Story,
     Technique,
@@ -339,3 +349,453 @@ def about_card(*, min_group_size: int, retention_days: int, checkin_window_hours
     return Rendered(
         (Card(title="About Peerlight", description=description, fields=fields, tone=Tone.INFO),)
     )
+
+
+# -- crisis ---------------------------------------------------------------------------------
+
+CRISIS_ACKNOWLEDGEMENT = "It sounds like things are really hard right now. Thank you for saying so."
+NOT_A_CRISIS_SERVICE = (
+    "I'm a bot, not a crisis service. The people below are there to listen, and you can "
+    "reach them right now."
+)
+RESOURCES_POINTER = (
+    "If things feel like too much, /resources lists people you can talk to, any time."
+)
+# Shown instead of the whole crisis block when it was shown minutes ago: shorter, but it
+# still names where help is and the emergency line.
+DANGER_POINTER = (
+    "You don't have to face this alone: /resources lists people you can talk to right now. "
+    f"{EMERGENCY_LINE}"
+)
+
+
+def _contact_line(entry: ResourceEntry) -> str:
+    ways = ", ".join(method.value for method in entry.how)
+    return f"**{entry.name}**: {entry.contact} ({ways}) · {entry.hours}"
+
+
+def _contact_lines(region: ResourceRegion) -> str:
+    lines: list[str] = []
+    for entry in region.entries:
+        candidate = "\n".join([*lines, _contact_line(entry)])
+        if len(candidate) > FIELD_VALUE_LIMIT - 40:
+            lines.append("…and more in /resources")
+            break
+        lines.append(_contact_line(entry))
+    return "\n".join(lines)
+
+
+def crisis_card(region: ResourceRegion, international: ResourceRegion | None = None) -> Rendered:
+    """The crisis block (SAFETY.md §1): an acknowledgement, what the bot is not, the lines
+    for the member's region and the international directory, then the emergency line."""
+    fields = [CardField(f"Support lines · {region.name}", _contact_lines(region))]
+    if international is not None and international.region != region.region:
+        fields.append(CardField("Anywhere in the world", _contact_lines(international)))
+    fields.append(CardField("In an emergency", f"**{EMERGENCY_LINE}**"))
+    card = Card(
+        title="You don't have to go through this alone",
+        description=f"{CRISIS_ACKNOWLEDGEMENT}\n\n{NOT_A_CRISIS_SERVICE}",
+        fields=tuple(fields),
+        footer=FOOTER,
+        tone=Tone.SAFETY,
+    )
+    return Rendered((card,))
+
+
+def fits_one_message(rendered: Rendered) -> bool:
+    """Whether Discord takes these cards in one message: the 6,000 characters are counted
+    over all of a message's embeds together."""
+    return (
+        len(rendered.cards) <= EMBEDS_PER_MESSAGE
+        and len(rendered.content) <= MESSAGE_CONTENT_LIMIT
+        and sum(card.text_length() for card in rendered.cards) <= EMBED_TOTAL_LIMIT
+        and not card_limit_problems(rendered)
+    )
+
+
+# -- moderators: the content library ---------------------------------------------------------
+
+ERRORS_SHOWN = 10
+_COUNT_LABELS = (
+    ("techniques", "Techniques"),
+    ("stories", "Stories"),
+    ("prompts", "Prompts"),
+    ("regions", "Regions"),
+    ("feelings", "Feelings"),
+)
+
+
+def _count_fields(counts: Mapping[str, int]) -> list[CardField]:
+    return [
+        CardField(label, str(counts[key]), inline=True)
+        for key, label in _COUNT_LABELS
+        if key in counts
+    ]
+
+
+def _warnings_field(warnings: int) -> CardField:
+    if not warnings:
+        return CardField("Warnings", "None", inline=True)
+    return CardField(
+        "Warnings",
+        f"{warnings} (run `peerlight content check` to see them)",
+        inline=True,
+    )
+
+
+def content_status_card(
+    counts: Mapping[str, int], loaded_at: dt.datetime, revision: str | None, warnings: int
+) -> Rendered:
+    fields = _count_fields(counts)
+    fields.append(CardField("Loaded", f"<t:{int(loaded_at.timestamp())}:R>", inline=True))
+    if revision:
+        fields.append(CardField("Revision", f"`{revision[:12]}`", inline=True))
+    fields.append(_warnings_field(warnings))
+    card = Card(title="Content library", fields=tuple(fields), footer="", tone=Tone.INFO)
+    return Rendered((card,))
+
+
+def content_reloaded_card(counts: Mapping[str, int], warnings: int) -> Rendered:
+    fields = [*_count_fields(counts), _warnings_field(warnings)]
+    card = Card(
+        title="Content reloaded",
+        description="Members see the new library from now on.",
+        fields=tuple(fields),
+        footer="",
+        tone=Tone.INFO,
+    )
+    return Rendered((card,))
+
+
+def content_reload_failed_card(error_lines: Sequence[str], summary: str) -> Rendered:
+    """The first errors as `peerlight content check` prints them, cut to fit one card."""
+    shown = list(error_lines[:ERRORS_SHOWN])
+    intro = (
+        "The files have errors, so nothing changed: members still see the library that was "
+        "already loaded. Fix these and reload again."
+    )
+    outro = f"{summary}. `peerlight content check` lists every problem."
+
+    def text(lines: Sequence[str], more: int) -> str:
+        block = "\n".join(lines).replace("```", "'''")
+        tail = f"\n…and {more} more" if more else ""
+        return f"{intro}\n```\n{block}{tail}\n```\n{outro}"
+
+    hidden = len(error_lines) - len(shown)
+    while len(shown) > 1 and len(text(shown, hidden)) > DESCRIPTION_LIMIT:
+        shown.pop()
+        hidden += 1
+    if len(text(shown, hidden)) > DESCRIPTION_LIMIT:
+        room = DESCRIPTION_LIMIT - len(text([], hidden)) - 1
+        shown = [shown[0][: max(room, 0)]]
+    card = Card(
+        title="Reload stopped: nothing changed",
+        description=text(shown, hidden),
+        footer="",
+        tone=Tone.SAFETY,
+    )
+    return Rendered((card,))
+
+
+# -- check-ins ------------------------------------------------------------------------------
+
+# Faces with their own emoji presentation, so none needs the variation selector (U+FE0F)
+# that Discord renders differently from one device to another.
+MOOD_EMOJI: dict[int, str] = {1: "😢", 2: "😟", 3: "😐", 4: "🙂", 5: "😊"}
+CHECKIN_QUESTION = "How are you doing right now?"
+CHECKIN_PRIVACY = (
+    "Anonymous: Peerlight keeps only a mood, any feelings you pick, this server and "
+    "today's date. Nothing about who you are."
+)
+CHECKIN_NOT_SAVED = (
+    "Sorry — that check-in wasn't saved, so nothing was recorded. Please try again in a moment."
+)
+CHECKIN_SERVER_ONLY = (
+    "Check-ins are counted per server, so they only work inside a server, not in direct messages."
+)
+CHECKIN_NO_SUGGESTION = "/cope finds a technique for how you feel, whenever you want one."
+
+
+def mood_label(mood: int) -> str:
+    return f"{MOOD_EMOJI[mood]} {MOOD_LABELS[mood]}"
+
+
+def wait_text(wait: dt.timedelta) -> str:
+    """ "in about 5 hours", rounded up so the member is never told a time that is too early."""
+    hours = math.ceil(wait.total_seconds() / 3600)
+    if hours <= 1:
+        return "in less than an hour" if wait < dt.timedelta(hours=1) else "in about 1 hour"
+    return f"in about {hours} hours"
+
+
+def already_checked_in_line(wait: dt.timedelta) -> str:
+    return f"You already checked in recently — you can check in again {wait_text(wait)}."
+
+
+def checkin_saved_line(feelings: int) -> str:
+    """Exactly what was stored, in the member's words."""
+    if feelings == 0:
+        what = "a mood"
+    elif feelings == 1:
+        what = "a mood and 1 feeling"
+    else:
+        what = f"a mood and {feelings} feelings"
+    return f"Saved: {what} for this server and today's date — nothing about who you are."
+
+
+def checkin_question_card(*, wait: dt.timedelta | None = None) -> Rendered:
+    description = CHECKIN_PRIVACY
+    if wait is not None:
+        description = (
+            f"{already_checked_in_line(wait)} You can still pick how you are for something "
+            "to try; this time nothing will be recorded."
+        )
+    card = Card(title=CHECKIN_QUESTION, description=description, tone=Tone.PROMPT)
+    return Rendered((card,))
+
+
+def checkin_feelings_card(mood: int) -> Rendered:
+    if mood == 1:
+        description = (
+            "Thank you for telling me. When you're ready, choose up to three feelings, or "
+            "Skip, and I'll suggest something that might help right now."
+        )
+    else:
+        description = (
+            f"You picked {mood_label(mood)}. Choose up to three feelings, or Skip. "
+            "Nothing is saved until you do."
+        )
+    card = Card(title="Anything you're feeling?", description=description, tone=Tone.PROMPT)
+    return Rendered((card,))
+
+
+def _suggestion_field(technique: Technique | None) -> CardField:
+    if technique is None:
+        return CardField("Something to try", CHECKIN_NO_SUGGESTION)
+    text = f"**{technique.title}**\n{technique.summary}"
+    if len(text) > FIELD_VALUE_LIMIT:
+        text = text[: FIELD_VALUE_LIMIT - 1] + "…"
+    return CardField("Something to try", text)
+
+
+def checkin_thanks_card(*, feelings: int, technique: Technique | None) -> Rendered:
+    card = Card(
+        title="Thank you for checking in",
+        description=checkin_saved_line(feelings),
+        fields=(_suggestion_field(technique),),
+        tone=Tone.TECHNIQUE,
+    )
+    return Rendered((card,))
+
+
+def checkin_flood_card(*, wait: dt.timedelta, technique: Technique | None) -> Rendered:
+    card = Card(
+        title="Thanks for checking in again",
+        description=(
+            f"{already_checked_in_line(wait)} Nothing new was recorded, but here is "
+            "something that might help."
+        ),
+        fields=(_suggestion_field(technique),),
+        tone=Tone.TECHNIQUE,
+    )
+    return Rendered((card,))
+
+
+def _day_range(start: dt.date, end: dt.date) -> str:
+    if start.year == end.year:
+        return f"{start.day} {start:%b} – {end.day} {end:%b %Y}"
+    return f"{start.day} {start:%b %Y} – {end.day} {end:%b %Y}"
+
+
+def _change_text(summary: Summary) -> str:
+    before = f"the {summary.days} days before"
+    if summary.change is not None and summary.previous_mean is not None:
+        return f"{summary.change:+.1f} against {before} ({summary.previous_mean:.1f} then)"
+    if summary.mean is None:
+        return "Not shown while a mood count is hidden."
+    return f"No comparison: {before} had too few check-ins to compare safely."
+
+
+def summary_card(
+    summary: Summary,
+    *,
+    start: dt.date,
+    end: dt.date,
+    feeling_labels: Mapping[str, str],
+) -> Rendered:
+    """What a moderator sees for one window: only what `summary` allows (rules in
+    `bot.domain.checkins`), for the whole server."""
+    title = f"Check-ins · last {summary.days} days"
+    where = f"{_day_range(start, end)} (UTC) · the whole server"
+    if not summary.enough:
+        card = Card(
+            title=title,
+            description=(
+                f"{where}\n\n**{INSUFFICIENT_MESSAGE}**\nA summary appears once enough "
+                "members have checked in that nobody can be picked out."
+            ),
+            footer="",
+            tone=Tone.INFO,
+        )
+        return Rendered((card,))
+    k = summary.k
+    moods = "\n".join(
+        f"{mood_label(mood)}: {summary.distribution[mood].render(k)}" for mood in MOODS
+    )
+    average = (
+        f"{summary.mean:.1f} of 5"
+        if summary.mean is not None
+        else "Not shown while a mood count is hidden."
+    )
+    if summary.top_feelings:
+        feelings = "\n".join(
+            f"{feeling_labels.get(name, name)}: {count}" for name, count in summary.top_feelings
+        )
+    else:
+        feelings = f"None named in {k} or more check-ins."
+    hidden = any(cell.hidden for cell in summary.distribution.values())
+    card = Card(
+        title=title,
+        description=where,
+        fields=(
+            CardField("Check-ins", str(summary.total), inline=True),
+            CardField("Average mood", average, inline=True),
+            CardField("Change", _change_text(summary), inline=True),
+            CardField("Moods", moods),
+            CardField("Most-named feelings", feelings),
+        ),
+        footer=suppression_note(k) if hidden else "",
+        tone=Tone.INFO,
+    )
+    return Rendered((card,))
+
+
+# -- moderators: scheduled prompts -------------------------------------------------------------
+
+PROMPT_KIND_LABELS = {
+    PromptKind.CHECK_IN: "Check-in",
+    PromptKind.REFLECTION: "Reflection",
+    PromptKind.GRATITUDE: "Gratitude",
+    PromptKind.CONNECTION: "Connection",
+    PromptKind.SKILL: "Skill to try",
+}
+# Below this many unused prompts, /schedule list says a kind will soon start repeating.
+FEW_PROMPTS_LEFT = 5
+# Reasons and problems are cut shorter until a full list fits one message.
+_SCHEDULE_DETAIL_LIMITS = (200, 120, 60)
+
+
+@dataclass(frozen=True)
+class ScheduleSummary:
+    """One schedule as moderators read it; times are already written in its time zone."""
+
+    short_id: str
+    channel: str  # "#general"
+    kind: PromptKind
+    when: str  # "09:00 weekdays, America/New_York"
+    upcoming: tuple[str, ...] = ()
+    paused_reason: str | None = None
+    last_problem: str | None = None
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _schedule_heading(summary: ScheduleSummary) -> str:
+    channel = _clip(summary.channel, 60)
+    return f"`{summary.short_id}` · {PROMPT_KIND_LABELS[summary.kind]} in {channel}"
+
+
+def _schedule_value(
+    summary: ScheduleSummary, detail_limit: int = _SCHEDULE_DETAIL_LIMITS[0]
+) -> str:
+    lines = [summary.when]
+    if summary.paused_reason is not None:
+        lines.append(f"**Paused:** {_clip(summary.paused_reason, detail_limit)}")
+        lines.append(f"`/schedule resume id:{summary.short_id}` starts it again.")
+    else:
+        if summary.upcoming:
+            lines.append(f"Next: {summary.upcoming[0]}")
+        if summary.last_problem:
+            lines.append(f"Last post: {_clip(summary.last_problem, detail_limit)}")
+    return "\n".join(lines)
+
+
+def schedule_saved_card(summary: ScheduleSummary, *, title: str = "Schedule added") -> Rendered:
+    """The reply to /schedule add and /schedule resume: the id and the next occurrences."""
+    description = (
+        f"{PROMPT_KIND_LABELS[summary.kind]} prompts in {summary.channel}, "
+        f"{summary.when}.\nIts id is `{summary.short_id}`: use it with /schedule pause, "
+        "resume, remove and preview."
+    )
+    fields = (CardField("Next posts", "\n".join(summary.upcoming) or "None planned"),)
+    card = Card(title=title, description=description, fields=fields, footer="", tone=Tone.INFO)
+    return Rendered((card,))
+
+
+def schedule_changed_card(summary: ScheduleSummary, *, title: str, note: str) -> Rendered:
+    """The reply to /schedule pause and /schedule remove."""
+    card = Card(
+        title=title,
+        description=note,
+        fields=(CardField(_schedule_heading(summary), _schedule_value(summary)),),
+        footer="",
+        tone=Tone.INFO,
+    )
+    return Rendered((card,))
+
+
+def schedule_list_card(
+    summaries: Sequence[ScheduleSummary], prompts_left: Mapping[PromptKind, int]
+) -> Rendered:
+    """This server's schedules, active first, and the kinds that will soon repeat."""
+    if not summaries:
+        description = (
+            "No scheduled prompts in this server yet. `/schedule add` plans one, for example "
+            "`time:09:00 days:weekdays kind:check-in`."
+        )
+    else:
+        description = f"{len(summaries)} scheduled prompt{'s' if len(summaries) != 1 else ''}."
+    running_low = [
+        f"{PROMPT_KIND_LABELS[kind]}: {left} unused prompt{'' if left == 1 else 's'} left "
+        "before they start to repeat."
+        for kind, left in sorted(prompts_left.items())
+        if left < FEW_PROMPTS_LEFT
+    ]
+    if running_low:
+        description += (
+            "\n\n**Running low:** "
+            + " ".join(running_low)
+            + " Peer specialists can add more in `content/prompts/`."
+        )
+    rendered = Rendered(())
+    for limit in _SCHEDULE_DETAIL_LIMITS:
+        fields = tuple(
+            CardField(_schedule_heading(s), _schedule_value(s, limit)) for s in summaries
+        )
+        card = Card(
+            title="Scheduled prompts",
+            description=description,
+            fields=fields,
+            footer="",
+            tone=Tone.INFO,
+        )
+        rendered = Rendered((card,))
+        if fits_one_message(rendered):
+            break
+    return rendered
+
+
+def schedule_preview_card(summary: ScheduleSummary, prompt: Prompt, *, shared: bool) -> Rendered:
+    """What the schedule will post next, introduced by a line saying when and where."""
+    when = summary.upcoming[0] if summary.upcoming else "when it is resumed"
+    line = f"Preview of `{summary.short_id}`: the next post in {summary.channel}, {when}."
+    if summary.paused_reason is not None:
+        line += " This schedule is paused."
+    if shared:
+        line += (
+            f" Another schedule here also posts {PROMPT_KIND_LABELS[summary.kind].lower()} "
+            "prompts; if it posts first, this one takes the prompt after."
+        )
+    return Rendered(prompt_card(prompt).cards, content=line)

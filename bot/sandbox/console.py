@@ -80,6 +80,8 @@ def parse_command(line: str) -> tuple[str, dict[str, Any], str | None]:
         if value.endswith("?"):
             focused = name
             value = value[:-1]
+        if value.startswith("#") and len(value) > 1:
+            value = value[1:]  # channel:#general, as a member would write it
         lowered = value.lower()
         options[name] = True if lowered == "true" else False if lowered == "false" else value
     if not words:
@@ -104,8 +106,11 @@ class Console:
         self.sandbox.add_listener(self._on_message)
 
     def _on_message(self, kind: str, message: SandboxMessage) -> None:
-        if kind != "delete":
-            self.events.put_nowait((kind, message))
+        # A deferred reply is created as a "thinking…" placeholder and filled in by an
+        # update; the message object is shared, so printing both would show it twice.
+        if kind == "delete" or (kind == "create" and message.loading):
+            return
+        self.events.put_nowait((kind, message))
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)

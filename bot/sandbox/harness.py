@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bot.app import PeerlightBot
 from bot.config import Settings
-from bot.services import Clock, Services, utc_now
+from bot.services import Clock, SchedulerTiming, Services, utc_now
 from bot.storage.content_files import ContentLibrary, LoadReport, load_library
 from bot.storage.database import Database
 
@@ -52,6 +52,7 @@ async def running_bot(
     report: LoadReport | None = None,
     clock: Clock = utc_now,
     guild_ready_timeout: float = 0.05,
+    scheduler_timing: SchedulerTiming | None = None,
 ) -> AsyncIterator[PeerlightBot]:
     """Start the bot against `sandbox`, wait until it is ready, and close it on exit.
 
@@ -67,6 +68,8 @@ async def running_bot(
         async with Database.open(settings.database_path) as database:
             content = ContentLibrary(settings.content_path, report, clock())
             services = Services(settings=settings, database=database, content=content, clock=clock)
+            if scheduler_timing is not None:
+                services.scheduler_timing = scheduler_timing
             bot = PeerlightBot(services, guild_ready_timeout=guild_ready_timeout)
             task = asyncio.create_task(bot.start(sandbox.token), name="peerlight-bot")
             try:

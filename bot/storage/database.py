@@ -86,6 +86,8 @@ class Database:
             await self.connection.execute("PRAGMA foreign_keys=ON")
             await self.connection.execute("PRAGMA synchronous=NORMAL")
             await self.connection.execute("PRAGMA busy_timeout=5000")
+            # Deleted check-ins are overwritten, not left readable in free pages.
+            await self.connection.execute("PRAGMA secure_delete=ON")
             await self.migrate(migrations)
         except sqlite3.DatabaseError as exc:
             raise DatabaseError(

@@ -1,0 +1,427 @@
+"""/cope, /technique, /story and /resources: the library, and crisis safety around it.
+
+Every free-text option goes through the crisis detector before anything else. Danger
+answers with the crisis block first (SAFETY.md §1), at most once in ten minutes per member;
+after that, and for distress, a line pointing to /resources goes with the normal answer.
+What a member types is never logged and never shown to anyone else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.app import PeerlightBot
+from bot.domain.cards import (
+    DANGER_POINTER,
+    RESOURCES_POINTER,
+    WARNING_LABELS,
+    story_card,
+    technique_card,
+)
+from bot.domain.catalog import Catalog, cut, fold
+from bot.domain.content import Area, ContentWarning, ResourceRegion, Story, Technique
+from bot.domain.crisis import CrisisLevel
+from bot.domain.errors import UserFacingError
+from bot.domain.memory import Shown
+from bot.ui import views
+from bot.ui.views import Reply
+
+AREA_CHOICES = [
+    app_commands.Choice(name="Emotional: feelings and mood", value=Area.EMOTIONAL.value),
+    app_commands.Choice(name="Physical: body, breath, sleep, movement", value=Area.PHYSICAL.value),
+    app_commands.Choice(name="Social: people and connection", value=Area.SOCIAL.value),
+    app_commands.Choice(name="Psychological: thoughts and plans", value=Area.PSYCHOLOGICAL.value),
+]
+REGION_ALIASES = {"UK": "GB"}
+CLOSEST = 3
+
+Answer = Callable[[bool], Reply]  # shared → the reply; raises UserFacingError
+
+
+def _choice(name: str, value: str) -> app_commands.Choice[str]:
+    return app_commands.Choice(name=cut(name), value=value[:100])
+
+
+class Library(commands.Cog):
+    def __init__(self, bot: PeerlightBot) -> None:
+        self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(*views.DYNAMIC_ITEMS)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(*views.DYNAMIC_ITEMS)
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.bot.services.content.catalog
+
+    # -- the one way every command answers -------------------------------------------
+
+    async def _respond(
+        self,
+        interaction: discord.Interaction,
+        level: CrisisLevel,
+        answer: Answer,
+        *,
+        share: bool = False,
+        point_to_resources: bool = True,
+    ) -> None:
+        services = self.bot.services
+        if level is CrisisLevel.DANGER and services.memory.claim_crisis_block(
+            interaction.user.id, services.clock()
+        ):
+            reply = views.crisis_reply(services, interaction.locale)
+            # When the normal answer can't be given, the crisis block is the whole answer.
+            with contextlib.suppress(UserFacingError):
+                reply = reply.then(answer(False))
+            await views.send(interaction, reply)
+            return
+        if level is CrisisLevel.NONE:
+            reply = answer(share)
+            await views.send(interaction, reply, ephemeral=not (share and reply.shareable))
+            return
+        # Anything about how a member feels stays private, so a share is not posted.
+        try:
+            reply = answer(False)
+        except UserFacingError as error:
+            reply = Reply.text(error.message)
+        if point_to_resources:
+            reply = reply.with_line(
+                DANGER_POINTER if level is CrisisLevel.DANGER else RESOURCES_POINTER
+            )
+        await views.send(interaction, reply)
+
+    def _level(self, *texts: str | None) -> CrisisLevel:
+        return self.catalog.crisis.detect_all(*texts).level
+
+    # -- /cope -----------------------------------------------------------------------
+
+    @app_commands.command(name="cope")
+    @app_commands.describe(
+        feeling="How you feel, in a word or two: pick one or type your own",
+        area="Which part of you to look after (optional)",
+        share="Also post the technique in this channel for others; nothing about you is shown",
+    )
+    @app_commands.choices(area=AREA_CHOICES)
+    async def cope(
+        self,
+        interaction: discord.Interaction,
+        feeling: str | None = None,
+        area: app_commands.Choice[str] | None = None,
+        share: bool = False,
+    ) -> None:
+        """A coping technique for how you feel right now: what to do and why it helps."""
+        services = self.bot.services
+        level = self._level(feeling)
+        if level is CrisisLevel.DANGER:
+            # The crisis block and a grounding exercise are the answer; searching the
+            # member's words for a feeling to match would only get in the way.
+            if services.memory.claim_crisis_block(interaction.user.id, services.clock()):
+                reply = views.crisis_reply(services, interaction.locale)
+            else:
+                reply = self._grounding_offer().with_line(DANGER_POINTER)
+            await views.send(interaction, reply)
+            return
+        chosen_area = Area(area.value) if area is not None else None
+        member_id = interaction.user.id
+
+        def answer(shared: bool) -> Reply:
+            return self._cope_answer(member_id, feeling, chosen_area, shared)
+
+        await self._respond(interaction, level, answer, share=share)
+
+    def _grounding_offer(self) -> Reply:
+        services = self.bot.services
+        technique = views.grounding_technique(self.catalog)
+        choices = views.crisis_choices(services, offer_grounding=False)
+        if technique is None:
+            return Reply.text("", choices)
+        return Reply(technique_card(technique), (choices,))
+
+    def _cope_answer(
+        self, member_id: int, feeling: str | None, area: Area | None, shared: bool
+    ) -> Reply:
+        catalog = self.catalog
+        feeling_id: str | None = None
+        if feeling and feeling.strip():
+            feeling_id = catalog.match_feeling(feeling)
+            if feeling_id is None:
+                return self._closest_feelings(
+                    "I couldn't match that to a feeling I know, so I can't pick a technique "
+                    "for it yet. Is one of these close?",
+                    feeling,
+                    area,
+                )
+        suggestion = views.suggest_technique(self.bot.services, member_id, feeling_id, area)
+        if suggestion is None:
+            label = catalog.feelings[feeling_id].label if feeling_id else "that"
+            return self._closest_feelings(
+                f"I don't have a technique for feeling {label.lower()} yet. Is one of these close?",
+                feeling or "",
+                area,
+            )
+        if shared:
+            return Reply(technique_card(suggestion.technique), shareable=True)
+        return views.technique_reply(
+            catalog,
+            suggestion.technique,
+            another=(feeling_id, area) if suggestion.alternatives > 1 else None,
+        )
+
+    def _closest_feelings(self, message: str, text: str, area: Area | None) -> Reply:
+        catalog = self.catalog
+        feelings = [
+            f
+            for f in catalog.closest_feelings(text, limit=CLOSEST + 2)
+            if catalog.techniques_for_feeling(f.id)
+        ][:CLOSEST]
+        return views.closest_feelings_reply(catalog, message, feelings, area)
+
+    @cope.autocomplete("feeling")
+    async def _feeling_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        catalog = self.catalog
+        choices = []
+        for hit in catalog.feeling_index.search(current):
+            if catalog.techniques_for_feeling(hit.key):
+                feeling = catalog.feelings[hit.key]
+                choices.append(_choice(f"{feeling.emoji} {hit.label}", hit.key))
+        return choices
+
+    # -- /technique --------------------------------------------------------------------
+
+    @app_commands.command(name="technique")
+    @app_commands.describe(name="The technique's name: start typing to see them")
+    async def technique(self, interaction: discord.Interaction, name: str) -> None:
+        """Look up one coping technique by name."""
+
+        def answer(shared: bool) -> Reply:
+            return views.technique_reply(self.catalog, self._find_technique(name))
+
+        await self._respond(interaction, self._level(name), answer)
+
+    def _find_technique(self, name: str) -> Technique:
+        catalog = self.catalog
+        key = name.strip()
+        if key in catalog.techniques:
+            return catalog.techniques[key]
+        hits = catalog.technique_index.search(key, limit=CLOSEST)
+        wanted = fold(key)
+        for hit in hits:
+            if fold(catalog.techniques[hit.key].title) == wanted:
+                return catalog.techniques[hit.key]
+        if len(hits) == 1:
+            return catalog.techniques[hits[0].key]
+        if not hits:
+            raise UserFacingError(
+                "I couldn't find a technique by that name. Start typing in `name` to see "
+                "the ones I know, or try /cope to get one for how you feel."
+            )
+        titles = ", ".join(f"“{catalog.techniques[h.key].title}”" for h in hits)
+        raise UserFacingError(f"I couldn't find a technique by that name. Did you mean {titles}?")
+
+    @technique.autocomplete("name")
+    async def _technique_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [_choice(h.label, h.key) for h in self.catalog.technique_index.search(current)]
+
+    # -- /story ------------------------------------------------------------------------
+
+    @app_commands.command(name="story")
+    @app_commands.describe(
+        theme="What the story is about (optional): start typing to see the themes",
+        skip="Content to leave out, separated by commas, e.g. suicide, self-harm",
+        share="Also post the story in this channel for others; nothing about you is shown",
+    )
+    async def story(
+        self,
+        interaction: discord.Interaction,
+        theme: str | None = None,
+        skip: str | None = None,
+        share: bool = False,
+    ) -> None:
+        """A peer specialist's story: what they did on a hard day, and what helped."""
+        member_id = interaction.user.id
+
+        def answer(shared: bool) -> Reply:
+            story = self._pick_story(member_id, theme, skip)
+            if shared:
+                return Reply(story_card(story), shareable=True)
+            return views.story_reply(self.catalog, story)
+
+        # A content note's name ("suicide") is a choice from a fixed list, not something the
+        # member says about themselves; everything else in `skip` is read like any text.
+        level = self._level(theme, unlisted_warnings(skip or ""))
+        await self._respond(interaction, level, answer, share=share)
+
+    def _pick_story(self, member_id: int, theme: str | None, skip: str | None) -> Story:
+        services = self.bot.services
+        catalog = self.catalog
+        theme_id = self._find_theme(theme) if theme and theme.strip() else None
+        avoid = parse_warnings(skip or "")
+        story = catalog.pick_story(
+            theme_id,
+            avoid,
+            exclude=services.memory.recent(member_id, Shown.STORY),
+            rng=services.rng,
+        )
+        if story is None:
+            raise UserFacingError(
+                "I don't have a story that fits those choices yet. Try another theme, or "
+                "leave out fewer things."
+            )
+        services.memory.remember(member_id, Shown.STORY, story.id)
+        return story
+
+    def _find_theme(self, text: str) -> str:
+        catalog = self.catalog
+        key = text.strip()
+        if key in catalog.themes and catalog.stories_with_theme(key):
+            return key
+        hits = catalog.theme_index.search(key, limit=1)
+        if hits and (fold(hits[0].label) == fold(key) or fold(hits[0].key) == fold(key)):
+            return hits[0].key
+        if hits and len(fold(key)) >= 3 and fold(hits[0].label).startswith(fold(key)):
+            return hits[0].key
+        themes = ", ".join(h.label for h in catalog.theme_index.search("", limit=25))
+        raise UserFacingError(
+            f"I don't have stories on that theme yet. Themes with stories: {themes}."
+        )
+
+    @story.autocomplete("theme")
+    async def _theme_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [_choice(h.label, h.key) for h in self.catalog.theme_index.search(current)]
+
+    @story.autocomplete("skip")
+    async def _skip_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [_choice(", ".join(ids), ",".join(ids)) for ids in complete_warnings(current)]
+
+    # -- /resources --------------------------------------------------------------------
+
+    @app_commands.command(name="resources")
+    @app_commands.describe(
+        region="Where you are (optional): otherwise your Discord language decides"
+    )
+    async def resources(self, interaction: discord.Interaction, region: str | None = None) -> None:
+        """People you can talk to right now: free support and crisis lines."""
+        services = self.bot.services
+        level = self._level(region)
+
+        def answer(shared: bool) -> Reply:
+            if region and region.strip():
+                try:
+                    chosen = self._find_region(region)
+                except UserFacingError:
+                    # Support lines never depend on typing a region right: when the words
+                    # sound like distress, the member's own region is shown instead.
+                    if level is CrisisLevel.NONE:
+                        raise
+                    chosen = views.member_region(services, interaction.locale)
+            else:
+                chosen = views.member_region(services, interaction.locale)
+            return views.resources_reply(services, chosen)
+
+        await self._respond(interaction, level, answer, point_to_resources=False)
+
+    def _find_region(self, text: str) -> ResourceRegion:
+        catalog = self.catalog
+        code = text.strip().upper()
+        code = REGION_ALIASES.get(code, code)
+        if code in catalog.regions:
+            return catalog.regions[code]
+        wanted = fold(text).strip()
+        for hit in catalog.region_index.search(text, limit=2):
+            if fold(catalog.regions[hit.key].name).startswith(wanted) and len(wanted) >= 2:
+                return catalog.regions[hit.key]
+        names = ", ".join(f"{r.name} ({r.region})" for r in catalog.regions.values())
+        raise UserFacingError(f"I don't have support lines for that region yet. I have: {names}.")
+
+    @resources.autocomplete("region")
+    async def _region_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [_choice(h.label, h.key) for h in self.catalog.region_index.search(current)]
+
+
+# -- content notes: parsing what a member types in `skip` ---------------------------------
+
+_WARNING_NAMES = {
+    **{fold(w.value): w for w in ContentWarning},
+    **{fold(label): w for w, label in WARNING_LABELS.items()},
+    **{fold(w.value.replace("-", "")): w for w in ContentWarning},
+}
+
+
+def parse_warnings(text: str) -> list[ContentWarning]:
+    """Content warnings from "suicide, self harm". An unknown name is an error, not
+    ignored: a member who asked to skip something must be able to trust the filter."""
+    found: list[ContentWarning] = []
+    unknown = False
+    for part in text.split(","):
+        name = fold(part).strip()
+        if not name:
+            continue
+        warning = _WARNING_NAMES.get(name)
+        if warning is None:
+            unknown = True
+        elif warning not in found:
+            found.append(warning)
+    if unknown:
+        known = ", ".join(w.value for w in ContentWarning)
+        raise UserFacingError(
+            "Some of what's in `skip` isn't a content note I know, so I didn't pick a story. "
+            f"You can leave out: {known} (separate them with commas)."
+        )
+    return found
+
+
+def unlisted_warnings(text: str) -> str:
+    """The parts of a `skip` list that are not content-warning names."""
+    return ", ".join(
+        part
+        for part in text.split(",")
+        if part.strip() and fold(part).strip() not in _WARNING_NAMES
+    )
+
+
+def complete_warnings(current: str) -> list[list[str]]:
+    """Completions of the last item of a comma-separated list of content warnings."""
+    *done_parts, last = current.split(",")
+    done: list[str] = []
+    for part in done_parts:
+        warning = _WARNING_NAMES.get(fold(part).strip())
+        if warning is not None and warning.value not in done:
+            done.append(warning.value)
+    typed = fold(last).strip()
+    options: list[list[str]] = []
+    if done and not typed:
+        options.append(list(done))
+    for warning in ContentWarning:
+        if warning.value in done:
+            continue
+        label = fold(WARNING_LABELS[warning])
+        if not typed or warning.value.startswith(typed) or label.startswith(typed):
+            options.append([*done, warning.value])
+    if typed and not options:
+        options = [
+            [*done, w.value]
+            for w in ContentWarning
+            if w.value not in done and (typed in w.value or typed in fold(WARNING_LABELS[w]))
+        ]
+    return options[:25]
+
+
+async def setup(bot: PeerlightBot) -> None:
+    await bot.add_cog(Library(bot))

@@ -1,0 +1,128 @@
+"""What Peerlight remembers about a member between commands: held in memory, never on disk.
+
+Two things only: which techniques and stories a member was shown lately (so "Another one"
+shows another one), and when an action last happened (so the full crisis block is not
+repeated within minutes). Both are keyed by an HMAC-SHA256 of the member id under a key
+made at start-up and kept nowhere else, so the memory holds no member id, cannot be
+joined to one without that key, and is gone when the bot restarts (SAFETY.md §3).
+A plain hash would not do: member ids are visible to everyone in a server, so anyone
+could hash them all and look the results up.
+
+The memory is bounded: past `capacity` members the least recently seen is forgotten.
+Pure: the key and the current time are passed in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+from collections import OrderedDict, deque
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+DEFAULT_CAPACITY = 10_000
+RECENT_LIMIT = 8
+KEY_BYTES = 32
+CRISIS_BLOCK_COOLDOWN = dt.timedelta(minutes=10)
+
+
+class Shown(StrEnum):
+    TECHNIQUE = "technique"
+    STORY = "story"
+
+
+@dataclass
+class _Entry:
+    recent: dict[Shown, deque[str]] = field(default_factory=dict)
+    last: dict[str, dt.datetime] = field(default_factory=dict)
+
+
+class MemberMemory:
+    def __init__(
+        self, key: bytes, *, capacity: int = DEFAULT_CAPACITY, recent_limit: int = RECENT_LIMIT
+    ) -> None:
+        if len(key) < KEY_BYTES:
+            raise ValueError(f"the key must be at least {KEY_BYTES} random bytes")
+        if capacity < 1 or recent_limit < 1:
+            raise ValueError("capacity and recent_limit must be at least 1")
+        self._key = key
+        self._capacity = capacity
+        self._recent_limit = recent_limit
+        self._entries: OrderedDict[bytes, _Entry] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def pseudonym(self, member_id: int) -> bytes:
+        return hmac.new(self._key, str(member_id).encode("ascii"), hashlib.sha256).digest()
+
+    def stored_keys(self) -> Iterator[bytes]:
+        return iter(tuple(self._entries))
+
+    def _find(self, member_id: int) -> _Entry | None:
+        key = self.pseudonym(member_id)
+        entry = self._entries.get(key)
+        if entry is not None:
+            self._entries.move_to_end(key)
+        return entry
+
+    def _entry(self, member_id: int) -> _Entry:
+        key = self.pseudonym(member_id)
+        entry = self._entries.get(key)
+        if entry is None:
+            entry = self._entries[key] = _Entry()
+            while len(self._entries) > self._capacity:
+                self._entries.popitem(last=False)
+        else:
+            self._entries.move_to_end(key)
+        return entry
+
+    # -- recently shown -----------------------------------------------------------------
+
+    def recent(self, member_id: int, kind: Shown) -> tuple[str, ...]:
+        """Ids this member was shown lately, the latest first."""
+        entry = self._find(member_id)
+        if entry is None or kind not in entry.recent:
+            return ()
+        return tuple(reversed(entry.recent[kind]))
+
+    def remember(self, member_id: int, kind: Shown, item_id: str) -> None:
+        shown = self._entry(member_id).recent.setdefault(kind, deque(maxlen=self._recent_limit))
+        if item_id in shown:
+            shown.remove(item_id)
+        shown.append(item_id)
+
+    def pick_fresh(self, member_id: int, kind: Shown, ranked: Sequence[str]) -> str | None:
+        """The best-ranked id this member was not shown lately, else the one shown longest
+        ago; remembered as shown. None when `ranked` is empty."""
+        if not ranked:
+            return None
+        recent = self.recent(member_id, kind)
+        order = {item: age for age, item in enumerate(recent)}
+        fresh = next((item for item in ranked if item not in order), None)
+        chosen = fresh if fresh is not None else max(ranked, key=order.__getitem__)
+        self.remember(member_id, kind, chosen)
+        return chosen
+
+    # -- cooldowns ----------------------------------------------------------------------
+
+    def claim(self, member_id: int, action: str, now: dt.datetime, cooldown: dt.timedelta) -> bool:
+        """True (and the time recorded) when `action` did not happen within `cooldown`
+        before `now`; False, and nothing changed, while it is cooling down."""
+        entry = self._entry(member_id)
+        last = entry.last.get(action)
+        if last is not None and now - last < cooldown:
+            return False
+        entry.last[action] = now
+        return True
+
+    def release(self, member_id: int, action: str) -> None:
+        """Forget that `action` happened, e.g. when what it stood for could not be done."""
+        entry = self._find(member_id)
+        if entry is not None:
+            entry.last.pop(action, None)
+
+    def claim_crisis_block(self, member_id: int, now: dt.datetime) -> bool:
+        return self.claim(member_id, "crisis-block", now, CRISIS_BLOCK_COOLDOWN)

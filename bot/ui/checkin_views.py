@@ -1,0 +1,376 @@
+"""The check-in flow: mood buttons, the feelings menu, Skip, and the suggested technique.
+
+Every component is a `DynamicItem` whose custom id carries all the flow needs so far
+(`peerlight:checkin:mood:2`, `peerlight:checkin:feel:2`), so nothing about a member is held
+between steps, and a check-in started before a restart can still be finished after it.
+The "Check in" button on scheduled prompts (`peerlight:checkin:start`) starts the same flow
+from any message that carries it, however old.
+
+A press that fails goes through the one error path (`errors.on_view_error`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+import re
+import sqlite3
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import discord
+
+from bot.app import PeerlightBot
+from bot.domain.cards import (
+    CHECKIN_NOT_SAVED,
+    CHECKIN_SERVER_ONLY,
+    MOOD_EMOJI,
+    Card,
+    Rendered,
+    checkin_feelings_card,
+    checkin_flood_card,
+    checkin_question_card,
+    checkin_thanks_card,
+    technique_card,
+)
+from bot.domain.catalog import Catalog, cut
+from bot.domain.checkins import MOOD_LABELS, MOODS
+from bot.domain.content import Technique
+from bot.domain.errors import UserFacingError
+from bot.services import Services
+from bot.storage.checkins import MAX_FEELINGS
+from bot.ui import errors, views
+from bot.ui.embeds import message_kwargs
+
+log = logging.getLogger(__name__)
+
+Button = discord.ui.Button[discord.ui.View]
+Select = discord.ui.Select[discord.ui.View]
+Item = discord.ui.Item[Any]
+
+START_CUSTOM_ID = "peerlight:checkin:start"
+SELECT_OPTIONS_LIMIT = 25
+_ID = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+
+# With no feelings picked, the mood alone chooses what to suggest.
+MOOD_FEELINGS: dict[int, tuple[str, ...]] = {
+    1: ("low", "overwhelmed"),
+    2: ("low", "overwhelmed"),
+    3: ("stressed", "tired"),
+    4: ("calm", "hopeful"),
+    5: ("hopeful", "grateful"),
+}
+# Techniques for helping someone else are not an answer to how the member is doing.
+NOT_FOR_CHECKINS = frozenset({"supporting-others"})
+
+
+def services_of(interaction: discord.Interaction[Any]) -> Services:
+    client = interaction.client
+    if not isinstance(client, PeerlightBot):
+        raise TypeError("Peerlight's check-in buttons only run inside PeerlightBot")
+    return client.services
+
+
+async def _guarded(
+    interaction: discord.Interaction[Any], label: str, action: Callable[[], Awaitable[None]]
+) -> None:
+    try:
+        await action()
+    except Exception as error:  # the one error path decides what the member reads
+        await errors.on_view_error(interaction, error, label)
+
+
+def _view(rows: Sequence[Sequence[Item]]) -> discord.ui.View | None:
+    if not any(rows):
+        return None
+    view = discord.ui.View(timeout=None)
+    for index, row in enumerate(r for r in rows if r):
+        for item in row:
+            item.row = index
+            view.add_item(item)
+    return view
+
+
+async def _show(
+    interaction: discord.Interaction[Any], rendered: Rendered, rows: Sequence[Sequence[Item]]
+) -> None:
+    """Replace the member's private check-in message; a public post (a scheduled prompt)
+    is never edited, the member gets a private message instead."""
+    kwargs = message_kwargs(rendered)
+    view = _view(rows)
+    message = interaction.message
+    if message is not None and message.flags.ephemeral:
+        await interaction.response.edit_message(
+            content=None,
+            embeds=kwargs["embeds"],
+            view=view,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        return
+    if view is not None:
+        kwargs["view"] = view
+    await interaction.response.send_message(ephemeral=True, **kwargs)
+
+
+# -- choosing a technique -------------------------------------------------------------------
+
+
+def suggest_technique(
+    catalog: Catalog, mood: int, feelings: Sequence[str], rng: random.Random
+) -> Technique | None:
+    """The best technique for the picked feelings, else for the mood, else any."""
+    for wanted in (list(feelings), list(MOOD_FEELINGS[mood])):
+        if not wanted:
+            continue
+        ranked = [
+            technique
+            for technique in catalog.recommend(wanted, rng=rng)
+            if not NOT_FOR_CHECKINS.intersection(technique.tags)
+        ]
+        if ranked:
+            return ranked[0]
+    rest = sorted(
+        technique.id
+        for technique in catalog.techniques.values()
+        if not NOT_FOR_CHECKINS.intersection(technique.tags)
+    )
+    return catalog.techniques[rng.choice(rest)] if rest else None
+
+
+# -- the steps ------------------------------------------------------------------------------
+
+
+def mood_buttons() -> tuple[Item, ...]:
+    return tuple(MoodChoice(mood) for mood in MOODS)
+
+
+async def start(interaction: discord.Interaction[Any]) -> None:
+    """Step 1: "How are you doing right now?" with the five moods, privately."""
+    services = services_of(interaction)
+    if interaction.guild_id is None:
+        raise UserFacingError(CHECKIN_SERVER_ONLY)
+    decision = services.flood.peek(interaction.user.id, services.clock())
+    rendered = checkin_question_card(wait=None if decision else decision.wait)
+    view = _view([mood_buttons()])
+    assert view is not None
+    await interaction.response.send_message(ephemeral=True, view=view, **message_kwargs(rendered))
+
+
+def feeling_options(catalog: Catalog) -> list[discord.SelectOption]:
+    return [
+        discord.SelectOption(label=cut(feeling.label), value=feeling.id, emoji=feeling.emoji)
+        for feeling in catalog.vocabulary.feelings[:SELECT_OPTIONS_LIMIT]
+    ]
+
+
+async def choose_mood(interaction: discord.Interaction[Any], mood: int) -> None:
+    """Step 2: the feelings menu and Skip; for "Not OK", the crisis block first."""
+    services = services_of(interaction)
+    cards: tuple[Card, ...] = ()
+    rows: list[Sequence[Item]] = []
+    if mood == 1:
+        crisis = views.crisis_reply(services, interaction.locale)
+        cards += crisis.rendered.cards
+        rows.extend(crisis.groups)
+    cards += checkin_feelings_card(mood).cards
+    options = feeling_options(services.content.catalog)
+    rows.append((FeelingsChoice(mood, options),))
+    rows.append((SkipFeelings(mood),))
+    await _show(interaction, Rendered(cards), rows)
+
+
+async def save(interaction: discord.Interaction[Any], mood: int, picked: Sequence[str]) -> None:
+    """Step 3: store the check-in (committed before the member reads "Saved"), then thank
+    them and offer a technique. Inside the flood window nothing is stored, and the
+    technique is offered all the same."""
+    services = services_of(interaction)
+    guild_id = interaction.guild_id
+    if guild_id is None:
+        raise UserFacingError(CHECKIN_SERVER_ONLY)
+    catalog = services.content.catalog
+    # Only ids from the vocabulary are ever stored, whatever a client sends.
+    feelings = list(dict.fromkeys(f for f in picked if f in catalog.feelings))[:MAX_FEELINGS]
+    technique = suggest_technique(catalog, mood, feelings, services.rng)
+    open_row: tuple[Item, ...] = (OpenSuggestion(technique.id),) if technique else ()
+
+    crisis_cards: tuple[Card, ...] = ()
+    rows: list[Sequence[Item]] = [open_row]
+    if mood == 1:
+        # The support lines stay in view after "Not OK" is saved.
+        crisis = views.crisis_reply(services, interaction.locale)
+        crisis_cards = crisis.rendered.cards
+        rows = [*crisis.groups, open_row]
+
+    now = services.clock()
+    member_id = interaction.user.id
+    decision = services.flood.allow(member_id, now)
+    if not decision:
+        flood = checkin_flood_card(wait=decision.wait, technique=technique)
+        await _show(interaction, Rendered(crisis_cards + flood.cards), rows)
+        return
+    try:
+        await services.checkins.record(guild_id, utc_day(now), mood, feelings)
+    except Exception as error:
+        # Not stored, so not counted: the member may try again straight away.
+        services.flood.release(member_id)
+        if isinstance(error, sqlite3.Error):
+            log.warning("a check-in could not be saved (%s: %s)", type(error).__name__, error)
+            raise UserFacingError(CHECKIN_NOT_SAVED) from None
+        raise
+    thanks = checkin_thanks_card(feelings=len(feelings), technique=technique)
+    await _show(interaction, Rendered(crisis_cards + thanks.cards), rows)
+
+
+def utc_day(moment: dt.datetime) -> dt.date:
+    """The UTC day of a moment: the only time a check-in keeps."""
+    return moment.astimezone(dt.UTC).date()
+
+
+async def open_suggestion(interaction: discord.Interaction[Any], technique_id: str) -> None:
+    technique = services_of(interaction).content.catalog.techniques.get(technique_id)
+    if technique is None:
+        raise UserFacingError(
+            "That technique is no longer in the library. /cope finds one for how you feel."
+        )
+    await interaction.response.send_message(
+        ephemeral=True, **message_kwargs(technique_card(technique))
+    )
+
+
+# -- components -----------------------------------------------------------------------------
+
+
+class CheckinStart(discord.ui.DynamicItem[Button], template=r"peerlight:checkin:start"):
+    """The "Check in" button on scheduled prompt posts: starts a private check-in."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Check in",
+                emoji="📝",
+                style=discord.ButtonStyle.primary,
+                custom_id=START_CUSTOM_ID,
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: Item, match: re.Match[str], /
+    ) -> CheckinStart:
+        return cls()
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await _guarded(interaction, "Check in", lambda: start(interaction))
+
+
+class MoodChoice(
+    discord.ui.DynamicItem[Button], template=r"peerlight:checkin:mood:(?P<mood>[1-5])"
+):
+    def __init__(self, mood: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=MOOD_LABELS[mood],
+                emoji=MOOD_EMOJI[mood],
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"peerlight:checkin:mood:{mood}",
+            )
+        )
+        self.mood = mood
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: Item, match: re.Match[str], /
+    ) -> MoodChoice:
+        return cls(int(match["mood"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await _guarded(interaction, "check-in mood", lambda: choose_mood(interaction, self.mood))
+
+
+class FeelingsChoice(
+    discord.ui.DynamicItem[Select], template=r"peerlight:checkin:feel:(?P<mood>[1-5])"
+):
+    def __init__(self, mood: int, options: Sequence[discord.SelectOption]) -> None:
+        super().__init__(
+            discord.ui.Select(
+                placeholder=f"Pick up to {MAX_FEELINGS} feelings",
+                min_values=1,
+                max_values=max(1, min(MAX_FEELINGS, len(options))),
+                options=list(options),
+                custom_id=f"peerlight:checkin:feel:{mood}",
+            )
+        )
+        self.mood = mood
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: Item, match: re.Match[str], /
+    ) -> FeelingsChoice:
+        options = item.options if isinstance(item, discord.ui.Select) else []
+        return cls(int(match["mood"]), options)
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        picked = list(self.item.values)
+        await _guarded(
+            interaction, "check-in feelings", lambda: save(interaction, self.mood, picked)
+        )
+
+
+class SkipFeelings(
+    discord.ui.DynamicItem[Button], template=r"peerlight:checkin:skip:(?P<mood>[1-5])"
+):
+    def __init__(self, mood: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Skip",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"peerlight:checkin:skip:{mood}",
+            )
+        )
+        self.mood = mood
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: Item, match: re.Match[str], /
+    ) -> SkipFeelings:
+        return cls(int(match["mood"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await _guarded(interaction, "check-in skip", lambda: save(interaction, self.mood, ()))
+
+
+class OpenSuggestion(
+    discord.ui.DynamicItem[Button], template=rf"peerlight:checkin:open:(?P<technique>{_ID})"
+):
+    def __init__(self, technique_id: str) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Open the technique",
+                style=discord.ButtonStyle.primary,
+                custom_id=f"peerlight:checkin:open:{technique_id}",
+            )
+        )
+        self.technique_id = technique_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: Item, match: re.Match[str], /
+    ) -> OpenSuggestion:
+        return cls(match["technique"])
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await _guarded(
+            interaction,
+            "Open the technique",
+            lambda: open_suggestion(interaction, self.technique_id),
+        )
+
+
+DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
+    CheckinStart,
+    MoodChoice,
+    FeelingsChoice,
+    SkipFeelings,
+    OpenSuggestion,
+)

@@ -1,0 +1,560 @@
+"""Buttons, and the replies that carry them.
+
+Every button is a `DynamicItem`: its custom id holds all a press needs (a feeling id, a
+technique id), so buttons on messages sent before a restart, or before a content reload,
+still work. Nothing about the member is ever in a custom id.
+
+A press that fails goes through the same error path as a command (`errors.on_view_error`),
+so a member never sees "This interaction failed".
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import discord
+
+from bot.app import PeerlightBot
+from bot.domain.cards import (
+    Rendered,
+    crisis_card,
+    fits_one_message,
+    resources_card,
+    story_card,
+    technique_card,
+)
+from bot.domain.catalog import Catalog, cut
+from bot.domain.content import Area, Feeling, ResourceRegion, Story, Technique
+from bot.domain.errors import UserFacingError
+from bot.domain.memory import CRISIS_BLOCK_COOLDOWN, Shown
+from bot.services import Services
+from bot.ui import errors
+from bot.ui.embeds import message_kwargs
+
+log = logging.getLogger(__name__)
+
+Button = discord.ui.Button[discord.ui.View]
+Item = discord.ui.Item[Any]
+
+BUTTON_LABEL_LIMIT = 80
+BUTTONS_PER_ROW = 5
+ROWS_PER_MESSAGE = 5
+STORY_TECHNIQUE_BUTTONS = 10
+GROUNDING_TECHNIQUE = "grounding-5-4-3-2-1"
+REACH_OUT_COOLDOWN_ACTION = "reach-out"
+
+
+def services_of(interaction: discord.Interaction[Any]) -> Services:
+    client = interaction.client
+    if not isinstance(client, PeerlightBot):
+        raise TypeError("Peerlight's buttons only run inside PeerlightBot")
+    return client.services
+
+
+# -- replies --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Cards and button groups for one message; each group starts on a new row."""
+
+    rendered: Rendered
+    groups: tuple[tuple[Item, ...], ...] = ()
+    # Only a card of content may be posted for everyone, never a message to the member.
+    shareable: bool = False
+
+    @classmethod
+    def text(cls, content: str, *groups: tuple[Item, ...]) -> Reply:
+        return cls(Rendered((), content=content), tuple(g for g in groups if g))
+
+    def with_line(self, line: str) -> Reply:
+        content = "\n\n".join(part for part in (line, self.rendered.content) if part)
+        return replace(self, rendered=replace(self.rendered, content=content))
+
+    def then(self, other: Reply) -> Reply:
+        """This reply followed by `other`, or this alone when both don't fit one message."""
+        content = "\n\n".join(p for p in (self.rendered.content, other.rendered.content) if p)
+        joined = Rendered(self.rendered.cards + other.rendered.cards, content=content)
+        if not fits_one_message(joined):
+            return self
+        return Reply(joined, self.groups + other.groups, shareable=False)
+
+    def view(self) -> discord.ui.View | None:
+        if not any(self.groups):
+            return None
+        view = discord.ui.View(timeout=None)
+        row = 0
+        for group in self.groups:
+            for start in range(0, len(group), BUTTONS_PER_ROW):
+                if row >= ROWS_PER_MESSAGE:
+                    return view
+                for item in group[start : start + BUTTONS_PER_ROW]:
+                    item.row = row
+                    view.add_item(item)
+                row += 1
+        return view
+
+    def kwargs(self) -> dict[str, Any]:
+        kwargs = message_kwargs(self.rendered)
+        view = self.view()
+        if view is not None:
+            kwargs["view"] = view
+        return kwargs
+
+
+async def send(
+    interaction: discord.Interaction[Any], reply: Reply, *, ephemeral: bool = True
+) -> None:
+    await interaction.response.send_message(ephemeral=ephemeral, **reply.kwargs())
+
+
+async def replace_message(interaction: discord.Interaction[Any], reply: Reply) -> None:
+    """Swap the cards and buttons of the message whose button was pressed (its text stays)."""
+    kwargs = reply.kwargs()
+    await interaction.response.edit_message(
+        embeds=kwargs["embeds"],
+        view=kwargs.get("view"),
+        allowed_mentions=discord.AllowedMentions.none(),
+    )
+
+
+async def _guarded(
+    interaction: discord.Interaction[Any], label: str, action: Callable[[], Awaitable[None]]
+) -> None:
+    try:
+        await action()
+    except Exception as error:  # the one error path decides what the member reads
+        await errors.on_view_error(interaction, error, label)
+
+
+def _button_label(text: str) -> str:
+    return cut(text, BUTTON_LABEL_LIMIT)
+
+
+# -- choosing what to show ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    technique: Technique
+    alternatives: int  # how many techniques fitted, this one included
+
+
+def suggest_technique(
+    services: Services, member_id: int, feeling: str | None, area: Area | None
+) -> Suggestion | None:
+    """A technique for this feeling and area that the member wasn't shown lately.
+
+    With neither, any technique: a member who just types /cope still gets something.
+    """
+    catalog = services.content.catalog
+    memory = services.memory
+    if feeling or area:
+        ranked = catalog.recommend(
+            [feeling] if feeling else [],
+            area,
+            exclude=memory.recent(member_id, Shown.TECHNIQUE),
+            rng=services.rng,
+        )
+        ids = [technique.id for technique in ranked]
+    else:
+        ids = sorted(catalog.techniques)
+        services.rng.shuffle(ids)
+    chosen = memory.pick_fresh(member_id, Shown.TECHNIQUE, ids)
+    if chosen is None:
+        return None
+    return Suggestion(catalog.techniques[chosen], len(ids))
+
+
+def grounding_technique(catalog: Catalog) -> Technique | None:
+    if GROUNDING_TECHNIQUE in catalog.techniques:
+        return catalog.techniques[GROUNDING_TECHNIQUE]
+    tagged = sorted(t.id for t in catalog.techniques.values() if "grounding" in t.tags)
+    return catalog.techniques[tagged[0]] if tagged else None
+
+
+def member_region(services: Services, locale: discord.Locale | str | None) -> ResourceRegion:
+    catalog = services.content.catalog
+    return catalog.region_for_locale(
+        str(locale) if locale else None, services.settings.crisis.default_region
+    )
+
+
+# -- replies for content --------------------------------------------------------------------
+
+
+def technique_reply(
+    catalog: Catalog,
+    technique: Technique,
+    *,
+    another: tuple[str | None, Area | None] | None = None,
+) -> Reply:
+    """A technique with "Another one" (when `another` names what was asked for) and
+    "A story about this" (when a specialist's story models it)."""
+    buttons: list[Item] = []
+    if another is not None:
+        buttons.append(AnotherTechnique(*another))
+    if catalog.stories_for_technique(technique.id):
+        buttons.append(StoryAboutTechnique(technique.id))
+    return Reply(technique_card(technique), (tuple(buttons),))
+
+
+def story_reply(catalog: Catalog, story: Story) -> Reply:
+    """A story with a button for each technique it models."""
+    ids = list(dict.fromkeys(story.techniques))
+    techniques = [catalog.techniques[i] for i in ids if i in catalog.techniques]
+    buttons: tuple[Item, ...] = tuple(
+        OpenTechnique(t.id, t.title) for t in techniques[:STORY_TECHNIQUE_BUTTONS]
+    )
+    return Reply(story_card(story), (buttons,))
+
+
+def closest_feelings_reply(
+    catalog: Catalog, message: str, feelings: Sequence[Feeling], area: Area | None
+) -> Reply:
+    buttons: tuple[Item, ...] = tuple(
+        FeelingChoice(feeling.id, area, label=feeling.label, emoji=feeling.emoji)
+        for feeling in feelings
+    )
+    return Reply.text(message, buttons)
+
+
+def resources_reply(services: Services, region: ResourceRegion) -> Reply:
+    return Reply(resources_card(region, services.content.catalog.regions.get("INTL")))
+
+
+def crisis_reply(
+    services: Services, locale: discord.Locale | str | None, *, offer_grounding: bool = True
+) -> Reply:
+    """The crisis block and its choices: a grounding exercise, every support line, and,
+    only where the server opted in, asking a moderator to reach out."""
+    catalog = services.content.catalog
+    choices: list[Item] = []
+    if offer_grounding and grounding_technique(catalog) is not None:
+        choices.append(GroundingButton())
+    choices.append(SupportLinesButton())
+    if services.settings.moderation.reach_out_channel_id is not None:
+        choices.append(ReachOutButton())
+    card = crisis_card(member_region(services, locale), catalog.regions.get("INTL"))
+    return Reply(card, (tuple(choices),))
+
+
+def crisis_choices(services: Services, *, offer_grounding: bool) -> tuple[Item, ...]:
+    return crisis_reply(services, None, offer_grounding=offer_grounding).groups[0]
+
+
+# -- buttons --------------------------------------------------------------------------------
+
+_ID = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+_AREAS = "|".join(area.value for area in Area)
+
+
+def _area(value: str) -> Area | None:
+    try:
+        return Area(value) if value else None
+    except ValueError:
+        return None
+
+
+class AnotherTechnique(
+    discord.ui.DynamicItem[Button],
+    template=rf"peerlight:cope:next:(?P<feeling>(?:{_ID})?):(?P<area>(?:{_AREAS})?)",
+):
+    """ "Another one": the next technique for the same feeling and area, in place."""
+
+    def __init__(self, feeling: str | None, area: Area | None) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Another one",
+                style=discord.ButtonStyle.primary,
+                custom_id=f"peerlight:cope:next:{feeling or ''}:{area.value if area else ''}",
+            )
+        )
+        self.feeling = feeling
+        self.area = area
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: Item, match: re.Match[str], /
+    ) -> AnotherTechnique:
+        return cls(match["feeling"] or None, _area(match["area"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await _guarded(interaction, "Another one", lambda: self._next(interaction))
+
+    async def _next(self, interaction: discord.Interaction[Any]) -> None:
+        services = services_of(interaction)
+        suggestion = suggest_technique(services, interaction.user.id, self.feeling, self.area)
+        if suggestion is None:
+            raise UserFacingError(
+                "The library changed since this message, and I have nothing to match it now. "
+                "Try /cope again."
+            )
+        reply = technique_reply(
+            services.content.catalog,
+            suggestion.technique,
+            another=(self.feeling, self.area) if suggestion.alternatives > 1 else None,
+        )
+        await replace_message(interaction, reply)
+
+
+class FeelingChoice(
+    discord.ui.DynamicItem[Button],
+    template=rf"peerlight:cope:pick:(?P<feeling>{_ID}):(?P<area>(?:{_AREAS})?)",
+):
+    """One of the closest feelings offered when /cope couldn't match what was typed."""
+
+    def __init__(
+        self, feeling: str, area: Area | None, *, label: str = "", emoji: str | None = None
+    ) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=_button_label(label or feeling),
+                emoji=emoji,
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"peerlight:cope:pick:{feeling}:{area.value if area else ''}",
+            )
+        )
+        self.feeling = feeling
+        self.area = area
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: Item, match: re.Match[str], /
+    ) -> FeelingChoice:
+        return cls(match["feeling"], _area(match["area"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await _guarded(interaction, "feeling choice", lambda: self._pick(interaction))
+
+    async def _pick(self, interaction: discord.Interaction[Any]) -> None:
+        services = services_of(interaction)
+        suggestion = suggest_technique(services, interaction.user.id, self.feeling, self.area)
+        if suggestion is None:
+            raise UserFacingError("I have no technique for that feeling now. Try /cope again.")
+        reply = technique_reply(
+            services.content.catalog,
+            suggestion.technique,
+            another=(self.feeling, self.area) if suggestion.alternatives > 1 else None,
+        )
+        await send(interaction, reply)
+
+
+class StoryAboutTechnique(
+    discord.ui.DynamicItem[Button], template=rf"peerlight:cope:story:(?P<technique>{_ID})"
+):
+    """ "A story about this": a specialist's story in which this technique is used."""
+
+    def __init__(self, technique_id: str) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="A story about this",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"peerlight:cope:story:{technique_id}",
+            )
+        )
+        self.technique_id = technique_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: Item, match: re.Match[str], /
+    ) -> StoryAboutTechnique:
+        return cls(match["technique"])
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await _guarded(interaction, "A story about this", lambda: self._story(interaction))
+
+    async def _story(self, interaction: discord.Interaction[Any]) -> None:
+        services = services_of(interaction)
+        catalog = services.content.catalog
+        candidates = list(catalog.stories_for_technique(self.technique_id))
+        services.rng.shuffle(candidates)
+        chosen = services.memory.pick_fresh(interaction.user.id, Shown.STORY, candidates)
+        if chosen is None:
+            raise UserFacingError(
+                "There's no story about this technique in the library now. "
+                "/story shows the ones there are."
+            )
+        await send(interaction, story_reply(catalog, catalog.stories[chosen]))
+
+
+class OpenTechnique(
+    discord.ui.DynamicItem[Button], template=rf"peerlight:technique:(?P<technique>{_ID})"
+):
+    """A technique a story models, opened from the story."""
+
+    def __init__(self, technique_id: str, title: str = "") -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=_button_label(title or technique_id),
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"peerlight:technique:{technique_id}",
+            )
+        )
+        self.technique_id = technique_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: Item, match: re.Match[str], /
+    ) -> OpenTechnique:
+        return cls(match["technique"])
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await _guarded(interaction, "open technique", lambda: self._open(interaction))
+
+    async def _open(self, interaction: discord.Interaction[Any]) -> None:
+        catalog = services_of(interaction).content.catalog
+        technique = catalog.techniques.get(self.technique_id)
+        if technique is None:
+            raise UserFacingError(
+                "That technique is no longer in the library. /technique lists the ones there are."
+            )
+        await send(interaction, technique_reply(catalog, technique))
+
+
+class GroundingButton(discord.ui.DynamicItem[Button], template=r"peerlight:crisis:grounding"):
+    def __init__(self) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Try a grounding exercise",
+                style=discord.ButtonStyle.primary,
+                custom_id="peerlight:crisis:grounding",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: Item, match: re.Match[str], /
+    ) -> GroundingButton:
+        return cls()
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await _guarded(interaction, "Try a grounding exercise", lambda: self._ground(interaction))
+
+    async def _ground(self, interaction: discord.Interaction[Any]) -> None:
+        services = services_of(interaction)
+        catalog = services.content.catalog
+        technique = grounding_technique(catalog)
+        if technique is None:
+            await send(
+                interaction, resources_reply(services, member_region(services, interaction.locale))
+            )
+            return
+        await send(interaction, technique_reply(catalog, technique))
+
+
+class SupportLinesButton(discord.ui.DynamicItem[Button], template=r"peerlight:crisis:lines"):
+    def __init__(self) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="All support lines",
+                style=discord.ButtonStyle.secondary,
+                custom_id="peerlight:crisis:lines",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: Item, match: re.Match[str], /
+    ) -> SupportLinesButton:
+        return cls()
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await _guarded(interaction, "All support lines", lambda: self._lines(interaction))
+
+    async def _lines(self, interaction: discord.Interaction[Any]) -> None:
+        services = services_of(interaction)
+        await send(
+            interaction, resources_reply(services, member_region(services, interaction.locale))
+        )
+
+
+REACH_OUT_SENT = (
+    "I've let the moderators know you'd like someone to reach out. They'll see your name "
+    "only, not anything you typed. While you wait, /resources lists people you can talk to "
+    "right now."
+)
+REACH_OUT_ALREADY = (
+    "The moderators already know you'd like someone to reach out. While you wait, "
+    "/resources lists people you can talk to right now."
+)
+REACH_OUT_FAILED = (
+    "I couldn't reach the moderators just now. /resources lists people you can talk to "
+    "right now, any time."
+)
+REACH_OUT_OFF = (
+    "This server hasn't turned on requests to moderators. /resources lists people you can "
+    "talk to right now."
+)
+
+
+class ReachOutButton(discord.ui.DynamicItem[Button], template=r"peerlight:crisis:reach-out"):
+    """Only this press sends anything to moderators: the member's name, nothing they typed."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Ask a moderator to reach out",
+                style=discord.ButtonStyle.secondary,
+                custom_id="peerlight:crisis:reach-out",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: Item, match: re.Match[str], /
+    ) -> ReachOutButton:
+        return cls()
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await _guarded(interaction, "Ask a moderator to reach out", lambda: self._ask(interaction))
+
+    async def _ask(self, interaction: discord.Interaction[Any]) -> None:
+        services = services_of(interaction)
+        channel_id = services.settings.moderation.reach_out_channel_id
+        if channel_id is None:
+            await send(interaction, Reply.text(REACH_OUT_OFF))
+            return
+        member = interaction.user
+        # Pressing again within the crisis cooldown doesn't post the request twice.
+        if not services.memory.claim(
+            member.id, REACH_OUT_COOLDOWN_ACTION, services.clock(), CRISIS_BLOCK_COOLDOWN
+        ):
+            await send(interaction, Reply.text(REACH_OUT_ALREADY))
+            return
+        channel = interaction.client.get_partial_messageable(
+            channel_id, guild_id=interaction.guild_id
+        )
+        try:
+            # The mention names the member for moderators but, with no mentions allowed,
+            # pings nobody.
+            await channel.send(
+                f"<@{member.id}> asked for a moderator to reach out to them. Please check in "
+                "with them privately and kindly.",
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
+        except discord.HTTPException as error:
+            log.warning(
+                "could not post a reach-out request to channel %s (HTTP %s)",
+                channel_id,
+                error.status,
+            )
+            services.memory.release(member.id, REACH_OUT_COOLDOWN_ACTION)
+            await send(interaction, Reply.text(REACH_OUT_FAILED))
+            return
+        await send(interaction, Reply.text(REACH_OUT_SENT))
+
+
+DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
+    AnotherTechnique,
+    FeelingChoice,
+    StoryAboutTechnique,
+    OpenTechnique,
+    GroundingButton,
+    SupportLinesButton,
+    ReachOutButton,
+)

@@ -1,0 +1,170 @@
+"""/content status and /content reload: moderators only, and a broken reload changes nothing."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import PeerlightBot
+from bot.config import SHIPPED_CONTENT_DIR, Settings
+from bot.sandbox.harness import running_bot, sandbox_settings
+from bot.sandbox.payloads import MEMBER_PERMISSIONS, SandboxMember, SandboxRole, stable_snowflake
+from bot.sandbox.server import Sandbox
+from bot.ui.errors import NOT_ALLOWED
+
+NO_MENTIONS = {"parse": []}
+
+
+@pytest.fixture(autouse=True)
+def nothing_can_ping(sandbox: Sandbox) -> Iterator[None]:
+    yield
+    for request in sandbox.requests:
+        body = request.json
+        if not isinstance(body, dict):
+            continue
+        if re.search(r"/callback$", request.path) and body.get("type") == 4:
+            assert body["data"].get("allowed_mentions") == NO_MENTIONS
+        if request.method == "POST" and re.search(r"^/webhooks/\d+/[^/]+$", request.path):
+            assert body.get("allowed_mentions") == NO_MENTIONS
+
+
+@pytest.fixture
+def content_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "content"
+    shutil.copytree(SHIPPED_CONTENT_DIR, target)
+    return target
+
+
+@contextlib.asynccontextmanager
+async def bot_on(
+    sandbox: Sandbox, settings: Settings, tmp_path: Path, **changes: Any
+) -> AsyncIterator[PeerlightBot]:
+    content_dir = changes.pop("content_dir", None)
+    if changes:
+        settings = settings.model_copy(
+            update={"moderation": settings.moderation.model_copy(update=changes)}
+        )
+    configured = sandbox_settings(
+        settings, sandbox, database=tmp_path / "admin.sqlite3", content_dir=content_dir
+    )
+    async with running_bot(sandbox, configured) as running:
+        yield running
+
+
+async def test_status_shows_counts_load_time_and_warnings(
+    sandbox: Sandbox, bot: PeerlightBot
+) -> None:
+    interaction = await sandbox.command("content status", member=sandbox.moderator)
+    message = await interaction.response_message()
+    assert message.ephemeral
+    (embed,) = message.embeds
+    assert embed["title"] == "Content library"
+    fields = {f["name"]: f["value"] for f in embed["fields"]}
+    counts = bot.services.content.catalog.counts()
+    assert fields["Techniques"] == str(counts["techniques"])
+    assert fields["Stories"] == str(counts["stories"])
+    assert fields["Regions"] == str(counts["regions"])
+    loaded = int(bot.services.content.loaded_at.timestamp())
+    assert fields["Loaded"] == f"<t:{loaded}:R>"
+    assert "Warnings" in fields
+
+
+@pytest.mark.parametrize("command", ["content status", "content reload"])
+async def test_a_member_is_refused_and_nothing_changes(
+    sandbox: Sandbox, bot: PeerlightBot, command: str
+) -> None:
+    content = bot.services.content
+    catalog, loaded_at = content.catalog, content.loaded_at
+    message = await (await sandbox.command(command)).response_message()
+    assert message.ephemeral
+    assert message.content == NOT_ALLOWED
+    assert message.embeds == []
+    assert content.catalog is catalog and content.loaded_at == loaded_at
+
+
+async def test_the_configured_role_counts_as_moderator(
+    sandbox: Sandbox, settings: Settings, tmp_path: Path
+) -> None:
+    guild = sandbox.guild
+    role = SandboxRole(
+        id=stable_snowflake(guild.id, "role", "Peer Mentor"),
+        name="Peer Mentor",
+        permissions=MEMBER_PERMISSIONS,
+    )
+    guild.roles[role.id] = role
+    mentor = sandbox.add_member(
+        SandboxMember(id=1191199223139090999, name="robin", roles=[role.id])
+    )
+    for configured in ("Peer Mentor", str(role.id)):
+        async with bot_on(sandbox, settings, tmp_path, role=configured):
+            message = await (
+                await sandbox.command("content status", member=mentor)
+            ).response_message()
+            assert message.embeds and message.embeds[0]["title"] == "Content library"
+    async with bot_on(sandbox, settings, tmp_path, role="Someone Else"):
+        message = await (await sandbox.command("content status", member=mentor)).response_message()
+        assert message.content == NOT_ALLOWED
+
+
+async def test_reload_keeps_the_library_when_files_are_broken(
+    sandbox: Sandbox, settings: Settings, tmp_path: Path, content_copy: Path
+) -> None:
+    moderator = sandbox.moderator
+    box = content_copy / "techniques" / "box-breathing.yaml"
+    async with bot_on(sandbox, settings, tmp_path, content_dir=content_copy) as bot:
+        content = bot.services.content
+        before = content.catalog
+
+        box.write_text("id: box-breathing\ntitle: [never closed\n", encoding="utf-8")
+        interaction = await sandbox.command("content reload", member=moderator)
+        message = await interaction.response_message()
+        assert interaction.callback_type == 5  # deferred while the files load
+        assert message.ephemeral
+        (embed,) = message.embeds
+        assert embed["title"] == "Reload stopped: nothing changed"
+        assert "content/techniques/box-breathing.yaml:" in embed["description"]
+        assert "```" in embed["description"]
+        assert "1 error" in embed["description"]
+        assert content.catalog is before
+
+        still = await (
+            await sandbox.command("technique", {"name": "box-breathing"})
+        ).response_message()
+        assert still.embeds[0]["title"] == "Box breathing"
+
+        shutil.copy(SHIPPED_CONTENT_DIR / "techniques" / "box-breathing.yaml", box)
+        text = box.read_text(encoding="utf-8")
+        box.write_text(text.replace("title: Box breathing", "title: Square breathing"), "utf-8")
+        done = await (await sandbox.command("content reload", member=moderator)).response_message()
+        (embed,) = done.embeds
+        assert embed["title"] == "Content reloaded"
+        fields = {f["name"]: f["value"] for f in embed["fields"]}
+        assert fields["Techniques"] == str(len(before.techniques))
+        assert content.catalog is not before
+        renamed = await (
+            await sandbox.command("technique", {"name": "box-breathing"})
+        ).response_message()
+        assert renamed.embeds[0]["title"] == "Square breathing"
+
+
+async def test_reload_shows_only_the_first_ten_errors(
+    sandbox: Sandbox, settings: Settings, tmp_path: Path, content_copy: Path
+) -> None:
+    async with bot_on(sandbox, settings, tmp_path, content_dir=content_copy):
+        broken = sorted((content_copy / "techniques").glob("*.yaml"))[:12]
+        for path in broken:
+            path.write_text("title: [never closed\n", encoding="utf-8")
+        message = await (
+            await sandbox.command("content reload", member=sandbox.moderator)
+        ).response_message()
+        description = message.embeds[0]["description"]
+        block = description.split("```")[1]
+        assert len([line for line in block.splitlines() if ": error:" in line]) == 10
+        assert "more" in block
+        assert len(description) <= 4096

@@ -1,0 +1,591 @@
+"""/checkin, the "Check in" button and /summary through the whole stack (SAFETY.md §3).
+
+Anonymity is checked on the bytes of the database files, not on what the code intends:
+after check-ins by members with known ids and names, none of their ids, names, interaction
+ids or tokens may be anywhere in the database, its -wal or its -shm file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import discord
+import pytest
+
+from bot.app import PeerlightBot
+from bot.config import Settings
+from bot.domain.cards import (
+    CHECKIN_NOT_SAVED,
+    EMERGENCY_LINE,
+    NOT_A_CRISIS_SERVICE,
+    Rendered,
+    checkin_feelings_card,
+    checkin_flood_card,
+    checkin_thanks_card,
+    crisis_card,
+    fits_one_message,
+    mood_label,
+)
+from bot.domain.catalog import Catalog
+from bot.domain.checkins import INSUFFICIENT_MESSAGE, MOOD_LABELS, summarise, suppression_note
+from bot.sandbox.harness import running_bot, sandbox_settings
+from bot.sandbox.server import Sandbox, SandboxInteraction, SandboxMember, SandboxMessage
+from bot.storage.checkins import CheckinStore
+from bot.storage.content_files import LoadReport
+from bot.storage.database import Database
+from bot.ui.errors import NOT_ALLOWED
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+START = "peerlight:checkin:start"
+CRISIS_TITLE = "You don't have to go through this alone"
+OTHER_GUILD = 1191204167300799999
+MEMBERS = [
+    SandboxMember(id=1191300000000000101, name="marigold.quinn"),
+    SandboxMember(id=1191300000000000202, name="tobias_wren"),
+    SandboxMember(id=1191300000000000303, name="ottilie-fenwick"),
+    SandboxMember(id=1191300000000000404, name="bartholomew.lark"),
+]
+
+
+@pytest.fixture
+def catalog(shipped_report: LoadReport) -> Catalog:
+    assert shipped_report.catalog is not None
+    return shipped_report.catalog
+
+
+class Clock:
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+@contextlib.asynccontextmanager
+async def bot_on(
+    sandbox: Sandbox,
+    settings: Settings,
+    report: LoadReport,
+    database: Path,
+    clock: Callable[[], dt.datetime] | None = None,
+) -> AsyncIterator[PeerlightBot]:
+    configured = sandbox_settings(settings, sandbox, database=database)
+    extra: dict[str, Any] = {"clock": clock} if clock is not None else {}
+    async with running_bot(sandbox, configured, report=report, **extra) as running:
+        yield running
+
+
+def today(bot: PeerlightBot) -> dt.date:
+    return bot.services.clock().astimezone(dt.UTC).date()
+
+
+def labels(message: SandboxMessage) -> list[str]:
+    return [str(b.get("label")) for b in message.buttons()]
+
+
+def custom_ids(message: SandboxMessage) -> list[str]:
+    return [str(c.get("custom_id")) for c in message.walk_components() if c.get("custom_id")]
+
+
+async def answer(interaction: SandboxInteraction) -> SandboxMessage:
+    return await interaction.response_message()
+
+
+async def start(sandbox: Sandbox, member: SandboxMember | None = None) -> SandboxMessage:
+    return await answer(await sandbox.command("checkin", member=member))
+
+
+async def check_in(
+    sandbox: Sandbox,
+    mood: int,
+    feelings: Sequence[str] = (),
+    member: SandboxMember | None = None,
+) -> SandboxMessage:
+    """A whole check-in as a member does it: /checkin, a mood, feelings or Skip."""
+    prompt = await start(sandbox, member)
+    step = await answer(await sandbox.press(prompt, MOOD_LABELS[mood]))
+    if feelings:
+        return await answer(await sandbox.choose(step, list(feelings)))
+    return await answer(await sandbox.press(step, "Skip"))
+
+
+async def stored(bot: PeerlightBot) -> list[tuple[Any, ...]]:
+    rows = await bot.services.database.fetchall(
+        "SELECT guild_id, day, mood, feelings FROM checkins ORDER BY mood, feelings"
+    )
+    return [tuple(r) for r in rows]
+
+
+async def eventually(probe: Callable[[], Any], timeout: float = 5) -> None:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not await probe():
+        if loop.time() > end:
+            raise TimeoutError("the condition did not come true in time")
+        await asyncio.sleep(0.02)
+
+
+def needles(
+    members: Iterable[SandboxMember], interactions: Iterable[SandboxInteraction]
+) -> dict[str, bytes]:
+    found: dict[str, bytes] = {}
+    for member in members:
+        found[f"{member.name}'s id as text"] = str(member.id).encode()
+        found[f"{member.name}'s id, little-endian"] = member.id.to_bytes(8, "little")
+        found[f"{member.name}'s id, big-endian"] = member.id.to_bytes(8, "big")
+        found[f"{member.name}'s name"] = member.name.encode()
+    for interaction in interactions:
+        found[f"interaction {interaction.id}"] = str(interaction.id).encode()
+        found[f"interaction {interaction.id}, little-endian"] = interaction.id.to_bytes(8, "little")
+        found[f"interaction {interaction.id}, big-endian"] = interaction.id.to_bytes(8, "big")
+        found[f"token of interaction {interaction.id}"] = interaction.token.encode()
+    return found
+
+
+def traces(files: Iterable[Path], wanted: dict[str, bytes]) -> list[str]:
+    hits = []
+    for path in files:
+        data = path.read_bytes()
+        hits += [f"{what} in {path.name}" for what, needle in wanted.items() if needle in data]
+    return hits
+
+
+# -- done when -------------------------------------------------------------------------------
+
+
+async def test_mood_2_and_anxious_gets_an_anxiety_technique_and_one_anonymous_row(
+    sandbox: Sandbox, settings: Settings, shipped_report: LoadReport, tmp_path: Path
+) -> None:
+    member = MEMBERS[0]
+    async with bot_on(sandbox, settings, shipped_report, tmp_path / "db.sqlite3") as bot:
+        prompt = await start(sandbox, member)
+        assert prompt.ephemeral
+        assert prompt.embeds[0]["title"] == "How are you doing right now?"
+        assert labels(prompt) == ["Not OK", "Struggling", "Getting by", "Okay", "Doing well"]
+        assert all(b.get("emoji") for b in prompt.buttons())
+        assert custom_ids(prompt) == [f"peerlight:checkin:mood:{n}" for n in range(1, 6)]
+
+        pressed = await sandbox.press(prompt, "Struggling")
+        step = await answer(pressed)
+        assert pressed.callback_type == 7  # the same private message, updated
+        assert step.id == prompt.id and step.ephemeral
+        (select,) = step.selects()
+        assert select["custom_id"] == "peerlight:checkin:feel:2"
+        assert (select["min_values"], select["max_values"]) == (1, 3)
+        catalog = bot.services.content.catalog
+        assert [o["value"] for o in select["options"]] == list(catalog.feelings)
+        assert labels(step) == ["Skip"]
+
+        chosen = await sandbox.choose(step, ["anxious"])
+        done = await answer(chosen)
+        assert chosen.callback_type == 7 and done.id == prompt.id
+        (thanks,) = done.embeds
+        assert thanks["title"] == "Thank you for checking in"
+        assert thanks["description"] == (
+            "Saved: a mood and 1 feeling for this server and today's date — "
+            "nothing about who you are."
+        )
+        (open_id,) = custom_ids(done)
+        technique_id = open_id.removeprefix("peerlight:checkin:open:")
+        assert technique_id in catalog.techniques_for_feeling("anxious")
+        technique = catalog.techniques[technique_id]
+        assert technique.title in thanks["fields"][0]["value"]
+
+        opened = await answer(await sandbox.press(done, "Open the technique"))
+        assert opened.ephemeral and opened.id != done.id
+        assert opened.embeds[0]["title"] == technique.title
+
+        assert await stored(bot) == [(sandbox.guild.id, today(bot).isoformat(), 2, "anxious")]
+        database = bot.services.database.path
+        files = [database, *(database.with_name(database.name + s) for s in ("-wal", "-shm"))]
+        assert traces(files, needles([member], sandbox.interactions)) == []
+
+
+# -- anonymity -------------------------------------------------------------------------------
+
+
+async def test_no_trace_of_who_checked_in_in_the_database_files_or_the_logs(
+    sandbox: Sandbox,
+    settings: Settings,
+    shipped_report: LoadReport,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    path = tmp_path / "anonymous.sqlite3"
+    wal, shm = path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
+    async with bot_on(sandbox, settings, shipped_report, path) as bot:
+        await check_in(sandbox, 2, ["anxious", "tired"], member=MEMBERS[0])
+        await check_in(sandbox, 4, [], member=MEMBERS[1])
+        await check_in(sandbox, 1, ["scared"], member=MEMBERS[2])
+        start_button = await start(sandbox, MEMBERS[3])
+        await answer(await sandbox.press(start_button, "Okay"))
+        await check_in(sandbox, 5, ["calm", "hopeful", "grateful"], member=MEMBERS[3])
+
+        assert len(await stored(bot)) == 4
+        assert wal.exists() and shm.exists()
+        wanted = needles(MEMBERS, sandbox.interactions)
+        assert len(sandbox.interactions) >= 13
+        assert traces([path, wal, shm], wanted) == []
+
+        # Day resolution only: every value in a row, and nothing shaped like a time.
+        rows = await bot.services.database.fetchall("SELECT * FROM checkins")
+        for row in rows:
+            row_id, guild_id, day, mood, feelings = tuple(row)
+            assert len(row_id) == 16 and guild_id == sandbox.guild.id
+            assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", day) and 1 <= mood <= 5
+            assert re.fullmatch(r"[a-z0-9 -]*", feelings)
+
+    assert traces([path], wanted) == []
+    assert not re.search(rb"\d{2}:\d{2}:\d{2}", path.read_bytes())
+    text = {what: needle.decode() for what, needle in wanted.items() if needle.isascii()}
+    logged = [
+        f"{record.name}: {what}"
+        for record in caplog.records
+        if record.levelno >= logging.INFO and not record.name.startswith("bot.sandbox")
+        for what, needle in text.items()
+        if needle in record.getMessage()
+    ]
+    assert logged == []
+
+
+# -- every path ------------------------------------------------------------------------------
+
+
+async def test_skip_saves_the_mood_alone_and_three_feelings_are_saved_sorted(
+    sandbox: Sandbox, bot: PeerlightBot
+) -> None:
+    skipped = await check_in(sandbox, 3, member=MEMBERS[0])
+    assert skipped.embeds[0]["description"].startswith(
+        "Saved: a mood for this server and today's date"
+    )
+    three = await check_in(sandbox, 5, ["hopeful", "calm", "grateful"], member=MEMBERS[1])
+    assert three.embeds[0]["description"].startswith("Saved: a mood and 3 feelings")
+    assert labels(three) == ["Open the technique"]
+    day = today(bot).isoformat()
+    assert await stored(bot) == [
+        (sandbox.guild.id, day, 3, ""),
+        (sandbox.guild.id, day, 5, "calm grateful hopeful"),
+    ]
+
+
+async def test_the_check_in_button_on_a_post_starts_a_private_check_in(
+    sandbox: Sandbox, bot: PeerlightBot
+) -> None:
+    general = sandbox.guild.channel("general")
+    channel = bot.get_channel(general.id)
+    assert isinstance(channel, discord.TextChannel)
+    view = discord.ui.View(timeout=None)
+    view.add_item(discord.ui.Button(label="Check in", custom_id=START))
+    view.stop()  # as scheduled posts do: only the persistent handler answers
+    posted = await channel.send("How is everyone doing today?", view=view)
+    post = sandbox.message(posted.id)
+
+    for member in MEMBERS[:2]:
+        pressed = await sandbox.press(post, START, member=member)
+        prompt = await answer(pressed)
+        assert pressed.callback_type == 4 and prompt.ephemeral and prompt.id != post.id
+        assert prompt.embeds[0]["title"] == "How are you doing right now?"
+        step = await answer(await sandbox.press(prompt, "Getting by"))
+        await answer(await sandbox.press(step, "Skip"))
+    assert sandbox.message(post.id).edit_count == 0  # the public post is never touched
+    assert [row[2] for row in await stored(bot)] == [3, 3]
+
+
+async def test_not_ok_shows_the_crisis_block_first_and_can_still_be_saved(
+    sandbox: Sandbox, bot: PeerlightBot
+) -> None:
+    prompt = await start(sandbox)
+    step = await answer(await sandbox.press(prompt, "Not OK"))
+    crisis, feelings = step.embeds
+    assert crisis["title"] == CRISIS_TITLE
+    assert NOT_A_CRISIS_SERVICE in crisis["description"]
+    assert any(EMERGENCY_LINE in f["value"] for f in crisis["fields"])
+    assert feelings["title"] == "Anything you're feeling?"
+    assert "All support lines" in labels(step) and "Skip" in labels(step)
+    assert len(step.selects()) == 1
+
+    done = await answer(await sandbox.choose(step, ["scared", "overwhelmed"]))
+    crisis_again, thanks = done.embeds
+    assert crisis_again["title"] == CRISIS_TITLE  # the support lines stay in view
+    assert thanks["description"].startswith("Saved: a mood and 2 feelings")
+    assert "Open the technique" in labels(done)
+    assert [row[2:] for row in await stored(bot)] == [(1, "overwhelmed scared")]
+
+    lines = await answer(await sandbox.press(done, "All support lines"))
+    assert lines.embeds[0]["title"].startswith("Support lines")
+
+
+async def test_a_failed_write_records_nothing_and_says_so(
+    sandbox: Sandbox, bot: PeerlightBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = bot.services.checkins
+
+    async def failing(*args: Any, **kwargs: Any) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    prompt = await start(sandbox)
+    step = await answer(await sandbox.press(prompt, "Struggling"))
+    with monkeypatch.context() as patched:
+        patched.setattr(store, "record", failing)
+        refused = await answer(await sandbox.choose(step, ["low"]))
+    assert refused.ephemeral and refused.id != step.id
+    assert refused.content == CHECKIN_NOT_SAVED
+    assert "nothing was recorded" in refused.content
+    assert await stored(bot) == []
+    assert sandbox.message(step.id).selects()  # still there to try again
+
+    # Nothing was stored, so nothing counts against the member: trying again works.
+    again = await answer(await sandbox.choose(step, ["low"]))
+    assert again.embeds[0]["description"].startswith("Saved: a mood and 1 feeling")
+    assert [row[2:] for row in await stored(bot)] == [(2, "low")]
+
+
+async def test_a_half_done_write_leaves_nothing(sandbox: Sandbox, bot: PeerlightBot) -> None:
+    database = bot.services.database
+    with pytest.raises(sqlite3.IntegrityError):
+        async with database.transaction() as connection:
+            await connection.execute(
+                "INSERT INTO checkins VALUES (?, ?, '2025-06-18', 3, '')",
+                (b"\x01" * 16, sandbox.guild.id),
+            )
+            await connection.execute(
+                "INSERT INTO checkins VALUES (?, ?, '2025-06-18', 9, '')",
+                (b"\x02" * 16, sandbox.guild.id),
+            )
+    assert await stored(bot) == []
+
+
+# -- flood control ---------------------------------------------------------------------------
+
+
+async def test_one_check_in_per_window_and_the_technique_still_works(
+    sandbox: Sandbox, settings: Settings, shipped_report: LoadReport, tmp_path: Path
+) -> None:
+    clock = Clock(dt.datetime(2025, 6, 18, 9, 0, tzinfo=dt.UTC))
+    async with bot_on(sandbox, settings, shipped_report, tmp_path / "f.sqlite3", clock) as bot:
+        # Two check-ins started at once: the limit is applied when saving.
+        first = await start(sandbox)
+        second = await start(sandbox)
+        first_step = await answer(await sandbox.press(first, "Okay"))
+        second_step = await answer(await sandbox.press(second, "Struggling"))
+        await answer(await sandbox.press(first_step, "Skip"))
+
+        clock.now += dt.timedelta(minutes=30)
+        refused = await answer(await sandbox.choose(second_step, ["anxious"]))
+        (card,) = refused.embeds
+        assert card["description"].startswith(
+            "You already checked in recently — you can check in again in about 6 hours."
+        )
+        assert "Nothing new was recorded" in card["description"]
+        (open_id,) = custom_ids(refused)
+        technique_id = open_id.removeprefix("peerlight:checkin:open:")
+        catalog = bot.services.content.catalog
+        assert technique_id in catalog.techniques_for_feeling("anxious")
+        opened = await answer(await sandbox.press(refused, "Open the technique"))
+        assert opened.embeds[0]["title"] == catalog.techniques[technique_id].title
+
+        # A new /checkin inside the window says so at once, and still offers the moods.
+        clock.now += dt.timedelta(hours=3, minutes=15)
+        prompt = await start(sandbox)
+        assert prompt.embeds[0]["description"].startswith(
+            "You already checked in recently — you can check in again in about 3 hours."
+        )
+        assert len(prompt.buttons()) == 5
+
+        other = await check_in(sandbox, 3, member=MEMBERS[0])
+        assert other.embeds[0]["title"] == "Thank you for checking in"
+
+        clock.now = dt.datetime(2025, 6, 18, 15, 0, tzinfo=dt.UTC)
+        later = await check_in(sandbox, 5)
+        assert later.embeds[0]["title"] == "Thank you for checking in"
+        assert [row[2] for row in await stored(bot)] == [3, 4, 5]
+
+
+# -- restarts --------------------------------------------------------------------------------
+
+
+async def test_the_check_in_button_and_a_half_done_check_in_survive_a_restart(
+    sandbox: Sandbox, settings: Settings, shipped_report: LoadReport, tmp_path: Path
+) -> None:
+    path = tmp_path / "restart.sqlite3"
+    async with bot_on(sandbox, settings, shipped_report, path) as first:
+        channel = first.get_channel(sandbox.guild.channel("general").id)
+        assert isinstance(channel, discord.TextChannel)
+        view = discord.ui.View(timeout=None)
+        view.add_item(discord.ui.Button(label="Check in", custom_id=START))
+        view.stop()
+        posted = await channel.send("Weekly check-in", view=view)
+        half_done = await start(sandbox, MEMBERS[0])
+        half_done = await answer(await sandbox.press(half_done, "Getting by"))
+
+    async with bot_on(sandbox, settings, shipped_report, path) as second:
+        prompt = await answer(await sandbox.press(sandbox.message(posted.id), START))
+        assert prompt.ephemeral
+        assert prompt.embeds[0]["title"] == "How are you doing right now?"
+        step = await answer(await sandbox.press(prompt, "Doing well"))
+        done = await answer(await sandbox.choose(step, ["grateful"]))
+        assert done.embeds[0]["title"] == "Thank you for checking in"
+
+        finished = await answer(await sandbox.choose(half_done, ["tired"]))
+        assert finished.embeds[0]["title"] == "Thank you for checking in"
+        assert [row[2:] for row in await stored(second)] == [(3, "tired"), (5, "grateful")]
+
+
+# -- retention and leaving a server ----------------------------------------------------------
+
+
+async def test_retention_deletes_old_check_ins_at_start_up_and_daily(
+    sandbox: Sandbox, settings: Settings, shipped_report: LoadReport, tmp_path: Path
+) -> None:
+    path = tmp_path / "retention.sqlite3"
+    day = dt.date(2025, 6, 18)
+    retention = settings.privacy.retention_days
+    async with Database.open(path) as database:
+        await CheckinStore(database).record_many(
+            [
+                (sandbox.guild.id, day - dt.timedelta(days=retention + 30), 3, []),
+                (OTHER_GUILD, day - dt.timedelta(days=retention + 1), 3, []),
+                (sandbox.guild.id, day - dt.timedelta(days=retention), 3, []),
+                (sandbox.guild.id, day, 3, []),
+            ]
+        )
+    clock = Clock(dt.datetime(2025, 6, 18, 12, 0, tzinfo=dt.UTC))
+    async with bot_on(sandbox, settings, shipped_report, path, clock) as bot:
+        store = bot.services.checkins
+
+        async def two_left() -> bool:
+            return await store.count() == 2
+
+        await eventually(two_left)  # the first run happens at start-up
+
+        clock.now += dt.timedelta(days=1)
+        # Each start loads the cog's module afresh, so compare by name, not by class.
+        cog: Any = bot.get_cog("Checkin")
+        assert type(cog).__name__ == "Checkin"
+        assert cog.retention.is_running()
+        assert await cog.delete_expired() == 1
+        rows = await stored(bot)
+        assert [r[1] for r in rows] == [day.isoformat()]
+
+
+async def test_leaving_a_server_deletes_its_check_ins_only(
+    sandbox: Sandbox, bot: PeerlightBot
+) -> None:
+    await check_in(sandbox, 2, ["low"])
+    store = bot.services.checkins
+    await store.record_many(
+        [(sandbox.guild.id, today(bot), 4, []), (OTHER_GUILD, today(bot), 3, [])]
+    )
+    assert await store.count(sandbox.guild.id) == 2
+
+    await sandbox.remove_guild(sandbox.guild.id)
+
+    async def gone() -> bool:
+        return await store.count(sandbox.guild.id) == 0
+
+    await eventually(gone)
+    assert await store.count(OTHER_GUILD) == 1
+
+
+# -- /summary --------------------------------------------------------------------------------
+
+
+async def summary(sandbox: Sandbox, **options: Any) -> tuple[SandboxInteraction, SandboxMessage]:
+    interaction = await sandbox.command("summary", options, member=sandbox.moderator)
+    return interaction, await interaction.response_message()
+
+
+async def test_summary_with_4_check_ins_says_there_are_not_enough(
+    sandbox: Sandbox, bot: PeerlightBot
+) -> None:
+    for member, mood in zip(MEMBERS, (2, 3, 3, 4), strict=True):
+        await check_in(sandbox, mood, ["anxious"], member=member)
+    interaction, message = await summary(sandbox)
+    assert interaction.callback_type == 5 and interaction.ephemeral
+    assert message.ephemeral
+    (embed,) = message.embeds
+    assert embed["title"] == "Check-ins · last 30 days"
+    assert INSUFFICIENT_MESSAGE in embed["description"]
+    assert not embed.get("fields")
+    assert not re.search(r"\d", embed["description"].split("\n", 1)[1])  # no counts
+    assert message.attachments == []
+
+
+async def test_summary_with_40_check_ins_is_suppressed_and_has_a_chart(
+    sandbox: Sandbox, bot: PeerlightBot
+) -> None:
+    for member, mood in zip(MEMBERS, (1, 2, 3, 4), strict=True):
+        await check_in(sandbox, mood, ["anxious"], member=member)
+    end = today(bot)
+    moods = [1] * 2 + [2] * 9 + [3] * 11 + [4] * 9 + [5] * 5
+    await bot.services.checkins.record_many(
+        (
+            sandbox.guild.id,
+            end - dt.timedelta(days=(n * 29) // 35),
+            mood,
+            ["anxious"] if n % 3 == 0 else ["tired"] if n % 7 == 0 else [],
+        )
+        for n, mood in enumerate(moods)
+    )
+    assert await bot.services.checkins.count() == 40
+    k = bot.services.settings.privacy.min_group_size
+    expected = summarise(await bot.services.checkins.window(sandbox.guild.id, end, 30), k)
+    assert expected.enough and expected.total == 40
+
+    _, message = await summary(sandbox, days=30)
+    assert message.ephemeral
+    (embed,) = message.embeds
+    fields = {f["name"]: f["value"] for f in embed["fields"]}
+    assert fields["Check-ins"] == "40"
+    lines = fields["Moods"].splitlines()
+    assert lines == [f"{mood_label(m)}: {expected.distribution[m].render(k)}" for m in range(1, 6)]
+    assert sum("hidden" in line for line in lines) >= 2
+    shown = [int(line.rsplit(": ", 1)[1]) for line in lines if "hidden" not in line]
+    assert all(n == 0 or n >= k for n in shown)
+    assert embed["footer"]["text"] == suppression_note(k)
+    assert fields["Average mood"].startswith("Not shown")  # beside hidden counts
+    assert fields["Most-named feelings"] == "Anxious: 16"  # "tired" (5) is not named
+    (chart,) = message.attachments
+    assert chart.filename == "checkins-last-30-days.png"
+    assert chart.data.startswith(PNG_SIGNATURE)
+
+
+async def test_summary_windows_are_7_30_or_90_days(sandbox: Sandbox, bot: PeerlightBot) -> None:
+    (command,) = [
+        c for c in sandbox.registered_commands(sandbox.guild.id) if c["name"] == "summary"
+    ]
+    (days,) = command["options"]
+    assert [c["value"] for c in days["choices"]] == [7, 30, 90]
+    assert not days.get("required")
+    _, message = await summary(sandbox, days=7)
+    assert message.embeds[0]["title"] == "Check-ins · last 7 days"
+
+
+async def test_summary_is_refused_to_members(sandbox: Sandbox, bot: PeerlightBot) -> None:
+    interaction = await sandbox.command("summary", member=sandbox.member)
+    message = await interaction.response_message()
+    assert message.ephemeral
+    assert message.content == NOT_ALLOWED
+    assert message.attachments == []
+
+
+def test_the_not_ok_messages_fit_discord_for_every_region(catalog: Catalog) -> None:
+    technique = max(catalog.techniques.values(), key=lambda t: len(t.summary))
+    international = catalog.regions.get("INTL")
+    for region in catalog.regions.values():
+        crisis = crisis_card(region, international).cards
+        for then in (
+            checkin_feelings_card(1),
+            checkin_thanks_card(feelings=3, technique=technique),
+            checkin_flood_card(wait=dt.timedelta(hours=6), technique=technique),
+        ):
+            assert fits_one_message(Rendered(crisis + then.cards)), region.region

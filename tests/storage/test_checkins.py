@@ -1,0 +1,244 @@
+"""CheckinStore on real SQLite files: what a row may hold, windows, weeks and deletion."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.domain.checkins import WindowData
+from bot.storage import checkins as checkins_module
+from bot.storage.checkins import CheckinStore, week_start
+from bot.storage.database import Database
+
+SERVER = 1180000000000000001
+OTHER_SERVER = 1180000000000000002
+TODAY = dt.date(2025, 6, 18)  # a Wednesday
+
+
+@pytest.fixture
+async def database(tmp_path: Path) -> AsyncIterator[Database]:
+    async with Database.open(tmp_path / "checkins.sqlite3") as db:
+        yield db
+
+
+@pytest.fixture
+def store(database: Database) -> CheckinStore:
+    return CheckinStore(database)
+
+
+async def rows(database: Database) -> list[tuple[object, ...]]:
+    return [tuple(r) for r in await database.fetchall("SELECT * FROM checkins")]
+
+
+# -- what a row holds -----------------------------------------------------------------------
+
+
+async def test_a_row_holds_a_random_id_the_server_the_day_the_mood_and_feelings(
+    database: Database, store: CheckinStore
+) -> None:
+    columns = [r[1] for r in await database.fetchall("PRAGMA table_info(checkins)")]
+    assert columns == ["id", "guild_id", "day", "mood", "feelings"]
+    await store.record(SERVER, TODAY, 2, ["tired", "anxious"])
+    ((row_id, guild_id, day, mood, feelings),) = await rows(database)
+    assert isinstance(row_id, bytes) and len(row_id) == 16
+    assert (guild_id, day, mood) == (SERVER, "2025-06-18", 2)
+    assert feelings == "anxious tired"  # sorted: the order they were picked is not kept
+
+
+async def test_the_table_is_strict_and_has_no_rowid(database: Database) -> None:
+    row = await database.fetchone(
+        "SELECT strict, wr FROM pragma_table_list WHERE name = 'checkins'"
+    )
+    assert row is not None and tuple(row) == (1, 1)
+    with pytest.raises(sqlite3.OperationalError, match="rowid"):
+        await database.fetchall("SELECT rowid FROM checkins")
+
+
+async def test_stored_order_does_not_follow_the_order_of_check_ins(
+    database: Database, store: CheckinStore
+) -> None:
+    for n in range(40):
+        await store.record(SERVER, TODAY - dt.timedelta(days=n), 1 + n % 5)
+    stored = [r[0] for r in await database.fetchall("SELECT day FROM checkins ORDER BY id")]
+    inserted = [(TODAY - dt.timedelta(days=n)).isoformat() for n in range(40)]
+    assert sorted(stored) == sorted(inserted)
+    assert stored != inserted and stored != sorted(inserted)
+    ids = [r[0] for r in await database.fetchall("SELECT id FROM checkins")]
+    assert len(set(ids)) == 40
+
+
+@pytest.mark.parametrize(
+    ("mood", "feelings", "error"),
+    [
+        (0, (), ValueError),
+        (6, (), ValueError),
+        (3, ("a", "b", "c", "d"), ValueError),
+        (3, ("I feel awful today",), ValueError),
+        (3, ("Anxious",), ValueError),
+    ],
+)
+async def test_anything_but_a_mood_and_feeling_ids_is_refused(
+    database: Database,
+    store: CheckinStore,
+    mood: int,
+    feelings: tuple[str, ...],
+    error: type[Exception],
+) -> None:
+    with pytest.raises(error):
+        await store.record(SERVER, TODAY, mood, feelings)
+    assert await rows(database) == []
+
+
+async def test_a_time_of_day_is_never_stored(database: Database, store: CheckinStore) -> None:
+    moment = dt.datetime(2025, 6, 18, 9, 41, 7, tzinfo=dt.UTC)
+    with pytest.raises(TypeError, match="date"):
+        await store.record(SERVER, moment, 3)
+    assert await rows(database) == []
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("day", "2025-06-18 09:41:07"),
+        ("day", "2025-13-01"),
+        ("day", "18/06/2025"),
+        ("mood", 6),
+        ("feelings", "I feel awful"),
+        ("feelings", "anxious tired low numb"),
+        ("feelings", "Anxious"),
+        ("id", b"short"),
+    ],
+)
+async def test_the_schema_itself_refuses_what_does_not_belong(
+    database: Database, column: str, value: object
+) -> None:
+    row: dict[str, object] = {
+        "id": b"\x01" * 16,
+        "guild_id": SERVER,
+        "day": "2025-06-18",
+        "mood": 3,
+        "feelings": "",
+    }
+    row[column] = value
+    with pytest.raises(sqlite3.IntegrityError):
+        async with database.transaction() as connection:
+            await connection.execute(
+                "INSERT INTO checkins VALUES (:id, :guild_id, :day, :mood, :feelings)", row
+            )
+    assert await rows(database) == []
+
+
+# -- windows --------------------------------------------------------------------------------
+
+
+async def test_a_window_counts_its_days_and_the_same_number_of_days_before(
+    store: CheckinStore,
+) -> None:
+    start = TODAY - dt.timedelta(days=6)
+    await store.record_many(
+        [
+            (SERVER, TODAY, 5, ["calm"]),  # last day of the window
+            (SERVER, start, 4, ["calm", "hopeful"]),  # first day
+            (SERVER, start - dt.timedelta(days=1), 1, ["low"]),  # previous window, last day
+            (SERVER, start - dt.timedelta(days=7), 2, []),  # previous window, first day
+            (SERVER, start - dt.timedelta(days=8), 3, []),  # before both
+            (SERVER, TODAY + dt.timedelta(days=1), 3, []),  # after the window
+            (OTHER_SERVER, TODAY, 1, ["calm"]),  # another server
+        ]
+    )
+    data = await store.window(SERVER, TODAY, 7)
+    assert isinstance(data, WindowData)
+    assert data.days == 7
+    assert dict(data.moods) == {1: 0, 2: 0, 3: 0, 4: 1, 5: 1}
+    assert dict(data.previous_moods) == {1: 1, 2: 1, 3: 0, 4: 0, 5: 0}
+    assert dict(data.feelings) == {"calm": 2, "hopeful": 1}
+
+
+async def test_weeks_start_on_monday_cover_the_window_and_add_up(store: CheckinStore) -> None:
+    days = 30
+    start = TODAY - dt.timedelta(days=days - 1)
+    await store.record_many(
+        (SERVER, start + dt.timedelta(days=n), 1 + n % 5, ["tired"] if n % 2 else [])
+        for n in range(days)
+    )
+    data = await store.window(SERVER, TODAY, days)
+    starts = [week for week, _ in data.weekly]
+    assert starts[0] == week_start(start) and starts[-1] == week_start(TODAY)
+    assert all(week.weekday() == 0 for week in starts)
+    assert [b - a for a, b in itertools.pairwise(starts)] == [dt.timedelta(days=7)] * (
+        len(starts) - 1
+    )
+    for mood in range(1, 6):
+        assert sum(counts[mood] for _, counts in data.weekly) == data.moods[mood]
+    assert sum(data.moods.values()) == days
+    assert data.feelings == {"tired": 15}
+
+
+async def test_an_empty_window_still_has_its_weeks(store: CheckinStore) -> None:
+    data = await store.window(SERVER, TODAY, 7)
+    assert sum(data.moods.values()) == 0
+    # Wednesday to Tuesday: two weeks, each with zero check-ins.
+    assert [week for week, _ in data.weekly] == [
+        week_start(TODAY - dt.timedelta(days=6)),
+        week_start(TODAY),
+    ]
+    assert all(sum(counts.values()) == 0 for _, counts in data.weekly)
+
+
+async def test_summary_queries_read_the_covering_index(database: Database) -> None:
+    plans = [
+        await database.fetchall(
+            f"EXPLAIN QUERY PLAN SELECT {select} FROM checkins "
+            "WHERE guild_id = ? AND day >= ? AND day <= ? GROUP BY " + group,
+            (SERVER, "2025-01-01", "2025-03-31"),
+        )
+        for select, group in (
+            ("day, mood, count(*)", "day, mood"),
+            ("feelings, count(*)", "feelings"),
+        )
+    ]
+    for plan in plans:
+        assert any("COVERING INDEX checkins_by_server_day" in str(step[3]) for step in plan), plan
+
+
+# -- deletion -------------------------------------------------------------------------------
+
+
+async def test_delete_older_than_keeps_that_day_and_later(store: CheckinStore) -> None:
+    cutoff = TODAY - dt.timedelta(days=90)
+    await store.record_many(
+        [
+            (SERVER, cutoff - dt.timedelta(days=1), 3, []),
+            (OTHER_SERVER, cutoff - dt.timedelta(days=40), 3, []),
+            (SERVER, cutoff, 3, []),
+            (OTHER_SERVER, TODAY, 3, []),
+        ]
+    )
+    assert await store.delete_older_than(cutoff) == 2
+    assert await store.count() == 2
+    assert await store.delete_older_than(cutoff) == 0
+
+
+async def test_delete_guild_removes_only_that_server(store: CheckinStore) -> None:
+    await store.record_many(
+        [(SERVER, TODAY, 3, []), (SERVER, TODAY, 4, []), (OTHER_SERVER, TODAY, 2, [])]
+    )
+    assert await store.delete_guild(SERVER) == 2
+    assert await store.count(SERVER) == 0
+    assert await store.count(OTHER_SERVER) == 1
+
+
+async def test_large_deletions_go_in_batches(
+    store: CheckinStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(checkins_module, "DELETE_BATCH", 3)
+    await store.record_many([(SERVER, TODAY - dt.timedelta(days=100), 3, [])] * 7)
+    await store.record_many([(OTHER_SERVER, TODAY, 3, [])] * 6)
+    assert await store.delete_older_than(TODAY - dt.timedelta(days=90)) == 7
+    assert await store.delete_guild(OTHER_SERVER) == 6
+    assert await store.count() == 0
