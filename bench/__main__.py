@@ -24,6 +24,8 @@ DEFAULT_OUT = Path("bench") / "results.json"
 def _number(value: float | None, unit: str = "") -> str:
     if value is None or math.isnan(value):
         return "—"
+    if not unit and float(value).is_integer():
+        return f"{int(value):,}"
     if abs(value) < 10:
         text = f"{value:.3f}" if abs(value) < 1 else f"{value:.2f}"
     else:

@@ -2,4 +2,12 @@
 
 from __future__ import annotations
 
-SCENARIOS = ("content_load", "autocomplete", "roundtrip")
+SCENARIOS = (
+    "content_load",
+    "autocomplete",
+    "roundtrip",
+    "burst",
+    "summary",
+    "startup",
+    "memory",
+)

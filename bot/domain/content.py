@@ -123,7 +123,9 @@ class Source(_Model):
 
     @property
     def link(self) -> str:
-        return f"https://doi.org/{self.doi}" if self.doi else (self.url or "")
+        """The address for a Markdown link; brackets are escaped so `](` parsing holds."""
+        raw = f"https://doi.org/{self.doi}" if self.doi else (self.url or "")
+        return raw.replace("(", "%28").replace(")", "%29")
 
 
 class Evidence(_Model):
