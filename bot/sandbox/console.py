@@ -266,6 +266,10 @@ class Console:
             return
         wanted = label.lower()
         buttons = [b for b in message.buttons() if b.get("label")]
+        if not wanted:
+            labels = ", ".join(str(b["label"]) for b in buttons) or "none"
+            self.say(f"  ✗ press which button? The last reply has: {labels}")
+            return
         match = next((b for b in buttons if str(b["label"]).lower() == wanted), None) or next(
             (b for b in buttons if wanted in str(b["label"]).lower()), None
         )

@@ -6,6 +6,7 @@ printed is exactly what the bot sent.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 import textwrap
@@ -16,9 +17,17 @@ _BOLD = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
 _SPOILER = re.compile(r"\|\|(.+?)\|\|", re.DOTALL)
 _LINK = re.compile(r"\[([^\]]+)\]\((https?://[^)]+)\)")
 _CODE = re.compile(r"`([^`]+)`")
+_TIMESTAMP = re.compile(r"<t:(-?\d+)(?::[tTdDfFR])?>")
+
+
+def _timestamp(match: re.Match[str]) -> str:
+    # Discord shows <t:…> in the reader's own time zone; a terminal shows UTC.
+    moment = dt.datetime.fromtimestamp(int(match.group(1)), dt.UTC)
+    return moment.strftime("%a %d %b %Y, %H:%M UTC")
 
 
 def plain(text: str) -> str:
+    text = _TIMESTAMP.sub(_timestamp, text)
     text = _LINK.sub(r"\1 <\2>", text)
     text = _SPOILER.sub(r"[hidden until clicked: \1]", text)
     text = _BOLD.sub(r"\1", text)
