@@ -45,19 +45,41 @@ def _meta_key(guild_id: int | None) -> str:
     return "commands_hash:global" if guild_id is None else f"commands_hash:guild:{guild_id}"
 
 
+def gateway_intents() -> discord.Intents:
+    """Servers and channels only: Peerlight never receives members' messages.
+
+    Slash commands, buttons and forms arrive as interactions, which need no intent. The
+    default intents would subscribe to message events (and Discord sends the text of any
+    message that mentions the bot), so they are not used.
+    """
+    intents = discord.Intents.none()
+    intents.guilds = True
+    return intents
+
+
 class PeerlightBot(commands.Bot):
+    """The bot. `background=False` (for `peerlight sync`) skips scheduled and periodic work."""
+
     def __init__(
-        self, services: Services, *, sync_on_start: bool = True, guild_ready_timeout: float = 2.0
+        self,
+        services: Services,
+        *,
+        sync_on_start: bool = True,
+        background: bool = True,
+        guild_ready_timeout: float = 2.0,
     ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,
-            intents=discord.Intents.default(),
+            intents=gateway_intents(),
             allowed_mentions=discord.AllowedMentions.none(),
             guild_ready_timeout=guild_ready_timeout,
         )
         self.services = services
         self.sync_on_start = sync_on_start
+        self.background = background
+        # Where the last start synced commands to: read by the tests that prove an
+        # unchanged restart sends no sync.
         self.synced: list[str] = []
 
     @property

@@ -15,12 +15,19 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+import yaml
 
 from bot.config import ConfigError, LoadedSettings, Settings, load_settings, read_token
 from bot.services import Services, utc_now
 from bot.storage.content_files import ContentLibrary, LoadReport, load_library
 from bot.storage.database import Database, DatabaseError
+
+if TYPE_CHECKING:
+    from bot.app import PeerlightBot
+    from bot.domain.cards import Rendered
+    from bot.domain.catalog import Catalog
 
 log = logging.getLogger("bot")
 
@@ -122,8 +129,41 @@ def content_check(directory: Path, output: str, stream: TextIO = sys.stdout) -> 
     return EXIT_CONTENT if report.errors else EXIT_OK
 
 
+def _previews(catalog: Catalog, item: str) -> list[Rendered] | None:
+    """What `content preview` shows for an id, a region code or a content file."""
+    from bot.domain.cards import (
+        crisis_card,
+        prompt_card,
+        resources_card,
+        story_card,
+        technique_card,
+    )
+
+    path = Path(item)
+    folder = path.parent.name if item.endswith((".yaml", ".yml")) else ""
+    key = path.stem if folder else item
+    intl = catalog.regions.get("INTL")
+    region = catalog.regions.get(key.upper()) or catalog.regions.get(
+        {"UK": "GB"}.get(key.upper(), "")
+    )
+    if folder == "prompts" and path.is_file():
+        ids = [
+            p.get("id") for p in (yaml.safe_load(path.read_text("utf-8")) or {}).get("prompts", [])
+        ]
+        return [prompt_card(catalog.prompts[i]) for i in ids if i in catalog.prompts] or None
+    if region is not None and folder in ("", "resources"):
+        # Both ways a member meets these lines: /resources, and the crisis block.
+        return [resources_card(region, intl), crisis_card(region, intl)]
+    if key in catalog.techniques and folder in ("", "techniques"):
+        return [technique_card(catalog.techniques[key])]
+    if key in catalog.stories and folder in ("", "stories"):
+        return [story_card(catalog.stories[key])]
+    if key in catalog.prompts and not folder:
+        return [prompt_card(catalog.prompts[key])]
+    return None
+
+
 def content_preview(item: str, directory: Path, stream: TextIO = sys.stdout) -> int:
-    from bot.domain.cards import prompt_card, story_card, technique_card
     from bot.ui.embeds import to_embeds
     from bot.ui.text import format_message
 
@@ -137,26 +177,24 @@ def content_preview(item: str, directory: Path, stream: TextIO = sys.stdout) -> 
         )
         return EXIT_CONTENT
     catalog = report.catalog
-    key = Path(item).stem if item.endswith((".yaml", ".yml")) else item
-    if key in catalog.techniques:
-        rendered = technique_card(catalog.techniques[key])
-    elif key in catalog.stories:
-        rendered = story_card(catalog.stories[key])
-    elif key in catalog.prompts:
-        rendered = prompt_card(catalog.prompts[key])
-    else:
+    previews = _previews(catalog, item)
+    if previews is None:
+        key = Path(item).stem
         close = [hit.key for hit in catalog.technique_index.search(key, limit=3)]
         hint = f" Did you mean {', '.join(close)}?" if close else ""
         print(
-            f"peerlight: no technique, story or prompt with the id {key!r}.{hint}", file=sys.stderr
+            f"peerlight: nothing to preview for {item!r}: give a technique, story or prompt "
+            f"id, a region code ({', '.join(sorted(catalog.regions))}) or a content file.{hint}",
+            file=sys.stderr,
         )
         return EXIT_USAGE
-    message = {
-        "content": rendered.content,
-        "embeds": [embed.to_dict() for embed in to_embeds(rendered)],
-        "flags": 64,
-    }
-    print(format_message(message), file=stream)
+    for rendered in previews:
+        message = {
+            "content": rendered.content,
+            "embeds": [embed.to_dict() for embed in to_embeds(rendered)],
+            "flags": 64,
+        }
+        print(format_message(message), file=stream)
     return EXIT_OK
 
 
@@ -208,7 +246,35 @@ def _print_content_errors(report: LoadReport) -> None:
     )
 
 
-async def run_bot(settings: Settings, token: str, *, guild_ready_timeout: float = 2.0) -> int:
+class _Stop(Exception):
+    """Start-up cannot go on; `code` is the exit code, the message was already printed."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def _settings_problems(settings: Settings, report: LoadReport) -> list[str]:
+    """Settings that are well-formed but name something the content does not have."""
+    assert report.catalog is not None
+    region = settings.crisis.default_region
+    if region not in report.catalog.regions:
+        known = ", ".join(sorted(report.catalog.regions))
+        return [
+            f"crisis.default_region: there are no support lines for {region} in "
+            f"{settings.content_path / 'resources'}; use one of {known}"
+        ]
+    return []
+
+
+@contextlib.asynccontextmanager
+async def _bot_for(
+    settings: Settings, *, sync_on_start: bool, background: bool
+) -> AsyncIterator[PeerlightBot]:
+    """Logging, content, settings that depend on it, the database and the bot, in order.
+
+    Raises `_Stop` with the exit code where start-up cannot go on.
+    """
     import discord
 
     from bot.app import PeerlightBot
@@ -217,30 +283,49 @@ async def run_bot(settings: Settings, token: str, *, guild_ready_timeout: float 
     report = await asyncio.to_thread(load_content_or_report, settings)
     if report.catalog is None:
         _print_content_errors(report)
-        return EXIT_CONTENT
+        raise _Stop(EXIT_CONTENT)
+    problems = _settings_problems(settings, report)
+    if problems:
+        for line in problems:
+            print(f"peerlight: {line}", file=sys.stderr)
+        raise _Stop(EXIT_USAGE)
     if settings.discord.api_base or settings.discord.gateway_url:
         from bot.sandbox.server import connect_client_to
 
         connect_client_to(settings.discord.api_base or "", settings.discord.gateway_url or "")
     try:
         async with open_services(settings, report) as services:
-            bot = PeerlightBot(services, guild_ready_timeout=guild_ready_timeout)
+            bot = PeerlightBot(services, sync_on_start=sync_on_start, background=background)
+            async with bot:
+                yield bot
+    except DatabaseError as exc:
+        print(f"peerlight: {exc}", file=sys.stderr)
+        raise _Stop(EXIT_USAGE) from None
+
+
+def _bad_token(settings: Settings) -> int:
+    print(
+        "peerlight: Discord did not accept the token; reset it in the developer portal "
+        f"(Bot → Reset Token) and update {settings.discord.token_env}",
+        file=sys.stderr,
+    )
+    return EXIT_USAGE
+
+
+async def run_bot(settings: Settings, token: str) -> int:
+    import discord
+
+    try:
+        async with _bot_for(settings, sync_on_start=True, background=True) as bot:
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))
-            async with bot:
-                try:
-                    await bot.start(token)
-                except discord.LoginFailure:
-                    print(
-                        "peerlight: Discord did not accept the token; reset it in the developer "
-                        f"portal and update {settings.discord.token_env}",
-                        file=sys.stderr,
-                    )
-                    return EXIT_USAGE
-    except DatabaseError as exc:
-        print(f"peerlight: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+            try:
+                await bot.start(token)
+            except discord.LoginFailure:
+                return _bad_token(settings)
+    except _Stop as stop:
+        return stop.code
     log.info("Peerlight stopped")
     return EXIT_OK
 
@@ -248,31 +333,16 @@ async def run_bot(settings: Settings, token: str, *, guild_ready_timeout: float 
 async def sync_commands(loaded: LoadedSettings, token: str, guild: int | None) -> int:
     import discord
 
-    from bot.app import PeerlightBot
-
     settings = loaded.settings
-    discord.utils.setup_logging(level=logging.getLevelName(settings.log_level), root=True)
-    report = await asyncio.to_thread(load_content_or_report, settings)
-    if report.catalog is None:
-        _print_content_errors(report)
-        return EXIT_CONTENT
-    if settings.discord.api_base or settings.discord.gateway_url:
-        from bot.sandbox.server import connect_client_to
-
-        connect_client_to(settings.discord.api_base or "", settings.discord.gateway_url or "")
     try:
-        async with open_services(settings, report) as services:
-            bot = PeerlightBot(services, sync_on_start=False)
-            async with bot:
-                try:
-                    await bot.login(token)
-                except discord.LoginFailure:
-                    print("peerlight: Discord did not accept the token", file=sys.stderr)
-                    return EXIT_USAGE
-                done = await bot.sync_commands(force=True, only=guild)
-    except DatabaseError as exc:
-        print(f"peerlight: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        async with _bot_for(settings, sync_on_start=False, background=False) as bot:
+            try:
+                await bot.login(token)
+            except discord.LoginFailure:
+                return _bad_token(settings)
+            done = await bot.sync_commands(force=True, only=guild)
+    except _Stop as stop:
+        return stop.code
     for where in done:
         print(f"synced slash commands {where}")
     return EXIT_OK

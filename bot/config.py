@@ -16,7 +16,14 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SHIPPED_CONTENT_DIR = PACKAGE_DIR.parent / "content"
@@ -65,18 +72,54 @@ class DiscordSettings(_Section):
         return value
 
 
+def _positive_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
 class ModerationSettings(_Section):
     role: str | None = Field(
         default=None,
         description="Name or id of the role allowed moderator commands, besides Manage Server.",
     )
-    reach_out_channel_id: int | None = Field(
-        default=None,
+    reach_out_channels: dict[int, int] = Field(
+        default_factory=dict,
         description=(
-            "Opt-in: a private moderators' channel. When set, the crisis reply offers a "
-            "'Ask a moderator to reach out' button that posts a request there."
+            "Opt-in, per server: server id → that server's private moderators' channel id. "
+            "Only in a server listed here does the crisis reply offer an 'Ask a moderator "
+            "to reach out' button, and a press posts only to that server's channel."
         ),
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "reach_out_channel_id" in data:
+            raise ValueError(
+                "reach_out_channel_id was replaced by reach_out_channels, a mapping of "
+                "server id to channel id (see config.example.yaml)"
+            )
+        return data
+
+    @field_validator("reach_out_channels", mode="before")
+    @classmethod
+    def _channel_map(cls, value: Any) -> Any:
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            raise ValueError(
+                "must be a mapping of server id to channel id (`123456789012345678: "
+                f"234567890123456789`), got {value!r}"
+            )
+        bad = [
+            f"{key!r}: {channel!r}"
+            for key, channel in value.items()
+            if not (_positive_id(key) and _positive_id(channel))
+        ]
+        if bad:
+            raise ValueError(
+                "server and channel ids are positive whole numbers, got " + ", ".join(bad)
+            )
+        return {int(key): int(channel) for key, channel in value.items()}
 
 
 class PrivacySettings(_Section):

@@ -60,11 +60,11 @@ from bot.domain.cards import prompt_card
 from bot.domain.content import Prompt
 from bot.services import Services
 from bot.storage.schedules import Run, RunStatus, Schedule, ScheduleStore
+from bot.ui.checkin_views import checkin_button
 from bot.ui.embeds import message_kwargs
 
 log = logging.getLogger(__name__)
 
-CHECKIN_CUSTOM_ID = "peerlight:checkin:start"
 ON_TIME = timedelta(minutes=1)
 LONGEST_SLEEP = timedelta(minutes=15)
 AFTER_AN_ERROR = timedelta(seconds=30)
@@ -101,19 +101,12 @@ UNKNOWN = Lookup(known=False)
 ABSENT = Lookup(known=True)
 
 
-def checkin_view() -> discord.ui.View:
-    """The "Check in" button every scheduled post carries."""
+def checkin_view(*, disabled: bool = False) -> discord.ui.View:
+    """The "Check in" button every scheduled post carries; switched off for a preview."""
     view = discord.ui.View(timeout=None)
-    view.add_item(
-        discord.ui.Button(
-            label="Check in",
-            emoji="📝",
-            custom_id=CHECKIN_CUSTOM_ID,
-            style=discord.ButtonStyle.primary,
-        )
-    )
-    # The check-in cog's persistent handler answers presses. A view stored for this
-    # message would take precedence over it, so this one is never stored.
+    view.add_item(checkin_button(disabled=disabled))
+    # The button's dynamic item answers presses on any message that carries it. A view
+    # stored for this message would take precedence over it, so this one is never stored.
     view.stop()
     return view
 
@@ -189,6 +182,11 @@ class Scheduler:
         return max(timedelta(minutes=minutes), ON_TIME)
 
     # -- lifecycle -----------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        """Started, and not stopped since."""
+        return self._task is not None and not self._task.done()
 
     def start(self) -> None:
         if self._task is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -46,11 +47,35 @@ def error_records() -> Iterator[ErrorRecords]:
         root.removeHandler(handler)
 
 
+NO_MENTIONS = {"parse": []}
+_CALLBACK = re.compile(r"/interactions/\d+/[^/]+/callback$")
+_CREATES = re.compile(r"^/channels/\d+/messages$|^/webhooks/\d+/[^/]+$")
+
+
+def assert_nothing_could_ping(server: Sandbox) -> None:
+    """Every message the bot created allowed no mentions, and no edit allowed any."""
+    for request in server.requests:
+        body = request.json
+        if not isinstance(body, dict):
+            continue
+        callback = _CALLBACK.search(request.path)
+        if callback and body.get("type") in (4, 7):
+            assert body["data"].get("allowed_mentions") == NO_MENTIONS, request.path
+        elif request.method == "POST" and _CREATES.search(request.path):
+            assert body.get("allowed_mentions") == NO_MENTIONS, request.path
+        data = body.get("data") if callback else body
+        if isinstance(data, dict) and "allowed_mentions" in data:
+            assert data["allowed_mentions"] == NO_MENTIONS, request.path
+
+
 @pytest.fixture
 async def sandbox(error_records: ErrorRecords) -> AsyncIterator[Sandbox]:
+    """A sandbox; afterwards, every test through it is held to the rules every e2e test
+    shares: no unhandled route, no ERROR log record, and no message that could ping."""
     async with Sandbox() as server:
         yield server
         assert not server.unhandled, f"requests the sandbox did not handle: {server.unhandled}"
+        assert_nothing_could_ping(server)
     messages = [f"{r.name}: {r.getMessage()}" for r in error_records.records]
     assert not messages, "ERROR log records during the test:\n" + "\n".join(messages)
 

@@ -71,6 +71,39 @@ def test_every_problem_is_reported_at_once() -> None:
     ]
 
 
+def test_reach_out_channels_map_each_server_to_its_own_channel(tmp_path: Path) -> None:
+    assert parse_settings({}).moderation.reach_out_channels == {}
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        "moderation:\n"
+        "  reach_out_channels:\n"
+        "    123456789012345678: 234567890123456789\n"
+        "    345678901234567890: 456789012345678901\n",
+        "utf-8",
+    )
+    channels = load_settings(config).settings.moderation.reach_out_channels
+    assert channels == {
+        123456789012345678: 234567890123456789,
+        345678901234567890: 456789012345678901,
+    }
+    assert parse_settings({"moderation": {"reach_out_channels": None}}) == parse_settings({})
+
+
+@pytest.mark.parametrize(
+    "value",
+    [{-1: 5}, {5: 0}, {"general": 5}, {5: "mods"}, {5: True}, {5: 1.5}, [5, 6], 42],
+)
+def test_reach_out_channels_must_be_positive_ids(value: object) -> None:
+    (problem,) = problems({"moderation": {"reach_out_channels": value}})
+    assert problem.startswith("moderation.reach_out_channels: ")
+    assert "server" in problem and "channel id" in problem
+
+
+def test_the_old_single_reach_out_channel_names_its_replacement() -> None:
+    (problem,) = problems({"moderation": {"reach_out_channel_id": 5}})
+    assert problem.startswith("moderation: reach_out_channel_id was replaced by reach_out_channels")
+
+
 def test_a_section_that_is_not_a_mapping() -> None:
     (problem,) = problems({"privacy": 10})
     assert problem.startswith("privacy: must be a section of settings")

@@ -2,26 +2,31 @@
 
 A check-in is anonymous by construction (SAFETY.md §3): the flow in
 `bot.ui.checkin_views` hands the store a server, a day, a mood and feeling ids, nothing
-else. Moderators see only what `bot.domain.checkins.summarise` lets through. Rows older
-than `privacy.retention_days` are deleted at start-up and then daily, and a server's rows
-as soon as the bot is removed from it.
+else. Moderators see only what `bot.domain.checkins.summarise` lets through, over windows
+that check-ins are kept long enough to fill. Rows older than `privacy.retention_days` are
+deleted at start-up and then daily, and a server's check-ins and schedules as soon as the
+bot is removed from it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import io
 import logging
 import sqlite3
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
 from bot.app import PeerlightBot
-from bot.domain.cards import summary_card
+from bot.domain.cards import Rendered, summary_card
 from bot.domain.checkins import MIN_GROUP_SIZE_FLOOR, MIN_WINDOW_DAYS, WindowData, summarise
+from bot.domain.errors import UserFacingError
 from bot.ui import checkin_views
 from bot.ui.charts import render_weekly_moods
 from bot.ui.checks import moderator_only
@@ -32,20 +37,73 @@ log = logging.getLogger(__name__)
 SUMMARY_DAYS = (7, 30, 90)
 DEFAULT_SUMMARY_DAYS = 30
 RETENTION_INTERVAL = dt.timedelta(days=1)
+CHANGE_FIELD = "Change"
+
+
+def summary_windows(retention_days: int) -> tuple[int, ...]:
+    """The /summary windows worth offering: the usual ones that check-ins are kept long
+    enough to fill, and the whole retention period when it falls between them. Empty when
+    check-ins are kept for less than the shortest window a summary may cover."""
+    windows = {days for days in SUMMARY_DAYS if days <= retention_days}
+    if MIN_WINDOW_DAYS <= retention_days < SUMMARY_DAYS[-1]:
+        windows.add(retention_days)
+    return tuple(sorted(windows))
+
+
+def previous_window_kept(days: int, retention_days: int) -> bool:
+    """Whether the `days` days before a window of `days` days ending today are all still
+    kept: retention keeps today and the `retention_days` days before it."""
+    return 2 * days - 1 <= retention_days
+
+
+def _or_list(numbers: tuple[int, ...]) -> str:
+    words = [str(n) for n in numbers]
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+
+
+def _with_change(rendered: Rendered, text: str) -> Rendered:
+    cards = tuple(
+        dataclasses.replace(
+            card,
+            fields=tuple(
+                dataclasses.replace(field, value=text) if field.name == CHANGE_FIELD else field
+                for field in card.fields
+            ),
+        )
+        for card in rendered.cards
+    )
+    return dataclasses.replace(rendered, cards=cards)
 
 
 class Checkin(commands.Cog):
     def __init__(self, bot: PeerlightBot) -> None:
         self.bot = bot
+        self.retention_days = bot.services.settings.privacy.retention_days
+        # Slash-command choices are fixed when the command is registered. The settings are
+        # known by then, so /summary offers only windows that check-ins are kept for.
+        self.windows = summary_windows(self.retention_days)
+        self.default_days = (
+            DEFAULT_SUMMARY_DAYS
+            if DEFAULT_SUMMARY_DAYS in self.windows
+            else max(self.windows, default=MIN_WINDOW_DAYS)
+        )
+        self.summary_command = self._summary_command()
+        self._warm_up: asyncio.Task[None] | None = None
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(*checkin_views.DYNAMIC_ITEMS)
-        self.retention.start()
-        self._warm_up = asyncio.create_task(self._warm_up_charts(), name="peerlight-charts")
+        self.bot.tree.add_command(self.summary_command)
+        # `peerlight sync` loads every cog only to register the commands: no deleting, no
+        # chart warm-up.
+        if getattr(self.bot, "background", True):
+            self.retention.start()
+            self._warm_up = asyncio.create_task(self._warm_up_charts(), name="peerlight-charts")
 
     async def cog_unload(self) -> None:
         self.retention.cancel()
-        self._warm_up.cancel()
+        if self._warm_up is not None:
+            self._warm_up.cancel()
+        self.bot.tree.remove_command(self.summary_command.name)
         self.bot.remove_dynamic_items(*checkin_views.DYNAMIC_ITEMS)
 
     async def _warm_up_charts(self) -> None:
@@ -67,23 +125,51 @@ class Checkin(commands.Cog):
 
     # -- moderators ------------------------------------------------------------------------
 
-    @app_commands.command(name="summary")
-    @app_commands.describe(days="How many days to look back over (default 30)")
-    @app_commands.choices(
-        days=[app_commands.Choice(name=f"Last {n} days", value=n) for n in SUMMARY_DAYS]
-    )
-    @app_commands.guild_only()
-    @moderator_only()
-    async def summary(
-        self, interaction: discord.Interaction, days: int = DEFAULT_SUMMARY_DAYS
-    ) -> None:
-        """How this server's members are doing, from anonymous check-ins (moderators)."""
+    def _summary_command(self) -> app_commands.Command[Any, ..., None]:
+        choices = [
+            app_commands.Choice(name=f"Last {days} days", value=days) for days in self.windows
+        ]
+
+        @app_commands.command(name="summary")
+        @app_commands.describe(
+            days=f"How many days to look back over (default {self.default_days})"
+        )
+        @app_commands.choices(days=choices)
+        @app_commands.guild_only()
+        @moderator_only()
+        async def summary(interaction: discord.Interaction, days: int | None = None) -> None:
+            """How this server's members are doing, from anonymous check-ins (moderators)."""
+            await self.send_summary(interaction, self.default_days if days is None else days)
+
+        return summary
+
+    def _check_window(self, days: int) -> None:
+        if days in self.windows:
+            return
+        kept = f"Peerlight keeps check-ins for {self.retention_days} days"
+        if not self.windows:
+            raise UserFacingError(
+                f"{kept}, fewer than the {MIN_WINDOW_DAYS} days a summary covers, so there is "
+                "no summary to show. An operator can keep them longer with "
+                "`privacy.retention_days`."
+            )
+        raise UserFacingError(
+            f"{kept}, so a summary here covers {_or_list(self.windows)} days: the windows "
+            "they are kept long enough to fill. Pick one of those."
+        )
+
+    async def send_summary(self, interaction: discord.Interaction, days: int) -> None:
         services = self.bot.services
         guild_id = interaction.guild_id
         assert guild_id is not None  # guild_only
+        self._check_window(days)
         await interaction.response.defer(thinking=True, ephemeral=True)
         end = services.clock().astimezone(dt.UTC).date()
         data = await services.checkins.window(guild_id, end, days)
+        compare = previous_window_kept(days, self.retention_days)
+        if not compare:
+            # Only part of the window before is kept: a mean over it would mislead.
+            data = dataclasses.replace(data, previous_moods={})
         summary = summarise(data, services.settings.privacy.min_group_size)
         catalog = services.content.catalog
         rendered = summary_card(
@@ -92,6 +178,12 @@ class Checkin(commands.Cog):
             end=end,
             feeling_labels={f.id: f.label for f in catalog.feelings.values()},
         )
+        if not compare and summary.mean is not None:
+            rendered = _with_change(
+                rendered,
+                f"No comparison: check-ins are kept {self.retention_days} days, not long "
+                f"enough to cover the {days} days before.",
+            )
         kwargs = message_kwargs(rendered)
         if summary.enough:
             # matplotlib is synchronous and takes tens of milliseconds: off the event loop.
@@ -108,13 +200,12 @@ class Checkin(commands.Cog):
     async def delete_expired(self) -> int:
         """Delete check-ins older than `privacy.retention_days`, across every server."""
         services = self.bot.services
-        retention_days = services.settings.privacy.retention_days
         today = services.clock().astimezone(dt.UTC).date()
         deleted = await services.checkins.delete_older_than(
-            today - dt.timedelta(days=retention_days)
+            today - dt.timedelta(days=self.retention_days)
         )
         if deleted:
-            log.info("deleted %d check-ins older than %d days", deleted, retention_days)
+            log.info("deleted %d check-ins older than %d days", deleted, self.retention_days)
         return deleted
 
     @tasks.loop(seconds=RETENTION_INTERVAL.total_seconds())
@@ -125,21 +216,51 @@ class Checkin(commands.Cog):
             # The next run tries again; an error here must not stop the daily loop.
             log.warning("could not delete expired check-ins (%s: %s)", type(error).__name__, error)
 
+    # -- leaving a server ------------------------------------------------------------------
+
     @commands.Cog.listener()
     async def on_guild_remove(self, guild: discord.Guild) -> None:
-        try:
-            deleted = await self.bot.services.checkins.delete_guild(guild.id)
-        except sqlite3.Error as error:
-            log.warning(
-                "could not delete the check-ins of server %s, which removed Peerlight "
-                "(%s: %s); retention deletes them within %d days",
-                guild.id,
-                type(error).__name__,
-                error,
-                self.bot.services.settings.privacy.retention_days,
-            )
-            return
-        log.info("Peerlight left server %s: deleted its %d check-ins", guild.id, deleted)
+        """SAFETY.md §3: a server that removes Peerlight takes its check-ins and schedules
+        with it. Each deletion is tried whatever happened to the other."""
+        services = self.bot.services
+        await _forget(
+            guild.id,
+            "check-ins",
+            services.checkins.delete_guild,
+            f"retention deletes them within {self.retention_days} days",
+        )
+        await _forget(
+            guild.id,
+            "schedules",
+            services.schedules.delete_guild,
+            "each pauses when Discord refuses its next post",
+        )
+
+
+async def _forget(
+    guild_id: int, what: str, delete: Callable[[int], Awaitable[int]], otherwise: str
+) -> None:
+    try:
+        deleted = await delete(guild_id)
+    except sqlite3.Error as error:
+        log.warning(
+            "could not delete the %s of server %s, which removed Peerlight (%s: %s); %s",
+            what,
+            guild_id,
+            type(error).__name__,
+            error,
+            otherwise,
+        )
+        return
+    except Exception:
+        log.exception(
+            "deleting the %s of server %s, which removed Peerlight, failed; %s",
+            what,
+            guild_id,
+            otherwise,
+        )
+        return
+    log.info("Peerlight left server %s: deleted its %d %s", guild_id, deleted, what)
 
 
 async def setup(bot: PeerlightBot) -> None:

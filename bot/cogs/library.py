@@ -9,6 +9,7 @@ What a member types is never logged and never shown to anyone else.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Callable
 
 import discord
@@ -39,6 +40,11 @@ AREA_CHOICES = [
 ]
 REGION_ALIASES = {"UK": "GB"}
 CLOSEST = 3
+SHOWN_REGION_TEXT = 40
+# The cooldown `MemberMemory.claim_crisis_block` records, released when the block is not
+# delivered.
+
+log = logging.getLogger(__name__)
 
 Answer = Callable[[bool], Reply]  # shared → the reply; raises UserFacingError
 
@@ -57,6 +63,29 @@ class Library(commands.Cog):
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(*views.DYNAMIC_ITEMS)
 
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        # The caches are filled by now: a request to moderators that could never be
+        # posted is reported to the operator before a member presses for it.
+        channels = self.bot.services.settings.moderation.reach_out_channels
+        for guild_id, channel_id in channels.items():
+            if self.bot.get_guild(guild_id) is None:
+                log.warning(
+                    "moderation.reach_out_channels: the bot is not in server %s, so no "
+                    "request can come from there",
+                    guild_id,
+                )
+                continue
+            problem = views.reach_out_problem(self.bot, guild_id, channel_id)
+            if problem is not None:
+                log.warning(
+                    "moderation.reach_out_channels: requests from server %s cannot be posted "
+                    "to channel %s: %s",
+                    guild_id,
+                    channel_id,
+                    problem,
+                )
+
     @property
     def catalog(self) -> Catalog:
         return self.bot.services.content.catalog
@@ -71,16 +100,30 @@ class Library(commands.Cog):
         *,
         share: bool = False,
         point_to_resources: bool = True,
+        block_alone: bool = False,
     ) -> None:
+        """Danger: the crisis block first (alone with `block_alone`), else, within its
+        cooldown, the answer with a line pointing to the crisis lines. Distress: the answer,
+        privately, with a line pointing to /resources. Otherwise the answer, posted for
+        everyone only when shared and shareable."""
         services = self.bot.services
+        member_id = interaction.user.id
         if level is CrisisLevel.DANGER and services.memory.claim_crisis_block(
-            interaction.user.id, services.clock()
+            member_id, services.clock()
         ):
-            reply = views.crisis_reply(services, interaction.locale)
-            # When the normal answer can't be given, the crisis block is the whole answer.
-            with contextlib.suppress(UserFacingError):
-                reply = reply.then(answer(False))
-            await views.send(interaction, reply)
+            try:
+                reply = views.crisis_reply(
+                    services, interaction.locale, guild_id=interaction.guild_id
+                )
+                if not block_alone:
+                    # When the normal answer can't be given, the block is the whole answer.
+                    with contextlib.suppress(UserFacingError):
+                        reply = reply.then(answer(False))
+                await views.send(interaction, reply)
+            except Exception:
+                # Not delivered, so not seen: the next try must show the whole block.
+                services.memory.release_crisis_block(member_id)
+                raise
             return
         if level is CrisisLevel.NONE:
             reply = answer(share)
@@ -117,16 +160,18 @@ class Library(commands.Cog):
         share: bool = False,
     ) -> None:
         """A coping technique for how you feel right now: what to do and why it helps."""
-        services = self.bot.services
         level = self._level(feeling)
         if level is CrisisLevel.DANGER:
-            # The crisis block and a grounding exercise are the answer; searching the
-            # member's words for a feeling to match would only get in the way.
-            if services.memory.claim_crisis_block(interaction.user.id, services.clock()):
-                reply = views.crisis_reply(services, interaction.locale)
-            else:
-                reply = self._grounding_offer().with_line(DANGER_POINTER)
-            await views.send(interaction, reply)
+            # The crisis block (with its grounding button) is the answer, and within its
+            # cooldown a grounding exercise; searching the member's words for a feeling to
+            # match would only get in the way.
+            guild_id = interaction.guild_id
+            await self._respond(
+                interaction,
+                level,
+                lambda shared: self._grounding_offer(guild_id),
+                block_alone=True,
+            )
             return
         chosen_area = Area(area.value) if area is not None else None
         member_id = interaction.user.id
@@ -136,10 +181,10 @@ class Library(commands.Cog):
 
         await self._respond(interaction, level, answer, share=share)
 
-    def _grounding_offer(self) -> Reply:
+    def _grounding_offer(self, guild_id: int | None) -> Reply:
         services = self.bot.services
         technique = views.grounding_technique(self.catalog)
-        choices = views.crisis_choices(services, offer_grounding=False)
+        choices = views.crisis_choices(services, guild_id=guild_id, offer_grounding=False)
         if technique is None:
             return Reply.text("", choices)
         return Reply(technique_card(technique), (choices,))
@@ -320,22 +365,21 @@ class Library(commands.Cog):
         level = self._level(region)
 
         def answer(shared: bool) -> Reply:
-            if region and region.strip():
-                try:
-                    chosen = self._find_region(region)
-                except UserFacingError:
-                    # Support lines never depend on typing a region right: when the words
-                    # sound like distress, the member's own region is shown instead.
-                    if level is CrisisLevel.NONE:
-                        raise
-                    chosen = views.member_region(services, interaction.locale)
-            else:
-                chosen = views.member_region(services, interaction.locale)
-            return views.resources_reply(services, chosen)
+            named = self._find_region(region) if region and region.strip() else None
+            if named is not None:
+                return views.resources_reply(services, named)
+            # Support lines never depend on typing a region right: the member's own
+            # region is always shown.
+            chosen = views.member_region(services, interaction.locale)
+            reply = views.resources_reply(services, chosen)
+            # Words that sound like distress are not repeated back as a place name.
+            if region and region.strip() and level is CrisisLevel.NONE:
+                reply = reply.with_line(self._unknown_region_line(region, chosen))
+            return reply
 
         await self._respond(interaction, level, answer, point_to_resources=False)
 
-    def _find_region(self, text: str) -> ResourceRegion:
+    def _find_region(self, text: str) -> ResourceRegion | None:
         catalog = self.catalog
         code = text.strip().upper()
         code = REGION_ALIASES.get(code, code)
@@ -345,8 +389,15 @@ class Library(commands.Cog):
         for hit in catalog.region_index.search(text, limit=2):
             if fold(catalog.regions[hit.key].name).startswith(wanted) and len(wanted) >= 2:
                 return catalog.regions[hit.key]
-        names = ", ".join(f"{r.name} ({r.region})" for r in catalog.regions.values())
-        raise UserFacingError(f"I don't have support lines for that region yet. I have: {names}.")
+        return None
+
+    def _unknown_region_line(self, text: str, chosen: ResourceRegion) -> str:
+        shown = discord.utils.escape_markdown(cut(" ".join(text.split()), SHOWN_REGION_TEXT))
+        names = ", ".join(f"{r.name} ({r.region})" for r in self.catalog.regions.values())
+        return (
+            f"I don't have lines for “{shown}” yet; here are the ones for {chosen.name}.\n"
+            f"Regions I have lines for: {names}."
+        )
 
     @resources.autocomplete("region")
     async def _region_choices(

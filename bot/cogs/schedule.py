@@ -2,6 +2,9 @@
 
 The commands only read and change the schedules; `bot.scheduling.Scheduler` posts, and is
 woken whenever a command changes what is due. Every reply is private to the moderator.
+A server's schedules are deleted with its check-ins when the bot leaves it, by the one
+listener in `bot.cogs.checkin` (SAFETY.md §3); the scheduler reads the schedules afresh on
+every pass, so it never posts for them again.
 """
 
 from __future__ import annotations
@@ -34,9 +37,9 @@ from bot.domain.schedule import (
     search_timezones,
 )
 from bot.scheduling import (
-    CHECKIN_CUSTOM_ID,
     POST_PERMISSIONS,
     Scheduler,
+    checkin_view,
     missing_permission_reason,
     missing_post_permissions,
 )
@@ -67,7 +70,9 @@ class ScheduleCommands(commands.GroupCog, group_name="schedule"):
         super().__init__()
 
     async def cog_load(self) -> None:
-        self.scheduler.start()
+        # `peerlight sync` loads every cog only to register the commands: nothing is posted.
+        if getattr(self.bot, "background", True):
+            self.scheduler.start()
 
     async def cog_unload(self) -> None:
         await self.scheduler.stop()
@@ -251,8 +256,10 @@ class ScheduleCommands(commands.GroupCog, group_name="schedule"):
             for other in schedules
         )
         rendered = schedule_preview_card(self._summary(guild, schedule), prompt, shared=shared)
+        # The real button, switched off: a preview shows the post, it starts no check-in.
+        view = checkin_view(disabled=True)
         await interaction.response.send_message(
-            ephemeral=True, view=_preview_view(), **message_kwargs(rendered)
+            ephemeral=True, view=view, **message_kwargs(rendered)
         )
 
     @remove.autocomplete("id")
@@ -275,12 +282,6 @@ class ScheduleCommands(commands.GroupCog, group_name="schedule"):
         return choices[:25]
 
     # -- the server around the schedules -------------------------------------------------
-
-    @commands.Cog.listener()
-    async def on_guild_remove(self, guild: discord.Guild) -> None:
-        removed = await self.store.delete_guild(guild.id)
-        self.scheduler.wake()
-        log.info("left server %s; deleted its %d schedule(s)", guild.id, removed)
 
     @commands.Cog.listener()
     async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
@@ -364,22 +365,6 @@ def _last_problem(run: Run | None, schedule: Schedule) -> str | None:
         return None
     when = describe_occurrence(run.due, schedule.zone)
     return f"the one due {when} did not go out: {run.detail or run.status.value}."
-
-
-def _preview_view() -> discord.ui.View:
-    # The real button, switched off: a preview shows the post, it does not start check-ins.
-    view = discord.ui.View(timeout=None)
-    view.add_item(
-        discord.ui.Button(
-            label="Check in",
-            emoji="📝",
-            custom_id=f"{CHECKIN_CUSTOM_ID}:preview",
-            style=discord.ButtonStyle.primary,
-            disabled=True,
-        )
-    )
-    view.stop()
-    return view
 
 
 async def setup(bot: PeerlightBot) -> None:

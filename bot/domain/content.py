@@ -301,8 +301,13 @@ class Theme(_Model):
     ]
 
 
+# The check-in's feelings menu lists every feeling, and a Discord select menu holds at
+# most 25 options.
+SELECT_OPTIONS_LIMIT = 25
+
+
 class Vocabulary(_Model):
-    feelings: Annotated[tuple[Feeling, ...], Field(min_length=1)]
+    feelings: Annotated[tuple[Feeling, ...], Field(min_length=1, max_length=SELECT_OPTIONS_LIMIT)]
     themes: tuple[Theme, ...] = ()
 
 

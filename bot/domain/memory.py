@@ -2,29 +2,29 @@
 
 Two things only: which techniques and stories a member was shown lately (so "Another one"
 shows another one), and when an action last happened (so the full crisis block is not
-repeated within minutes). Both are keyed by an HMAC-SHA256 of the member id under a key
-made at start-up and kept nowhere else, so the memory holds no member id, cannot be
-joined to one without that key, and is gone when the bot restarts (SAFETY.md §3).
-A plain hash would not do: member ids are visible to everyone in a server, so anyone
-could hash them all and look the results up.
+repeated within minutes). Both are keyed by a pseudonym of the member id, an HMAC under a
+key made at start-up and kept nowhere else (`bot.domain.pseudonym`), so the memory holds no
+member id, cannot be joined to one without that key, and is gone when the bot restarts
+(SAFETY.md §3).
 
 The memory is bounded: past `capacity` members the least recently seen is forgotten.
-Pure: the key and the current time are passed in.
+Pure: the current time is passed in.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 from collections import OrderedDict, deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from bot.domain.pseudonym import KEY_BYTES as KEY_BYTES
+from bot.domain.pseudonym import Pseudonyms
+
 DEFAULT_CAPACITY = 10_000
 RECENT_LIMIT = 8
-KEY_BYTES = 32
+CRISIS_BLOCK = "crisis-block"
 CRISIS_BLOCK_COOLDOWN = dt.timedelta(minutes=10)
 
 
@@ -41,13 +41,17 @@ class _Entry:
 
 class MemberMemory:
     def __init__(
-        self, key: bytes, *, capacity: int = DEFAULT_CAPACITY, recent_limit: int = RECENT_LIMIT
+        self,
+        key: bytes | None = None,
+        *,
+        capacity: int = DEFAULT_CAPACITY,
+        recent_limit: int = RECENT_LIMIT,
     ) -> None:
-        if len(key) < KEY_BYTES:
-            raise ValueError(f"the key must be at least {KEY_BYTES} random bytes")
+        """`key`: the pseudonym key (at least `KEY_BYTES` random bytes), or None for a
+        fresh random one."""
         if capacity < 1 or recent_limit < 1:
             raise ValueError("capacity and recent_limit must be at least 1")
-        self._key = key
+        self._pseudonyms = Pseudonyms(key)
         self._capacity = capacity
         self._recent_limit = recent_limit
         self._entries: OrderedDict[bytes, _Entry] = OrderedDict()
@@ -56,9 +60,10 @@ class MemberMemory:
         return len(self._entries)
 
     def pseudonym(self, member_id: int) -> bytes:
-        return hmac.new(self._key, str(member_id).encode("ascii"), hashlib.sha256).digest()
+        return self._pseudonyms.of(member_id)
 
     def stored_keys(self) -> Iterator[bytes]:
+        """Every key held right now: how a test proves no raw member id is ever stored."""
         return iter(tuple(self._entries))
 
     def _find(self, member_id: int) -> _Entry | None:
@@ -125,4 +130,8 @@ class MemberMemory:
             entry.last.pop(action, None)
 
     def claim_crisis_block(self, member_id: int, now: dt.datetime) -> bool:
-        return self.claim(member_id, "crisis-block", now, CRISIS_BLOCK_COOLDOWN)
+        return self.claim(member_id, CRISIS_BLOCK, now, CRISIS_BLOCK_COOLDOWN)
+
+    def release_crisis_block(self, member_id: int) -> None:
+        """The block could not be delivered: the member's next try shows it again."""
+        self.release(member_id, CRISIS_BLOCK)

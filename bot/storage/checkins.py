@@ -64,8 +64,8 @@ class CheckinStore:
             await connection.execute(_INSERT, row)
 
     async def record_many(self, checkins: Iterable[tuple[int, dt.date, int, Sequence[str]]]) -> int:
-        """Store many check-ins (guild id, day, mood, feelings) in one transaction: for
-        seeding test and benchmark databases, not for members' check-ins."""
+        """Store many check-ins (guild id, day, mood, feelings) in one transaction, for
+        seeding the tests' databases; a member's check-in is stored by `record`, on its own."""
         rows = [_row(*checkin) for checkin in checkins]
         async with self.database.transaction() as connection:
             await connection.executemany(_INSERT, rows)

@@ -474,20 +474,8 @@ def _load_library(
     vocabulary = _load_single(collector, content_dir / VOCABULARY_FILE, Vocabulary)
     crisis_phrases = _load_single(collector, content_dir / CRISIS_FILE, CrisisPhrases)
 
-    for path in _yaml_files(content_dir / "techniques", collector):
-        parsed = collector.parse(path)
-        if parsed is not None and (item := _validate(collector, parsed, Technique)) is not None:
-            _check_file_name(collector, parsed, item.id)
-            loaded.techniques.append((item, parsed))
-        else:
-            loaded.failed_ids.update(_claimed_ids(path, parsed))
-    for path in _yaml_files(content_dir / "stories", collector):
-        parsed = collector.parse(path)
-        if parsed is not None and (item_s := _validate(collector, parsed, Story)) is not None:
-            _check_file_name(collector, parsed, item_s.id)
-            loaded.stories.append((item_s, parsed))
-        else:
-            loaded.failed_ids.update(_claimed_ids(path, parsed))
+    loaded.techniques = _load_items(collector, content_dir / "techniques", Technique, loaded)
+    loaded.stories = _load_items(collector, content_dir / "stories", Story, loaded)
     for path in _yaml_files(content_dir / "prompts", collector):
         parsed = collector.parse(path)
         if parsed is not None and (item_p := _validate(collector, parsed, PromptFile)) is not None:
@@ -544,6 +532,25 @@ def _load_library(
         revision=revision(content_dir) if revision else None,
     )
     return LoadReport(catalog, problems, counts)
+
+
+Item = TypeVar("Item", Technique, Story)
+
+
+def _load_items(
+    collector: _Collector, folder: Path, model: type[Item], loaded: _Loaded
+) -> list[tuple[Item, ParsedFile]]:
+    """One item per file, named after its id; ids of files that fail are remembered."""
+    items: list[tuple[Item, ParsedFile]] = []
+    for path in _yaml_files(folder, collector):
+        parsed = collector.parse(path)
+        item = _validate(collector, parsed, model) if parsed is not None else None
+        if parsed is not None and item is not None:
+            _check_file_name(collector, parsed, item.id)
+            items.append((item, parsed))
+        else:
+            loaded.failed_ids.update(_claimed_ids(path, parsed))
+    return items
 
 
 def _claimed_ids(path: Path, parsed: ParsedFile | None) -> set[str]:

@@ -3,10 +3,10 @@
 Every component is a `DynamicItem` whose custom id carries all the flow needs so far
 (`peerlight:checkin:mood:2`, `peerlight:checkin:feel:2`), so nothing about a member is held
 between steps, and a check-in started before a restart can still be finished after it.
-The "Check in" button on scheduled prompts (`peerlight:checkin:start`) starts the same flow
-from any message that carries it, however old.
+The "Check in" button (`checkin_button`, custom id `peerlight:checkin:start`) that every
+scheduled prompt carries starts the same flow from any message, however old.
 
-A press that fails goes through the one error path (`errors.on_view_error`).
+A press that fails goes through the one error path (`views.guarded`).
 """
 
 from __future__ import annotations
@@ -16,12 +16,11 @@ import logging
 import random
 import re
 import sqlite3
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import discord
 
-from bot.app import PeerlightBot
 from bot.domain.cards import (
     CHECKIN_NOT_SAVED,
     CHECKIN_SERVER_ONLY,
@@ -32,16 +31,15 @@ from bot.domain.cards import (
     checkin_flood_card,
     checkin_question_card,
     checkin_thanks_card,
-    technique_card,
 )
 from bot.domain.catalog import Catalog, cut
 from bot.domain.checkins import MOOD_LABELS, MOODS
 from bot.domain.content import Technique
 from bot.domain.errors import UserFacingError
-from bot.services import Services
 from bot.storage.checkins import MAX_FEELINGS
-from bot.ui import errors, views
+from bot.ui import views
 from bot.ui.embeds import message_kwargs
+from bot.ui.views import guarded, services_of
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +48,6 @@ Select = discord.ui.Select[discord.ui.View]
 Item = discord.ui.Item[Any]
 
 START_CUSTOM_ID = "peerlight:checkin:start"
-SELECT_OPTIONS_LIMIT = 25
 _ID = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 
 # With no feelings picked, the mood alone chooses what to suggest.
@@ -63,22 +60,6 @@ MOOD_FEELINGS: dict[int, tuple[str, ...]] = {
 }
 # Techniques for helping someone else are not an answer to how the member is doing.
 NOT_FOR_CHECKINS = frozenset({"supporting-others"})
-
-
-def services_of(interaction: discord.Interaction[Any]) -> Services:
-    client = interaction.client
-    if not isinstance(client, PeerlightBot):
-        raise TypeError("Peerlight's check-in buttons only run inside PeerlightBot")
-    return client.services
-
-
-async def _guarded(
-    interaction: discord.Interaction[Any], label: str, action: Callable[[], Awaitable[None]]
-) -> None:
-    try:
-        await action()
-    except Exception as error:  # the one error path decides what the member reads
-        await errors.on_view_error(interaction, error, label)
 
 
 def _view(rows: Sequence[Sequence[Item]]) -> discord.ui.View | None:
@@ -116,7 +97,7 @@ async def _show(
 # -- choosing a technique -------------------------------------------------------------------
 
 
-def suggest_technique(
+def technique_for_mood(
     catalog: Catalog, mood: int, feelings: Sequence[str], rng: random.Random
 ) -> Technique | None:
     """The best technique for the picked feelings, else for the mood, else any."""
@@ -148,9 +129,10 @@ def mood_buttons() -> tuple[Item, ...]:
 async def start(interaction: discord.Interaction[Any]) -> None:
     """Step 1: "How are you doing right now?" with the five moods, privately."""
     services = services_of(interaction)
-    if interaction.guild_id is None:
+    guild_id = interaction.guild_id
+    if guild_id is None:
         raise UserFacingError(CHECKIN_SERVER_ONLY)
-    decision = services.flood.peek(interaction.user.id, services.clock())
+    decision = services.flood.peek(guild_id, interaction.user.id, services.clock())
     rendered = checkin_question_card(wait=None if decision else decision.wait)
     view = _view([mood_buttons()])
     assert view is not None
@@ -158,9 +140,10 @@ async def start(interaction: discord.Interaction[Any]) -> None:
 
 
 def feeling_options(catalog: Catalog) -> list[discord.SelectOption]:
+    # Every feeling: the content model holds the vocabulary to what one menu can list.
     return [
         discord.SelectOption(label=cut(feeling.label), value=feeling.id, emoji=feeling.emoji)
-        for feeling in catalog.vocabulary.feelings[:SELECT_OPTIONS_LIMIT]
+        for feeling in catalog.vocabulary.feelings
     ]
 
 
@@ -170,7 +153,7 @@ async def choose_mood(interaction: discord.Interaction[Any], mood: int) -> None:
     cards: tuple[Card, ...] = ()
     rows: list[Sequence[Item]] = []
     if mood == 1:
-        crisis = views.crisis_reply(services, interaction.locale)
+        crisis = views.crisis_reply(services, interaction.locale, guild_id=interaction.guild_id)
         cards += crisis.rendered.cards
         rows.extend(crisis.groups)
     cards += checkin_feelings_card(mood).cards
@@ -191,20 +174,20 @@ async def save(interaction: discord.Interaction[Any], mood: int, picked: Sequenc
     catalog = services.content.catalog
     # Only ids from the vocabulary are ever stored, whatever a client sends.
     feelings = list(dict.fromkeys(f for f in picked if f in catalog.feelings))[:MAX_FEELINGS]
-    technique = suggest_technique(catalog, mood, feelings, services.rng)
-    open_row: tuple[Item, ...] = (OpenSuggestion(technique.id),) if technique else ()
+    technique = technique_for_mood(catalog, mood, feelings, services.rng)
+    open_row: tuple[Item, ...] = (open_technique(technique.id),) if technique else ()
 
     crisis_cards: tuple[Card, ...] = ()
     rows: list[Sequence[Item]] = [open_row]
     if mood == 1:
         # The support lines stay in view after "Not OK" is saved.
-        crisis = views.crisis_reply(services, interaction.locale)
+        crisis = views.crisis_reply(services, interaction.locale, guild_id=interaction.guild_id)
         crisis_cards = crisis.rendered.cards
         rows = [*crisis.groups, open_row]
 
     now = services.clock()
     member_id = interaction.user.id
-    decision = services.flood.allow(member_id, now)
+    decision = services.flood.allow(guild_id, member_id, now)
     if not decision:
         flood = checkin_flood_card(wait=decision.wait, technique=technique)
         await _show(interaction, Rendered(crisis_cards + flood.cards), rows)
@@ -213,7 +196,7 @@ async def save(interaction: discord.Interaction[Any], mood: int, picked: Sequenc
         await services.checkins.record(guild_id, utc_day(now), mood, feelings)
     except Exception as error:
         # Not stored, so not counted: the member may try again straight away.
-        services.flood.release(member_id)
+        services.flood.release(guild_id, member_id)
         if isinstance(error, sqlite3.Error):
             log.warning("a check-in could not be saved (%s: %s)", type(error).__name__, error)
             raise UserFacingError(CHECKIN_NOT_SAVED) from None
@@ -227,30 +210,27 @@ def utc_day(moment: dt.datetime) -> dt.date:
     return moment.astimezone(dt.UTC).date()
 
 
-async def open_suggestion(interaction: discord.Interaction[Any], technique_id: str) -> None:
-    technique = services_of(interaction).content.catalog.techniques.get(technique_id)
-    if technique is None:
-        raise UserFacingError(
-            "That technique is no longer in the library. /cope finds one for how you feel."
-        )
-    await interaction.response.send_message(
-        ephemeral=True, **message_kwargs(technique_card(technique))
+def open_technique(technique_id: str) -> views.OpenTechnique:
+    """The button under a check-in's reply that opens the suggested technique."""
+    return views.OpenTechnique(
+        technique_id, label="Open the technique", style=discord.ButtonStyle.primary
     )
 
 
 # -- components -----------------------------------------------------------------------------
 
 
-class CheckinStart(discord.ui.DynamicItem[Button], template=r"peerlight:checkin:start"):
+class CheckinStart(discord.ui.DynamicItem[Button], template=re.escape(START_CUSTOM_ID)):
     """The "Check in" button on scheduled prompt posts: starts a private check-in."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, disabled: bool = False) -> None:
         super().__init__(
             discord.ui.Button(
                 label="Check in",
                 emoji="📝",
                 style=discord.ButtonStyle.primary,
                 custom_id=START_CUSTOM_ID,
+                disabled=disabled,
             )
         )
 
@@ -261,7 +241,12 @@ class CheckinStart(discord.ui.DynamicItem[Button], template=r"peerlight:checkin:
         return cls()
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await _guarded(interaction, "Check in", lambda: start(interaction))
+        await guarded(interaction, "Check in", lambda: start(interaction))
+
+
+def checkin_button(disabled: bool = False) -> CheckinStart:
+    """The one "Check in" button: on every scheduled post, and switched off in previews."""
+    return CheckinStart(disabled=disabled)
 
 
 class MoodChoice(
@@ -285,7 +270,7 @@ class MoodChoice(
         return cls(int(match["mood"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await _guarded(interaction, "check-in mood", lambda: choose_mood(interaction, self.mood))
+        await guarded(interaction, "check-in mood", lambda: choose_mood(interaction, self.mood))
 
 
 class FeelingsChoice(
@@ -312,7 +297,7 @@ class FeelingsChoice(
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         picked = list(self.item.values)
-        await _guarded(
+        await guarded(
             interaction, "check-in feelings", lambda: save(interaction, self.mood, picked)
         )
 
@@ -337,12 +322,16 @@ class SkipFeelings(
         return cls(int(match["mood"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await _guarded(interaction, "check-in skip", lambda: save(interaction, self.mood, ()))
+        await guarded(interaction, "check-in skip", lambda: save(interaction, self.mood, ()))
 
 
 class OpenSuggestion(
     discord.ui.DynamicItem[Button], template=rf"peerlight:checkin:open:(?P<technique>{_ID})"
 ):
+    """The "Open the technique" button on check-in replies that carry the earlier custom
+    id; it opens the technique as `views.OpenTechnique` does. New replies carry
+    `open_technique` instead."""
+
     def __init__(self, technique_id: str) -> None:
         super().__init__(
             discord.ui.Button(
@@ -360,11 +349,7 @@ class OpenSuggestion(
         return cls(match["technique"])
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await _guarded(
-            interaction,
-            "Open the technique",
-            lambda: open_suggestion(interaction, self.technique_id),
-        )
+        await open_technique(self.technique_id).callback(interaction)
 
 
 DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (

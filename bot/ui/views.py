@@ -49,6 +49,7 @@ REACH_OUT_COOLDOWN_ACTION = "reach-out"
 
 
 def services_of(interaction: discord.Interaction[Any]) -> Services:
+    """The bot's services, for a button or form callback."""
     client = interaction.client
     if not isinstance(client, PeerlightBot):
         raise TypeError("Peerlight's buttons only run inside PeerlightBot")
@@ -122,9 +123,11 @@ async def replace_message(interaction: discord.Interaction[Any], reply: Reply) -
     )
 
 
-async def _guarded(
+async def guarded(
     interaction: discord.Interaction[Any], label: str, action: Callable[[], Awaitable[None]]
 ) -> None:
+    """Run a press's `action`; whatever it raises goes through the one error path, which
+    names the control by `label` (never what the member typed)."""
     try:
         await action()
     except Exception as error:  # the one error path decides what the member reads
@@ -208,7 +211,7 @@ def story_reply(catalog: Catalog, story: Story) -> Reply:
     ids = list(dict.fromkeys(story.techniques))
     techniques = [catalog.techniques[i] for i in ids if i in catalog.techniques]
     buttons: tuple[Item, ...] = tuple(
-        OpenTechnique(t.id, t.title) for t in techniques[:STORY_TECHNIQUE_BUTTONS]
+        OpenTechnique(t.id, label=t.title) for t in techniques[:STORY_TECHNIQUE_BUTTONS]
     )
     return Reply(story_card(story), (buttons,))
 
@@ -228,23 +231,31 @@ def resources_reply(services: Services, region: ResourceRegion) -> Reply:
 
 
 def crisis_reply(
-    services: Services, locale: discord.Locale | str | None, *, offer_grounding: bool = True
+    services: Services,
+    locale: discord.Locale | str | None,
+    *,
+    guild_id: int | None = None,
+    offer_grounding: bool = True,
 ) -> Reply:
     """The crisis block and its choices: a grounding exercise, every support line, and,
-    only where the server opted in, asking a moderator to reach out."""
+    only in a server that opted in (`guild_id`, None in a DM), asking a moderator to
+    reach out."""
     catalog = services.content.catalog
     choices: list[Item] = []
     if offer_grounding and grounding_technique(catalog) is not None:
         choices.append(GroundingButton())
     choices.append(SupportLinesButton())
-    if services.settings.moderation.reach_out_channel_id is not None:
+    if reach_out_channel_id(services, guild_id) is not None:
         choices.append(ReachOutButton())
     card = crisis_card(member_region(services, locale), catalog.regions.get("INTL"))
     return Reply(card, (tuple(choices),))
 
 
-def crisis_choices(services: Services, *, offer_grounding: bool) -> tuple[Item, ...]:
-    return crisis_reply(services, None, offer_grounding=offer_grounding).groups[0]
+def crisis_choices(
+    services: Services, *, guild_id: int | None, offer_grounding: bool
+) -> tuple[Item, ...]:
+    reply = crisis_reply(services, None, guild_id=guild_id, offer_grounding=offer_grounding)
+    return reply.groups[0]
 
 
 # -- buttons --------------------------------------------------------------------------------
@@ -284,7 +295,7 @@ class AnotherTechnique(
         return cls(match["feeling"] or None, _area(match["area"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await _guarded(interaction, "Another one", lambda: self._next(interaction))
+        await guarded(interaction, "Another one", lambda: self._next(interaction))
 
     async def _next(self, interaction: discord.Interaction[Any]) -> None:
         services = services_of(interaction)
@@ -329,7 +340,7 @@ class FeelingChoice(
         return cls(match["feeling"], _area(match["area"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await _guarded(interaction, "feeling choice", lambda: self._pick(interaction))
+        await guarded(interaction, "feeling choice", lambda: self._pick(interaction))
 
     async def _pick(self, interaction: discord.Interaction[Any]) -> None:
         services = services_of(interaction)
@@ -366,7 +377,7 @@ class StoryAboutTechnique(
         return cls(match["technique"])
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await _guarded(interaction, "A story about this", lambda: self._story(interaction))
+        await guarded(interaction, "A story about this", lambda: self._story(interaction))
 
     async def _story(self, interaction: discord.Interaction[Any]) -> None:
         services = services_of(interaction)
@@ -385,13 +396,21 @@ class StoryAboutTechnique(
 class OpenTechnique(
     discord.ui.DynamicItem[Button], template=rf"peerlight:technique:(?P<technique>{_ID})"
 ):
-    """A technique a story models, opened from the story."""
+    """Opens one technique privately, with its own buttons: from a story that models it
+    (labelled with the technique's title) or wherever one is suggested (any label, e.g.
+    "Open the technique"). Without a label the button shows the technique's id."""
 
-    def __init__(self, technique_id: str, title: str = "") -> None:
+    def __init__(
+        self,
+        technique_id: str,
+        label: str = "",
+        *,
+        style: discord.ButtonStyle = discord.ButtonStyle.secondary,
+    ) -> None:
         super().__init__(
             discord.ui.Button(
-                label=_button_label(title or technique_id),
-                style=discord.ButtonStyle.secondary,
+                label=_button_label(label or technique_id),
+                style=style,
                 custom_id=f"peerlight:technique:{technique_id}",
             )
         )
@@ -404,7 +423,7 @@ class OpenTechnique(
         return cls(match["technique"])
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await _guarded(interaction, "open technique", lambda: self._open(interaction))
+        await guarded(interaction, "open technique", lambda: self._open(interaction))
 
     async def _open(self, interaction: discord.Interaction[Any]) -> None:
         catalog = services_of(interaction).content.catalog
@@ -433,7 +452,7 @@ class GroundingButton(discord.ui.DynamicItem[Button], template=r"peerlight:crisi
         return cls()
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await _guarded(interaction, "Try a grounding exercise", lambda: self._ground(interaction))
+        await guarded(interaction, "Try a grounding exercise", lambda: self._ground(interaction))
 
     async def _ground(self, interaction: discord.Interaction[Any]) -> None:
         services = services_of(interaction)
@@ -464,7 +483,7 @@ class SupportLinesButton(discord.ui.DynamicItem[Button], template=r"peerlight:cr
         return cls()
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await _guarded(interaction, "All support lines", lambda: self._lines(interaction))
+        await guarded(interaction, "All support lines", lambda: self._lines(interaction))
 
     async def _lines(self, interaction: discord.Interaction[Any]) -> None:
         services = services_of(interaction)
@@ -490,10 +509,55 @@ REACH_OUT_OFF = (
     "This server hasn't turned on requests to moderators. /resources lists people you can "
     "talk to right now."
 )
+REACH_OUT_UNAVAILABLE = (
+    "I can't pass a request to this server's moderators right now, so nothing was sent. "
+    "/resources lists people you can talk to right now, any time."
+)
+
+ModeratorsChannel = discord.TextChannel | discord.Thread
+
+
+def reach_out_channel_id(services: Services, guild_id: int | None) -> int | None:
+    """The moderators' channel configured for this server; None in a DM or a server that
+    did not opt in."""
+    if guild_id is None:
+        return None
+    return services.settings.moderation.reach_out_channels.get(guild_id)
+
+
+def reach_out_problem(client: discord.Client, guild_id: int, channel_id: int) -> str | None:
+    """Why a request from `guild_id` could not be posted in `channel_id`, or None when
+    the bot can see it, it is a text channel of that same server, and the bot may post."""
+    channel = client.get_channel(channel_id)
+    if channel is None:
+        return "the bot cannot see that channel"
+    if not isinstance(channel, ModeratorsChannel):
+        return "it is not a text channel"
+    if channel.guild.id != guild_id:
+        return f"it is in another server ({channel.guild.id})"
+    me = channel.guild.me
+    if me is not None:
+        permissions = channel.permissions_for(me)
+        if not (permissions.view_channel and permissions.send_messages):
+            return "the bot may not post there (it needs View Channel and Send Messages)"
+    return None
+
+
+def _moderators_channel(
+    interaction: discord.Interaction[Any], channel_id: int
+) -> ModeratorsChannel | None:
+    """The configured channel, only if it is a text channel of the server pressed in."""
+    channel = interaction.client.get_channel(channel_id)
+    if not isinstance(channel, ModeratorsChannel):
+        return None
+    if interaction.guild_id is None or channel.guild.id != interaction.guild_id:
+        return None
+    return channel
 
 
 class ReachOutButton(discord.ui.DynamicItem[Button], template=r"peerlight:crisis:reach-out"):
-    """Only this press sends anything to moderators: the member's name, nothing they typed."""
+    """Only this press sends anything to moderators, and only to the moderators' channel
+    of the server it was pressed in: the member's name, nothing they typed."""
 
     def __init__(self) -> None:
         super().__init__(
@@ -511,13 +575,23 @@ class ReachOutButton(discord.ui.DynamicItem[Button], template=r"peerlight:crisis
         return cls()
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await _guarded(interaction, "Ask a moderator to reach out", lambda: self._ask(interaction))
+        await guarded(interaction, "Ask a moderator to reach out", lambda: self._ask(interaction))
 
     async def _ask(self, interaction: discord.Interaction[Any]) -> None:
         services = services_of(interaction)
-        channel_id = services.settings.moderation.reach_out_channel_id
+        channel_id = reach_out_channel_id(services, interaction.guild_id)
         if channel_id is None:
             await send(interaction, Reply.text(REACH_OUT_OFF))
+            return
+        channel = _moderators_channel(interaction, channel_id)
+        if channel is None:
+            log.warning(
+                "not posting a reach-out request from server %s: channel %s is not a text "
+                "channel of that server the bot can see (moderation.reach_out_channels)",
+                interaction.guild_id,
+                channel_id,
+            )
+            await send(interaction, Reply.text(REACH_OUT_UNAVAILABLE))
             return
         member = interaction.user
         # Pressing again within the crisis cooldown doesn't post the request twice.
@@ -526,9 +600,6 @@ class ReachOutButton(discord.ui.DynamicItem[Button], template=r"peerlight:crisis
         ):
             await send(interaction, Reply.text(REACH_OUT_ALREADY))
             return
-        channel = interaction.client.get_partial_messageable(
-            channel_id, guild_id=interaction.guild_id
-        )
         try:
             # The mention names the member for moderators but, with no mentions allowed,
             # pings nobody.

@@ -4,6 +4,7 @@ members would use them, with the clock held near the US spring-forward night."""
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -56,7 +57,7 @@ async def test_a_moderator_sees_the_next_three_posts_in_local_time_across_the_ds
     (embed,) = reply.embeds
     assert embed["title"] == "Schedule added"
     short_id = short_id_in(reply)
-    assert len(short_id) == 6 and int(short_id, 16) >= 0
+    assert re.fullmatch(r"[0-9a-f]{6}", short_id), short_id
     assert embed["description"].startswith(
         "Reflection prompts in #general, 09:00 weekdays, America/New_York."
     )

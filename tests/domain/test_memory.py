@@ -46,6 +46,10 @@ def test_the_same_key_gives_the_same_pseudonym() -> None:
     assert MemberMemory(key).pseudonym(MEMBER) == MemberMemory(key).pseudonym(MEMBER)
 
 
+def test_without_a_key_each_memory_makes_its_own() -> None:
+    assert MemberMemory().pseudonym(MEMBER) != MemberMemory().pseudonym(MEMBER)
+
+
 def test_a_short_key_is_refused() -> None:
     with pytest.raises(ValueError, match="at least 32"):
         MemberMemory(b"too short")

@@ -26,6 +26,12 @@ async def test_about_is_ephemeral_and_says_what_is_stored(
     assert callback.json["data"]["allowed_mentions"] == NO_MENTIONS
 
 
+async def test_the_bot_asks_for_server_events_only(sandbox: Sandbox, bot: PeerlightBot) -> None:
+    """No message intents: Peerlight never receives what members write in channels."""
+    identify = next(f for f in sandbox.gateway_received if f.get("op") == 2)
+    assert identify["d"]["intents"] == 1  # GUILDS
+
+
 async def test_commands_are_synced_to_the_configured_server(
     sandbox: Sandbox, bot: PeerlightBot
 ) -> None:

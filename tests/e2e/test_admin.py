@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import re
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -17,21 +18,6 @@ from bot.sandbox.harness import running_bot, sandbox_settings
 from bot.sandbox.payloads import MEMBER_PERMISSIONS, SandboxMember, SandboxRole, stable_snowflake
 from bot.sandbox.server import Sandbox
 from bot.ui.errors import NOT_ALLOWED
-
-NO_MENTIONS = {"parse": []}
-
-
-@pytest.fixture(autouse=True)
-def nothing_can_ping(sandbox: Sandbox) -> Iterator[None]:
-    yield
-    for request in sandbox.requests:
-        body = request.json
-        if not isinstance(body, dict):
-            continue
-        if re.search(r"/callback$", request.path) and body.get("type") == 4:
-            assert body["data"].get("allowed_mentions") == NO_MENTIONS
-        if request.method == "POST" and re.search(r"^/webhooks/\d+/[^/]+$", request.path):
-            assert body.get("allowed_mentions") == NO_MENTIONS
 
 
 @pytest.fixture
@@ -72,7 +58,32 @@ async def test_status_shows_counts_load_time_and_warnings(
     assert fields["Regions"] == str(counts["regions"])
     loaded = int(bot.services.content.loaded_at.timestamp())
     assert fields["Loaded"] == f"<t:{loaded}:R>"
-    assert "Warnings" in fields
+    assert bot.services.content.warnings == []  # the shipped library has none
+    assert fields["Warnings"] == "None"
+
+
+async def test_status_counts_the_warnings_of_the_loaded_library(
+    sandbox: Sandbox, settings: Settings, tmp_path: Path, content_copy: Path
+) -> None:
+    # Two support lines last checked 200 days ago: old enough to warn, not to refuse.
+    stale = (dt.date.today() - dt.timedelta(days=200)).isoformat()
+    australia = content_copy / "resources" / "au.yaml"
+    text = australia.read_text(encoding="utf-8")
+    dates = re.findall(r"last_verified: (\S+)", text)
+    assert len(dates) >= 2
+    for old in dates[:2]:
+        text = text.replace(f"last_verified: {old}", f"last_verified: {stale}", 1)
+    australia.write_text(text, encoding="utf-8")
+    async with bot_on(sandbox, settings, tmp_path, content_dir=content_copy) as bot:
+        warnings = bot.services.content.warnings
+        assert len(warnings) == 2
+        assert all("au.yaml" in problem.format() for problem in warnings)
+        message = await (
+            await sandbox.command("content status", member=sandbox.moderator)
+        ).response_message()
+        (embed,) = message.embeds
+        fields = {f["name"]: f["value"] for f in embed["fields"]}
+        assert fields["Warnings"] == "2 (run `peerlight content check` to see them)"
 
 
 @pytest.mark.parametrize("command", ["content status", "content reload"])

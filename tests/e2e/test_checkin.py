@@ -21,7 +21,8 @@ import discord
 import pytest
 
 from bot.app import PeerlightBot
-from bot.config import Settings
+from bot.cogs.checkin import previous_window_kept, summary_windows
+from bot.config import Settings, parse_settings
 from bot.domain.cards import (
     CHECKIN_NOT_SAVED,
     EMERGENCY_LINE,
@@ -32,19 +33,29 @@ from bot.domain.cards import (
     checkin_thanks_card,
     crisis_card,
     fits_one_message,
-    mood_label,
 )
 from bot.domain.catalog import Catalog
-from bot.domain.checkins import INSUFFICIENT_MESSAGE, MOOD_LABELS, summarise, suppression_note
+from bot.domain.checkins import INSUFFICIENT_MESSAGE, MOOD_LABELS, suppression_note
 from bot.sandbox.harness import running_bot, sandbox_settings
-from bot.sandbox.server import Sandbox, SandboxInteraction, SandboxMember, SandboxMessage
+from bot.sandbox.server import (
+    Sandbox,
+    SandboxInteraction,
+    SandboxMember,
+    SandboxMessage,
+    client_pointed_at,
+)
+from bot.scheduling import checkin_view
+from bot.services import Services
 from bot.storage.checkins import CheckinStore
-from bot.storage.content_files import LoadReport
+from bot.storage.content_files import ContentLibrary, LoadReport
 from bot.storage.database import Database
+from bot.ui.checkin_views import START_CUSTOM_ID as START
+from bot.ui.checkin_views import OpenSuggestion
 from bot.ui.errors import NOT_ALLOWED
 
+from ..cogs_scheduler.conftest import scheduler_of
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-START = "peerlight:checkin:start"
 CRISIS_TITLE = "You don't have to go through this alone"
 OTHER_GUILD = 1191204167300799999
 MEMBERS = [
@@ -194,7 +205,7 @@ async def test_mood_2_and_anxious_gets_an_anxiety_technique_and_one_anonymous_ro
             "nothing about who you are."
         )
         (open_id,) = custom_ids(done)
-        technique_id = open_id.removeprefix("peerlight:checkin:open:")
+        technique_id = open_id.removeprefix("peerlight:technique:")
         assert technique_id in catalog.techniques_for_feeling("anxious")
         technique = catalog.techniques[technique_id]
         assert technique.title in thanks["fields"][0]["value"]
@@ -283,10 +294,8 @@ async def test_the_check_in_button_on_a_post_starts_a_private_check_in(
     general = sandbox.guild.channel("general")
     channel = bot.get_channel(general.id)
     assert isinstance(channel, discord.TextChannel)
-    view = discord.ui.View(timeout=None)
-    view.add_item(discord.ui.Button(label="Check in", custom_id=START))
-    view.stop()  # as scheduled posts do: only the persistent handler answers
-    posted = await channel.send("How is everyone doing today?", view=view)
+    # The view the scheduler sends with every prompt.
+    posted = await channel.send("How is everyone doing today?", view=checkin_view())
     post = sandbox.message(posted.id)
 
     for member in MEMBERS[:2]:
@@ -322,6 +331,21 @@ async def test_not_ok_shows_the_crisis_block_first_and_can_still_be_saved(
 
     lines = await answer(await sandbox.press(done, "All support lines"))
     assert lines.embeds[0]["title"].startswith("Support lines")
+
+
+async def test_not_ok_offers_asking_a_moderator_where_the_server_opted_in(
+    sandbox: Sandbox, shipped_report: LoadReport, tmp_path: Path
+) -> None:
+    moderators = sandbox.guild.channel("general").id
+    settings = parse_settings(
+        {"moderation": {"reach_out_channels": {sandbox.guild.id: moderators}}}
+    )
+    async with bot_on(sandbox, settings, shipped_report, tmp_path / "reach.sqlite3"):
+        prompt = await start(sandbox)
+        step = await answer(await sandbox.press(prompt, "Not OK"))
+        assert "Ask a moderator to reach out" in labels(step)
+        done = await answer(await sandbox.press(step, "Skip"))
+        assert "Ask a moderator to reach out" in labels(done)
 
 
 async def test_a_failed_write_records_nothing_and_says_so(
@@ -387,7 +411,7 @@ async def test_one_check_in_per_window_and_the_technique_still_works(
         )
         assert "Nothing new was recorded" in card["description"]
         (open_id,) = custom_ids(refused)
-        technique_id = open_id.removeprefix("peerlight:checkin:open:")
+        technique_id = open_id.removeprefix("peerlight:technique:")
         catalog = bot.services.content.catalog
         assert technique_id in catalog.techniques_for_feeling("anxious")
         opened = await answer(await sandbox.press(refused, "Open the technique"))
@@ -410,6 +434,52 @@ async def test_one_check_in_per_window_and_the_technique_still_works(
         assert [row[2] for row in await stored(bot)] == [3, 4, 5]
 
 
+async def test_a_check_in_in_one_server_does_not_hold_back_one_in_another(
+    sandbox: Sandbox, bot: PeerlightBot
+) -> None:
+    member = MEMBERS[0]
+    first = await check_in(sandbox, 4, member=member)
+    assert first.embeds[0]["title"] == "Thank you for checking in"
+
+    await sandbox.add_guild(OTHER_GUILD, name="Another community")
+
+    async def joined() -> bool:
+        return bot.get_guild(OTHER_GUILD) is not None
+
+    await eventually(joined)
+    channel = bot.get_channel(sandbox.channel("general", guild_id=OTHER_GUILD).id)
+    assert isinstance(channel, discord.TextChannel)
+    posted = await channel.send("How is everyone doing today?", view=checkin_view())
+    prompt = await answer(await sandbox.press(sandbox.message(posted.id), START, member=member))
+    assert "already checked in" not in prompt.embeds[0].get("description", "")
+    step = await answer(await sandbox.press(prompt, "Okay"))
+    there = await answer(await sandbox.press(step, "Skip"))
+    assert there.embeds[0]["title"] == "Thank you for checking in"
+
+    # Still one check-in per window in each server.
+    again = await check_in(sandbox, 3, member=member)
+    assert again.embeds[0]["description"].startswith("You already checked in recently")
+    day = today(bot).isoformat()
+    assert sorted(await stored(bot)) == [(sandbox.guild.id, day, 4, ""), (OTHER_GUILD, day, 4, "")]
+
+
+async def test_open_the_technique_on_a_reply_with_the_earlier_custom_id_still_works(
+    sandbox: Sandbox, bot: PeerlightBot
+) -> None:
+    technique = next(iter(bot.services.content.catalog.techniques.values()))
+    channel = bot.get_channel(sandbox.guild.channel("general").id)
+    assert isinstance(channel, discord.TextChannel)
+    view = discord.ui.View(timeout=None)
+    view.add_item(OpenSuggestion(technique.id))
+    view.stop()  # as if sent before a restart: only the dynamic item can answer
+    posted = await channel.send("Thank you for checking in", view=view)
+    assert custom_ids(sandbox.message(posted.id)) == [f"peerlight:checkin:open:{technique.id}"]
+
+    opened = await answer(await sandbox.press(sandbox.message(posted.id), "Open the technique"))
+    assert opened.ephemeral
+    assert opened.embeds[0]["title"] == technique.title
+
+
 # -- restarts --------------------------------------------------------------------------------
 
 
@@ -420,10 +490,7 @@ async def test_the_check_in_button_and_a_half_done_check_in_survive_a_restart(
     async with bot_on(sandbox, settings, shipped_report, path) as first:
         channel = first.get_channel(sandbox.guild.channel("general").id)
         assert isinstance(channel, discord.TextChannel)
-        view = discord.ui.View(timeout=None)
-        view.add_item(discord.ui.Button(label="Check in", custom_id=START))
-        view.stop()
-        posted = await channel.send("Weekly check-in", view=view)
+        posted = await channel.send("Weekly check-in", view=checkin_view())
         half_done = await start(sandbox, MEMBERS[0])
         half_done = await answer(await sandbox.press(half_done, "Getting by"))
 
@@ -443,7 +510,7 @@ async def test_the_check_in_button_and_a_half_done_check_in_survive_a_restart(
 # -- retention and leaving a server ----------------------------------------------------------
 
 
-async def test_retention_deletes_old_check_ins_at_start_up_and_daily(
+async def test_retention_deletes_old_check_ins_at_start_up_and_then_daily(
     sandbox: Sandbox, settings: Settings, shipped_report: LoadReport, tmp_path: Path
 ) -> None:
     path = tmp_path / "retention.sqlite3"
@@ -462,38 +529,129 @@ async def test_retention_deletes_old_check_ins_at_start_up_and_daily(
     async with bot_on(sandbox, settings, shipped_report, path, clock) as bot:
         store = bot.services.checkins
 
-        async def two_left() -> bool:
-            return await store.count() == 2
+        def left(count: int) -> Callable[[], Any]:
+            async def probe() -> bool:
+                return await store.count() == count
 
-        await eventually(two_left)  # the first run happens at start-up
+            return probe
 
-        clock.now += dt.timedelta(days=1)
+        await eventually(left(2))  # the loop's first run, at start-up
+
         # Each start loads the cog's module afresh, so compare by name, not by class.
         cog: Any = bot.get_cog("Checkin")
         assert type(cog).__name__ == "Checkin"
-        assert cog.retention.is_running()
-        assert await cog.delete_expired() == 1
+        loop = cog.retention
+        assert loop.is_running()
+        every = dt.timedelta(hours=loop.hours, minutes=loop.minutes, seconds=loop.seconds)
+        assert every == dt.timedelta(days=1)
+        next_run = loop.next_iteration
+        assert next_run is not None
+        assert dt.timedelta(hours=23) < next_run - dt.datetime.now(dt.UTC) <= every
+
+        # A day later the loop runs again (started over here rather than waited for).
+        clock.now += dt.timedelta(days=1)
+        loop.restart()
+        await eventually(left(1))
+        assert loop.is_running()
         rows = await stored(bot)
         assert [r[1] for r in rows] == [day.isoformat()]
 
 
-async def test_leaving_a_server_deletes_its_check_ins_only(
-    sandbox: Sandbox, bot: PeerlightBot
+async def test_a_bot_that_only_registers_commands_deletes_nothing_and_posts_nothing(
+    sandbox: Sandbox, settings: Settings, shipped_report: LoadReport, tmp_path: Path
 ) -> None:
+    path = tmp_path / "sync-only.sqlite3"
+    expired = dt.date.today() - dt.timedelta(days=settings.privacy.retention_days + 5)
+    configured = sandbox_settings(settings, sandbox, database=path)
+    with client_pointed_at(sandbox.api_base, sandbox.gateway_url):
+        async with Database.open(path) as database:
+            await CheckinStore(database).record_many([(sandbox.guild.id, expired, 3, [])])
+            content = ContentLibrary(
+                configured.content_path, shipped_report, dt.datetime.now(dt.UTC)
+            )
+            services = Services(settings=configured, database=database, content=content)
+            # As `peerlight sync` builds it: the cogs load, but nothing runs in the background.
+            bot = PeerlightBot(services, sync_on_start=False, background=False)
+            async with bot:
+                await bot.login(sandbox.token)
+                cog: Any = bot.get_cog("Checkin")
+                assert not cog.retention.is_running()
+                assert cog._warm_up is None
+                assert not scheduler_of(bot).running
+                await asyncio.sleep(0.1)
+            assert await services.checkins.count() == 1
+    assert sandbox.sessions_started == 0
+
+
+async def add_schedule(sandbox: Sandbox) -> None:
+    options = {"channel": "general", "time": "9:00", "days": "daily", "kind": "check-in"}
+    added = await sandbox.command("schedule add", options, member=sandbox.moderator)
+    assert (await added.response_message()).embeds[0]["title"] == "Schedule added"
+
+
+async def test_leaving_a_server_deletes_its_check_ins_and_schedules_only(
+    sandbox: Sandbox, bot: PeerlightBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.cogs.checkin")
     await check_in(sandbox, 2, ["low"])
-    store = bot.services.checkins
-    await store.record_many(
+    await add_schedule(sandbox)
+    checkins, schedules = bot.services.checkins, bot.services.schedules
+    await checkins.record_many(
         [(sandbox.guild.id, today(bot), 4, []), (OTHER_GUILD, today(bot), 3, [])]
     )
-    assert await store.count(sandbox.guild.id) == 2
+    assert await checkins.count(sandbox.guild.id) == 2
 
     await sandbox.remove_guild(sandbox.guild.id)
 
     async def gone() -> bool:
-        return await store.count(sandbox.guild.id) == 0
+        return (
+            await checkins.count(sandbox.guild.id) == 0
+            and await schedules.count(sandbox.guild.id) == 0
+        )
 
     await eventually(gone)
-    assert await store.count(OTHER_GUILD) == 1
+    assert await checkins.count(OTHER_GUILD) == 1
+    logged = [r.getMessage() for r in caplog.records]
+    assert f"Peerlight left server {sandbox.guild.id}: deleted its 2 check-ins" in logged
+    assert f"Peerlight left server {sandbox.guild.id}: deleted its 1 schedules" in logged
+
+
+@pytest.mark.parametrize("failing", ["checkins", "schedules"])
+async def test_when_one_deletion_fails_on_leaving_the_other_still_happens(
+    sandbox: Sandbox,
+    bot: PeerlightBot,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    failing: str,
+) -> None:
+    await check_in(sandbox, 3)
+    await add_schedule(sandbox)
+    stores = {"checkins": bot.services.checkins, "schedules": bot.services.schedules}
+
+    async def broken(guild_id: int) -> int:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(stores[failing], "delete_guild", broken)
+    with caplog.at_level(logging.WARNING, logger="bot.cogs.checkin"):
+        await sandbox.remove_guild(sandbox.guild.id)
+        (kept,) = [name for name in stores if name != failing]
+
+        async def other_gone() -> bool:
+            return await stores[kept].count(sandbox.guild.id) == 0
+
+        await eventually(other_gone)
+
+        async def warned() -> bool:
+            return any(r.levelno == logging.WARNING for r in caplog.records)
+
+        await eventually(warned)
+    assert await stores[failing].count(sandbox.guild.id) == 1
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    what = "check-ins" if failing == "checkins" else "schedules"
+    assert warning.startswith(
+        f"could not delete the {what} of server {sandbox.guild.id}, which removed Peerlight "
+        "(OperationalError: database is locked); "
+    )
 
 
 # -- /summary --------------------------------------------------------------------------------
@@ -538,19 +696,23 @@ async def test_summary_with_40_check_ins_is_suppressed_and_has_a_chart(
     )
     assert await bot.services.checkins.count() == 40
     k = bot.services.settings.privacy.min_group_size
-    expected = summarise(await bot.services.checkins.window(sandbox.guild.id, end, 30), k)
-    assert expected.enough and expected.total == 40
+    assert k == 10
 
     _, message = await summary(sandbox, days=30)
     assert message.ephemeral
     (embed,) = message.embeds
     fields = {f["name"]: f["value"] for f in embed["fields"]}
     assert fields["Check-ins"] == "40"
-    lines = fields["Moods"].splitlines()
-    assert lines == [f"{mood_label(m)}: {expected.distribution[m].render(k)}" for m in range(1, 6)]
-    assert sum("hidden" in line for line in lines) >= 2
-    shown = [int(line.rsplit(": ", 1)[1]) for line in lines if "hidden" not in line]
-    assert all(n == 0 or n >= k for n in shown)
+    # Moods 1-5 were picked 3, 10, 12, 10 and 5 times. 3 and 5 are below k; they add up to
+    # 8, which the total would give away, so the smallest shown count is hidden as well:
+    # of the two 10s, the earlier one. The three hidden counts add up to 18.
+    assert fields["Moods"].splitlines() == [
+        "😢 Not OK: hidden",
+        "😟 Struggling: hidden",
+        "😐 Getting by: 12",
+        "🙂 Okay: 10",
+        "😊 Doing well: hidden",
+    ]
     assert embed["footer"]["text"] == suppression_note(k)
     assert fields["Average mood"].startswith("Not shown")  # beside hidden counts
     assert fields["Most-named feelings"] == "Anxious: 16"  # "tired" (5) is not named
@@ -559,15 +721,110 @@ async def test_summary_with_40_check_ins_is_suppressed_and_has_a_chart(
     assert chart.data.startswith(PNG_SIGNATURE)
 
 
-async def test_summary_windows_are_7_30_or_90_days(sandbox: Sandbox, bot: PeerlightBot) -> None:
+def days_option(sandbox: Sandbox) -> dict[str, Any]:
     (command,) = [
         c for c in sandbox.registered_commands(sandbox.guild.id) if c["name"] == "summary"
     ]
     (days,) = command["options"]
-    assert [c["value"] for c in days["choices"]] == [7, 30, 90]
     assert not days.get("required")
+    return dict(days)
+
+
+def fields_of(message: SandboxMessage) -> dict[str, str]:
+    (embed,) = message.embeds
+    return {f["name"]: f["value"] for f in embed.get("fields", [])}
+
+
+async def test_summary_windows_are_7_30_or_90_days(sandbox: Sandbox, bot: PeerlightBot) -> None:
+    days = days_option(sandbox)
+    assert [c["value"] for c in days["choices"]] == [7, 30, 90]
+    assert days["description"] == "How many days to look back over (default 30)"
     _, message = await summary(sandbox, days=7)
     assert message.embeds[0]["title"] == "Check-ins · last 7 days"
+    _, message = await summary(sandbox)
+    assert message.embeds[0]["title"] == "Check-ins · last 30 days"
+
+
+async def test_a_window_whose_previous_one_is_past_retention_says_why_it_has_no_comparison(
+    sandbox: Sandbox, bot: PeerlightBot
+) -> None:
+    end = today(bot)
+    guild = sandbox.guild.id
+    # Ten at each mood today, so nothing is hidden and the average is shown; ten at
+    # "Struggling" 40 days ago (the 30 days before the last 30); ten at "Not OK" 90 days
+    # ago, the oldest day still kept, which is in the 90 days before the last 90.
+    await bot.services.checkins.record_many(
+        [(guild, end, mood, []) for mood in range(1, 6) for _ in range(10)]
+        + [(guild, end - dt.timedelta(days=40), 2, [])] * 10
+        + [(guild, end - dt.timedelta(days=90), 1, [])] * 10
+    )
+
+    _, month = await summary(sandbox, days=30)
+    assert fields_of(month)["Change"] == "+1.0 against the 30 days before (2.0 then)"
+
+    _, quarter = await summary(sandbox, days=90)
+    fields = fields_of(quarter)
+    assert fields["Check-ins"] == "60"
+    assert fields["Average mood"] == "2.8 of 5"
+    assert fields["Change"] == (
+        "No comparison: check-ins are kept 90 days, not long enough to cover the 90 days before."
+    )
+
+
+async def test_with_60_days_kept_the_longest_summary_is_60_days(
+    sandbox: Sandbox, shipped_report: LoadReport, tmp_path: Path
+) -> None:
+    settings = parse_settings({"privacy": {"retention_days": 60}})
+    async with bot_on(sandbox, settings, shipped_report, tmp_path / "60.sqlite3") as bot:
+        days = days_option(sandbox)
+        assert [(c["name"], c["value"]) for c in days["choices"]] == [
+            ("Last 7 days", 7),
+            ("Last 30 days", 30),
+            ("Last 60 days", 60),
+        ]
+        end = today(bot)
+        await bot.services.checkins.record_many(
+            [(sandbox.guild.id, end, mood, []) for mood in range(1, 6) for _ in range(10)]
+        )
+        _, message = await summary(sandbox, days=60)
+        assert message.embeds[0]["title"] == "Check-ins · last 60 days"
+        assert fields_of(message)["Change"] == (
+            "No comparison: check-ins are kept 60 days, not long enough to cover the 60 days "
+            "before."
+        )
+        _, message = await summary(sandbox, days=30)
+        assert fields_of(message)["Change"] == (
+            "No comparison: the 30 days before had too few check-ins to compare safely."
+        )
+
+
+async def test_with_fewer_days_kept_than_a_summary_covers_it_says_so_kindly(
+    sandbox: Sandbox, shipped_report: LoadReport, tmp_path: Path
+) -> None:
+    settings = parse_settings({"privacy": {"retention_days": 5}})
+    async with bot_on(sandbox, settings, shipped_report, tmp_path / "5.sqlite3"):
+        assert "choices" not in days_option(sandbox)
+        for options in ({}, {"days": 7}):
+            interaction = await sandbox.command("summary", options, member=sandbox.moderator)
+            message = await interaction.response_message()
+            assert message.ephemeral and message.attachments == []
+            assert message.content == (
+                "Peerlight keeps check-ins for 5 days, fewer than the 7 days a summary covers, "
+                "so there is no summary to show. An operator can keep them longer with "
+                "`privacy.retention_days`."
+            )
+
+
+def test_summary_windows_follow_retention() -> None:
+    assert summary_windows(90) == (7, 30, 90)
+    assert summary_windows(365) == (7, 30, 90)
+    assert summary_windows(60) == (7, 30, 60)
+    assert summary_windows(30) == (7, 30)
+    assert summary_windows(7) == (7,)
+    assert summary_windows(6) == ()
+    # Retention keeps today and the N days before it.
+    assert previous_window_kept(30, 90) and previous_window_kept(45, 89)
+    assert not previous_window_kept(45, 88) and not previous_window_kept(90, 90)
 
 
 async def test_summary_is_refused_to_members(sandbox: Sandbox, bot: PeerlightBot) -> None:

@@ -2,16 +2,18 @@
 
 Also the crisis path (SAFETY.md §1): the block first, privately, at most once in ten
 minutes, its choices, and a request to moderators only when the server opted in and the
-member pressed for it. After every test, every message the bot sent allowed no pings.
+member pressed for it, posted only in that server. (That no message the bot sent could
+ping is checked after every test by the shared `sandbox` fixture.)
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import itertools
-import re
-from collections.abc import AsyncIterator, Iterator
+import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +29,17 @@ from bot.domain.cards import (
     RESOURCES_POINTER,
     card_limit_problems,
     crisis_card,
+    technique_card,
 )
 from bot.domain.catalog import Catalog
 from bot.domain.content import Area, ContentWarning
 from bot.sandbox.harness import running_bot, sandbox_settings
+from bot.sandbox.payloads import SandboxMember
 from bot.sandbox.server import Sandbox, SandboxMessage
 from bot.storage.content_files import LoadReport
+from bot.ui import views
+from bot.ui.embeds import message_kwargs
+from bot.ui.errors import APOLOGY
 
 NO_MENTIONS = {"parse": []}
 CRISIS_TITLE = "You don't have to go through this alone"
@@ -45,27 +52,6 @@ def catalog(shipped_report: LoadReport) -> Catalog:
     return shipped_report.catalog
 
 
-@pytest.fixture(autouse=True)
-def nothing_can_ping(sandbox: Sandbox) -> Iterator[None]:
-    """Every message the bot creates or edits says allowed_mentions: {"parse": []}."""
-    yield
-    for request in sandbox.requests:
-        body = request.json
-        if not isinstance(body, dict):
-            continue
-        callback = re.search(r"/interactions/\d+/[^/]+/callback$", request.path)
-        creates = request.method == "POST" and re.search(
-            r"^/channels/\d+/messages$|^/webhooks/\d+/[^/]+$", request.path
-        )
-        if callback and body.get("type") in (4, 7):
-            assert body["data"].get("allowed_mentions") == NO_MENTIONS, request.path
-        elif creates:
-            assert body.get("allowed_mentions") == NO_MENTIONS, request.path
-        data = body.get("data") if callback else body
-        if isinstance(data, dict) and "allowed_mentions" in data:
-            assert data["allowed_mentions"] == NO_MENTIONS, request.path
-
-
 @contextlib.asynccontextmanager
 async def bot_with(
     sandbox: Sandbox,
@@ -73,15 +59,38 @@ async def bot_with(
     report: LoadReport,
     tmp_path: Path,
     name: str,
+    *,
+    guild_ids: tuple[int, ...] = (),
     **moderation: Any,
 ) -> AsyncIterator[PeerlightBot]:
+    """The bot with these moderation settings; commands in `guild_ids` too, when given."""
     if moderation:
         settings = settings.model_copy(
             update={"moderation": settings.moderation.model_copy(update=moderation)}
         )
     configured = sandbox_settings(settings, sandbox, database=tmp_path / f"{name}.sqlite3")
+    if guild_ids:
+        configured = configured.model_copy(
+            update={"discord": configured.discord.model_copy(update={"guild_ids": guild_ids})}
+        )
     async with running_bot(sandbox, configured, report=report) as running:
         yield running
+
+
+def without_type(embed: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in embed.items() if k != "type"}
+
+
+async def logged(caplog: pytest.LogCaptureFixture, text: str, *, timeout: float = 2) -> bool:
+    """Whether a WARNING containing `text` was logged, waiting a little for it."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        if any(r.levelno == logging.WARNING and text in r.getMessage() for r in caplog.records):
+            return True
+        if loop.time() > deadline:
+            return False
+        await asyncio.sleep(0.01)
 
 
 def only_embed(message: SandboxMessage) -> dict[str, Any]:
@@ -99,6 +108,17 @@ def titles(message: SandboxMessage) -> list[str]:
 
 def technique_by_title(catalog: Catalog, title: str) -> str:
     return next(t.id for t in catalog.techniques.values() if t.title == title)
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string inside a JSON-like value."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list | tuple):
+        return [s for v in value for s in _strings(v)]
+    return []
 
 
 def is_crisis_block(message: SandboxMessage) -> bool:
@@ -182,9 +202,17 @@ async def test_share_posts_only_the_technique_in_the_channel(
     assert message in sandbox.channel_messages(general)
     assert message.content == ""
     assert message.components == []
-    embed = only_embed(message)
-    technique_by_title(catalog, embed["title"])
-    assert "anxious" not in message.text().split("**Steps**")[0].lower().split("\n")[0]
+    technique = catalog.techniques[technique_by_title(catalog, only_embed(message)["title"])]
+    assert "anxious" in technique.helps_with
+    # The post is the technique's own card, exactly: nothing about the member (their
+    # feeling word, their name) is added to it anywhere.
+    card = [e.to_dict() for e in message_kwargs(technique_card(technique))["embeds"]]
+    assert [without_type(e) for e in message.embeds] == [without_type(dict(e)) for e in card]
+    own_text = "\n".join(str(value) for value in _strings(card)).lower()
+    assert message.text().lower().count("anxious") == own_text.count("anxious")
+    member = sandbox.member
+    assert str(member.id) not in str(message.embeds)
+    assert member.name not in message.text().lower().split()
 
 
 async def test_share_without_a_technique_posts_nothing(sandbox: Sandbox, bot: PeerlightBot) -> None:
@@ -292,21 +320,91 @@ async def test_distress_gets_the_answer_and_a_line_about_resources(
     assert not is_crisis_block(message)
 
 
-async def test_reach_out_is_offered_only_when_the_server_opted_in(
+@pytest.mark.parametrize(
+    ("command", "options"), [("cope", {"feeling": DANGER}), ("technique", {"name": DANGER})]
+)
+async def test_a_crisis_block_that_could_not_be_sent_is_shown_on_the_next_try(
+    sandbox: Sandbox,
+    bot: PeerlightBot,
+    error_records: Any,
+    command: str,
+    options: dict[str, str],
+) -> None:
+    now = dt.datetime(2025, 3, 1, 12, 0, tzinfo=dt.UTC)
+    bot.services.clock = lambda: now
+    # A 400 is not retried by discord.py: the block's one send fails.
+    sandbox.inject_failure(
+        "POST",
+        r"^/interactions/\d+/[^/]+/callback$",
+        status=400,
+        body={"message": "Invalid Form Body", "code": 50035},
+        times=1,
+    )
+    failed = await sandbox.command(command, options)
+    apology = await failed.response_message()
+    (rejected,) = [r for r in sandbox.requests if r.injected]
+    assert rejected.json["data"]["embeds"][0]["title"] == CRISIS_TITLE
+    assert apology.ephemeral and apology.content == APOLOGY
+    assert not is_crisis_block(apology)
+
+    now += dt.timedelta(minutes=1)
+    retry = await (await sandbox.command(command, options)).response_message()
+    assert titles(retry)[0] == CRISIS_TITLE
+    assert "All support lines" in labels(retry)
+    assert not retry.content.startswith(DANGER_POINTER)
+
+    now += dt.timedelta(minutes=1)  # delivered this time, so now it cools down
+    again = await (await sandbox.command(command, options)).response_message()
+    assert not is_crisis_block(again)
+    assert again.content.startswith(DANGER_POINTER)
+
+    # The failed send was reported like any failure, naming the command only; it is
+    # expected here, so it is not left for the shared check on ERROR records.
+    assert [r.getMessage() for r in error_records.records] == [f"command /{command} failed"]
+    error_records.records.clear()
+
+
+REACH_OUT = "Ask a moderator to reach out"
+
+
+async def test_reach_out_is_offered_and_posted_only_in_the_server_that_opted_in(
     sandbox: Sandbox, settings: Settings, shipped_report: LoadReport, tmp_path: Path
 ) -> None:
+    home = sandbox.guild
     moderators = await sandbox.add_channel("moderators")
+    other = await sandbox.add_guild(name="Another Server")
+    other_moderators = await sandbox.add_channel("moderators", guild_id=other.id)
+    elsewhere = sandbox.add_member(
+        SandboxMember(id=1191199223139090001, name="sky"), guild_id=other.id
+    )
     async with bot_with(
-        sandbox, settings, shipped_report, tmp_path, "reach", reach_out_channel_id=moderators.id
+        sandbox,
+        settings,
+        shipped_report,
+        tmp_path,
+        "reach",
+        guild_ids=(home.id, other.id),
+        reach_out_channels={home.id: moderators.id},
     ):
+        # A server that did not opt in: no button, in the block or within its cooldown.
+        block = await (
+            await sandbox.command("cope", {"feeling": DANGER}, member=elsewhere, guild_id=other.id)
+        ).response_message()
+        assert is_crisis_block(block)
+        assert REACH_OUT not in labels(block)
+        cooling = await (
+            await sandbox.command("cope", {"feeling": DANGER}, member=elsewhere, guild_id=other.id)
+        ).response_message()
+        assert not is_crisis_block(cooling)
+        assert labels(cooling) == ["All support lines"]
+
+        # The server that did: the button, and only a press sends anything.
         interaction = await sandbox.command("cope", {"feeling": DANGER})
         message = await interaction.response_message()
-        assert labels(message)[-1] == "Ask a moderator to reach out"
-        assert sandbox.channel_messages(moderators.id) == []  # nothing without the press
+        assert labels(message)[-1] == REACH_OUT
+        assert sandbox.channel_messages(moderators.id) == []
 
-        confirm = await (
-            await sandbox.press(message, "Ask a moderator to reach out")
-        ).response_message()
+        confirm = await (await sandbox.press(message, REACH_OUT)).response_message()
         assert confirm.ephemeral
         assert "let the moderators know" in confirm.content
         (request,) = sandbox.channel_messages(moderators.id)
@@ -315,12 +413,110 @@ async def test_reach_out_is_offered_only_when_the_server_opted_in(
         assert DANGER not in request.content
         assert request.allowed_mentions == NO_MENTIONS
         assert not request.pinged()
+        for guild in (home, other):
+            for channel in guild.text_channels:
+                if channel.id != moderators.id:
+                    assert sandbox.channel_messages(channel.id) == [], channel.name
+        assert sandbox.channel_messages(other_moderators.id) == []
 
-        again = await (
-            await sandbox.press(message, "Ask a moderator to reach out")
-        ).response_message()
+        again = await (await sandbox.press(message, REACH_OUT)).response_message()
         assert "already know" in again.content
         assert len(sandbox.channel_messages(moderators.id)) == 1
+
+
+async def test_reach_out_refuses_a_channel_of_another_server(
+    sandbox: Sandbox,
+    settings: Settings,
+    shipped_report: LoadReport,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    home = sandbox.guild
+    moderators = await sandbox.add_channel("moderators")
+    other = await sandbox.add_guild(name="Another Server")
+    elsewhere = sandbox.add_member(
+        SandboxMember(id=1191199223139090001, name="sky"), guild_id=other.id
+    )
+    unseen = 1191199223139099999
+    caplog.set_level(logging.WARNING, logger="bot")
+    async with bot_with(
+        sandbox,
+        settings,
+        shipped_report,
+        tmp_path,
+        "misrouted",
+        guild_ids=(home.id, other.id),
+        # A copy-paste slip: the other server points at this server's moderators; and a
+        # third server's channel the bot cannot see at all.
+        reach_out_channels={other.id: moderators.id, 1191199223139098888: unseen},
+    ):
+        assert await logged(caplog, f"requests from server {other.id} cannot be posted")
+        assert await logged(caplog, "it is in another server")
+        assert await logged(caplog, "the bot is not in server 1191199223139098888")
+
+        message = await (
+            await sandbox.command("cope", {"feeling": DANGER}, member=elsewhere, guild_id=other.id)
+        ).response_message()
+        assert labels(message)[-1] == REACH_OUT
+        refused = await (await sandbox.press(message, REACH_OUT)).response_message()
+        assert refused.ephemeral
+        assert refused.content == views.REACH_OUT_UNAVAILABLE
+        assert sandbox.channel_messages(moderators.id) == []
+        for guild in (home, other):
+            for channel in guild.text_channels:
+                assert sandbox.channel_messages(channel.id) == [], channel.name
+
+        # A member of the server whose channel it is isn't offered it: that server
+        # did not opt in.
+        home_block = await (await sandbox.command("cope", {"feeling": DANGER})).response_message()
+        assert REACH_OUT not in labels(home_block)
+
+
+async def test_an_unseen_reach_out_channel_is_logged_at_start(
+    sandbox: Sandbox,
+    settings: Settings,
+    shipped_report: LoadReport,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    unseen = 1191199223139099999
+    caplog.set_level(logging.WARNING, logger="bot")
+    async with bot_with(
+        sandbox,
+        settings,
+        shipped_report,
+        tmp_path,
+        "unseen",
+        reach_out_channels={sandbox.guild.id: unseen},
+    ):
+        assert await logged(caplog, f"to channel {unseen}: the bot cannot see that channel")
+        message = await (await sandbox.command("cope", {"feeling": DANGER})).response_message()
+        refused = await (await sandbox.press(message, REACH_OUT)).response_message()
+        assert refused.content == views.REACH_OUT_UNAVAILABLE
+
+
+async def test_reach_out_is_never_offered_outside_a_server(
+    sandbox: Sandbox, settings: Settings, shipped_report: LoadReport, tmp_path: Path
+) -> None:
+    # The sandbox sends interactions from server channels only, so the DM case is checked
+    # on the reply a DM would get (no server id) rather than through a DM command.
+    moderators = await sandbox.add_channel("moderators")
+    async with bot_with(
+        sandbox,
+        settings,
+        shipped_report,
+        tmp_path,
+        "dm",
+        reach_out_channels={sandbox.guild.id: moderators.id},
+    ) as bot:
+        services = bot.services
+        in_a_dm = views.crisis_reply(services, "en-US", guild_id=None)
+        assert not any(isinstance(i, views.ReachOutButton) for g in in_a_dm.groups for i in g)
+        choices = views.crisis_choices(services, guild_id=None, offer_grounding=False)
+        assert not any(isinstance(i, views.ReachOutButton) for i in choices)
+        assert views.reach_out_channel_id(services, None) is None
+        in_the_server = views.crisis_reply(services, "en-US", guild_id=sandbox.guild.id)
+        assert any(isinstance(i, views.ReachOutButton) for g in in_the_server.groups for i in g)
 
 
 async def test_buttons_on_old_messages_work_after_a_restart(
@@ -449,17 +645,61 @@ async def test_resources_for_en_gb_lists_samaritans(sandbox: Sandbox, bot: Peerl
     assert embed["footer"]["text"] == FOOTER
 
 
-async def test_resources_for_a_named_region_and_an_unknown_one(
-    sandbox: Sandbox, bot: PeerlightBot
-) -> None:
+async def test_resources_for_a_named_region(sandbox: Sandbox, bot: PeerlightBot) -> None:
     us = await (
         await sandbox.command("resources", {"region": "US"}, locale="en-GB")
     ).response_message()
     assert only_embed(us)["title"] == "Support lines · United States"
     assert "988" in us.text()
-    unknown = await (await sandbox.command("resources", {"region": "Atlantis"})).response_message()
-    assert unknown.ephemeral
-    assert "United Kingdom (GB)" in unknown.content and "International (INTL)" in unknown.content
+    assert us.content == ""
+
+
+@pytest.mark.parametrize(
+    ("typed", "locale", "shown", "region"),
+    [
+        # The member's Discord language decides...
+        ("Scotland", "en-GB", "Scotland", "United Kingdom"),
+        ("  New   Zealand ", "en-US", "New Zealand", "United States"),
+        # ...else the server's default region (INTL here).
+        ("NZ", "fr", "NZ", "International"),
+        ("Atlantis", "ja", "Atlantis", "International"),
+        # What was typed is cut to 40 characters, and shown as plain text.
+        (
+            "the small island off the coast where my grandmother lives",
+            "en-GB",
+            "the small island off the coast where my…",
+            "United Kingdom",
+        ),
+        ("*Mars*", "en-GB", "\\*Mars\\*", "United Kingdom"),
+    ],
+)
+async def test_resources_for_an_unknown_region_still_gives_lines(
+    sandbox: Sandbox, bot: PeerlightBot, typed: str, locale: str, shown: str, region: str
+) -> None:
+    message = await (
+        await sandbox.command("resources", {"region": typed}, locale=locale)
+    ).response_message()
+    assert message.ephemeral
+    assert only_embed(message)["title"] == f"Support lines · {region}"
+    assert "**" not in message.content
+    line, regions = message.content.split("\n")
+    assert line == f"I don't have lines for “{shown}” yet; here are the ones for {region}."
+    assert regions.startswith("Regions I have lines for: ")
+    for known in bot.services.content.catalog.regions.values():
+        assert f"{known.name} ({known.region})" in regions
+    assert any(f["name"] == "Find A Helpline" for f in only_embed(message)["fields"])
+
+
+async def test_resources_never_repeats_words_of_distress_as_a_region(
+    sandbox: Sandbox, bot: PeerlightBot
+) -> None:
+    message = await (
+        await sandbox.command("resources", {"region": "hopeless"}, locale="en-GB")
+    ).response_message()
+    assert message.ephemeral
+    assert only_embed(message)["title"] == "Support lines · United Kingdom"
+    assert "hopeless" not in message.text()
+    assert not is_crisis_block(message)
 
 
 # -- autocomplete --------------------------------------------------------------------------

@@ -149,3 +149,55 @@ async def test_a_wrong_token_exits_2_without_echoing_it(sandbox: Sandbox, tmp_pa
     assert "did not accept the token" in bot.text
     assert "not-the-right-token-123" not in bot.text
     assert "Traceback" not in bot.text
+
+
+async def run_to_end(*args: str, token: str, timeout: float = START_TIMEOUT) -> tuple[int, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PEERLIGHT_")}
+    env["DISCORD_TOKEN"] = token
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env=env,
+    )
+    out, _ = await asyncio.wait_for(process.communicate(), timeout)
+    assert process.returncode is not None
+    return process.returncode, out.decode("utf-8", "replace")
+
+
+async def test_peerlight_sync_registers_once_and_run_then_skips_it(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path, sandbox)
+    code, out = await run_to_end("sync", "--config", str(config), token=sandbox.token)
+    assert code == 0, out
+    assert f"synced slash commands to server {sandbox.guild.id}" in out
+    assert "Traceback" not in out
+    assert len(sandbox.requests_matching("PUT", COMMANDS_ROUTE)) == 1
+    # sync only registers: it opens no gateway session and starts no background work.
+    assert sandbox.sessions_started == 0
+
+    before = len(sandbox.requests)
+    bot = await start_bot(config, sandbox.token)
+    try:
+        await bot.wait_for_line("Peerlight is ready")
+        assert sandbox.requests_matching("PUT", COMMANDS_ROUTE, after=before) == []
+    finally:
+        assert await bot.stop() == 0, bot.text
+
+
+async def test_a_default_region_without_support_lines_exits_2_naming_the_key(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path, sandbox)
+    data = yaml.safe_load(config.read_text("utf-8"))
+    data["crisis"] = {"default_region": "NZ"}
+    config.write_text(yaml.safe_dump(data), "utf-8")
+    code, out = await run_to_end("run", "--config", str(config), token=sandbox.token)
+    assert code == 2, out
+    assert "crisis.default_region: there are no support lines for NZ" in out
+    assert "Traceback" not in out
+    assert sandbox.sessions_started == 0

@@ -22,21 +22,16 @@ from bot.config import Settings, parse_settings
 from bot.domain.content import PromptKind
 from bot.sandbox.harness import running_bot, sandbox_settings
 from bot.sandbox.server import Permission, Sandbox, SandboxMessage
-from bot.scheduling import CHECKIN_CUSTOM_ID, Scheduler, nonce_for
+from bot.scheduling import nonce_for
 from bot.storage.content_files import LoadReport
 from bot.storage.database import Database
 from bot.storage.schedules import RunStatus, Schedule, ScheduleStore
+from bot.ui.checkin_views import START_CUSTOM_ID
+
+from ..cogs_scheduler.conftest import scheduler_of
 
 LEAD = timedelta(seconds=0.8)
 POSTS = r"^/channels/\d+/messages$"
-
-
-def scheduler_of(bot: PeerlightBot) -> Scheduler:
-    cog: Any = bot.get_cog("ScheduleCommands")
-    assert cog is not None
-    scheduler = cog.scheduler
-    assert isinstance(scheduler, Scheduler)
-    return scheduler
 
 
 async def add_schedule(sandbox: Sandbox, bot: PeerlightBot, channel: str) -> Schedule:
@@ -85,7 +80,7 @@ async def test_a_due_schedule_posts_once_in_its_channel_and_the_button_starts_a_
     texts = {catalog.prompts[p].text for p in catalog.prompts_of_kind(PromptKind.CHECK_IN)}
     assert embed["description"] in texts
     ((button,),) = [row["components"] for row in post.components]
-    assert (button["custom_id"], button["label"]) == (CHECKIN_CUSTOM_ID, "Check in")
+    assert (button["custom_id"], button["label"]) == (START_CUSTOM_ID, "Check in")
 
     (run,) = await bot.services.schedules.runs(schedule.key)
     assert (run.status, run.message_id) == (RunStatus.SENT, post.id)

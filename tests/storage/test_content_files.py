@@ -26,7 +26,14 @@ import yaml
 from jsonschema import Draft202012Validator
 from pydantic import BaseModel
 
-from bot.domain.content import PromptFile, ResourceRegion, Story, Technique, Vocabulary
+from bot.domain.content import (
+    SELECT_OPTIONS_LIMIT,
+    PromptFile,
+    ResourceRegion,
+    Story,
+    Technique,
+    Vocabulary,
+)
 from bot.domain.crisis import CrisisPhrases
 from bot.storage.content_files import LoadReport, Problem, load_library
 
@@ -118,6 +125,7 @@ REQUIRED_CASES = {
     "overflow-whole-card",
     "overflow-steps",
     "overflow-evidence",
+    "too-many-feelings",
 }
 
 
@@ -246,6 +254,17 @@ def test_fixing_the_file_makes_the_next_load_succeed(library: Path) -> None:
     report = _load(library)
 
     assert report.catalog is not None, _listing(report.problems)
+
+
+def test_as_many_feelings_as_a_select_menu_holds_are_fine(library: Path) -> None:
+    lines = CASES_BY_NAME["too-many-feelings"].raw.decode("utf-8").splitlines(keepends=True)
+    del lines[lines.index("themes:\n") - 1]  # the 26th feeling
+    (library / "vocabulary.yaml").write_text("".join(lines), "utf-8")
+
+    report = _load(library)
+
+    assert report.catalog is not None, _listing(report.problems)
+    assert len(report.catalog.vocabulary.feelings) == SELECT_OPTIONS_LIMIT == 25
 
 
 # -- the shipped library -----------------------------------------------------------------
