@@ -75,6 +75,13 @@ def _titled(template: str, title_words: list[str]) -> tuple[str, str]:
     return title, _TITLE.sub(lambda _: f"title: {title}", template, count=1)
 
 
+def _insert_before_reviewed(text: str, line: str) -> str:
+    match = _REVIEWED.search(text)
+    if match is None:
+        return text
+    return text[: match.start()] + line + text[match.start() :]
+
+
 def generate(root: Path, *, techniques: int, stories: int, seed: int = 20261129) -> Library:
     """Write the library into `root` (which must be empty or missing) and describe it."""
     rng = random.Random(seed)
@@ -103,7 +110,7 @@ def generate(root: Path, *, techniques: int, stories: int, seed: int = 20261129)
         modeled = rng.sample(story_ids, min(len(story_ids), rng.randint(0, 2)))
         if modeled:
             line = f"modeled_in: [{', '.join(modeled)}]\n"
-            text = _REVIEWED.sub(lambda _, line=line: line + "reviewed:", text, count=1)
+            text = _insert_before_reviewed(text, line)
         (folder / f"{technique_id}.yaml").write_text(text, "utf-8")
 
     folder = root / "stories"

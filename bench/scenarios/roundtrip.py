@@ -43,7 +43,7 @@ Button = discord.ui.Button[discord.ui.View]
 Select = discord.ui.Select[discord.ui.View]
 
 
-def _view(item: discord.ui.Item[discord.ui.View]) -> discord.ui.View:
+def _view(item: discord.ui.Item[Any]) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     view.add_item(item)
     return view
@@ -94,11 +94,17 @@ async def _floor_flow(interaction: discord.Interaction) -> None:
     await interaction.response.send_message("next", ephemeral=True, view=_view(_FloorNext()))
 
 
-async def _once(sandbox: Sandbox, name: str, options: Mapping[str, Any] | None) -> float:
+async def _once(
+    sandbox: Sandbox, name: str, options: Mapping[str, Any] | None, *, card: bool
+) -> float:
     start = time.perf_counter()
     interaction = await sandbox.command(name, options)
-    await interaction.response_message()
-    return time.perf_counter() - start
+    message = await interaction.response_message()
+    elapsed = time.perf_counter() - start
+    if card and not message.embeds:
+        # A refusal or an error is a short text: timing it would flatter the subject.
+        raise AssertionError(f"/{name} answered without a card: {message.content!r}")
+    return elapsed
 
 
 async def _floor_flow_once(sandbox: Sandbox) -> float:
@@ -148,7 +154,7 @@ async def _measure(runs: int, warmup: int) -> list[Row]:
                 await bot.tree.sync(guild=guild)
 
                 def command(name: str, options: Mapping[str, Any] | None = None) -> Trip:
-                    return lambda: _once(sandbox, name, options)
+                    return lambda: _once(sandbox, name, options, card=name != FLOOR_COMMAND)
 
                 members = (
                     SandboxMember(id=FIRST_MEMBER_ID + n, name=f"member-{n}")
