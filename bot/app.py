@@ -8,6 +8,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -24,6 +25,10 @@ EXTENSIONS: tuple[str, ...] = (
     "bot.cogs.checkin",
     "bot.cogs.schedule",
 )
+# Connections to Discord's API open at once. Unbounded (discord.py's default), a burst of
+# replies opens one connection each, and setting them all up costs more than waiting for
+# one of a few already open.
+HTTP_CONNECTIONS = 64
 
 
 def command_payload(
@@ -81,6 +86,14 @@ class PeerlightBot(commands.Bot):
         # Where the last start synced commands to: read by the tests that prove an
         # unchanged restart sends no sync.
         self.synced: list[str] = []
+
+    async def login(self, token: str) -> None:
+        # A connector belongs to the event loop it is made in, so it is made here, in the
+        # loop that runs the bot, just before discord.py would make its unbounded one.
+        connector = self.http.connector
+        if connector is discord.utils.MISSING or connector.closed:
+            self.http.connector = aiohttp.TCPConnector(limit=HTTP_CONNECTIONS)
+        await super().login(token)
 
     @property
     def sync_targets(self) -> list[int | None]:

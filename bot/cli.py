@@ -234,7 +234,11 @@ def load_content_or_report(settings: Settings) -> LoadReport:
 async def open_services(settings: Settings, report: LoadReport) -> AsyncIterator[Services]:
     async with Database.open(settings.database_path) as database:
         content = ContentLibrary(settings.content_path, report, utc_now())
-        yield Services(settings=settings, database=database, content=content)
+        services = Services(settings=settings, database=database, content=content)
+        try:
+            yield services
+        finally:
+            await services.aclose()
 
 
 def _print_content_errors(report: LoadReport) -> None:

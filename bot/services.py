@@ -66,3 +66,8 @@ class Services:
     @cached_property
     def schedules(self) -> ScheduleStore:
         return ScheduleStore(self.database)
+
+    async def aclose(self) -> None:
+        """Finish writes still in flight; called before the database closes."""
+        if "checkins" in self.__dict__:
+            await self.checkins.aclose()

@@ -6,11 +6,13 @@ each member's latency runs from the dispatch of their choice to the bot's "Saved
 reaching the sandbox. The sandbox refuses replies after Discord's three-second window,
 so a late answer counts as not answered.
 
-The target is measured with the bot in this process, on the same event loop as the
-sandbox, like every in-process scenario. The same burst is then run against
-`python -m bot run` as a child process, which has a core to itself as it would against
-Discord; its CPU time during the burst, read from /proc, is the bot's own cost per
-check-in, whatever the sandbox costs.
+The target is measured with the bot as `python -m bot run` in a child process, as in
+production, where Discord is not in the bot's process: the bot has a core to itself and
+the sandbox another. Its CPU time during the burst, read from /proc, is the bot's own
+cost per check-in, whatever the sandbox costs. The same burst is also run with the bot in
+this process, on the same event loop as the sandbox, like every in-process scenario; its
+latencies are shown for information (the sandbox's own work is on that loop too), and
+what it stored is checked all the same.
 """
 
 from __future__ import annotations
@@ -214,11 +216,10 @@ async def _child_process(members: int) -> Burst:
     return result
 
 
-def _rows(result: Burst) -> list[Row]:
+def _checked_rows(result: Burst, where: str) -> list[Row]:
+    """That every member was answered in time and stored exactly once, and nothing was
+    refused for a locked database."""
     members = result.members
-    ms = 1000.0
-    where = f"{members} check-ins at once"
-    latencies = result.latencies
     return [
         Row(
             NAME,
@@ -245,14 +246,22 @@ def _rows(result: Burst) -> list[Row]:
             passed=not result.locked,
         ),
         Row(NAME, f"{where}: warnings and errors logged", len(result.logged), ""),
+    ]
+
+
+def _latency_rows(result: Burst, where: str, *, target: bool) -> list[Row]:
+    ms = 1000.0
+    latencies = result.latencies
+    p99_passed = result.p99 < TARGET_P99_S and result.saved == result.members
+    return [
         Row(NAME, f"{where}, p50 (dispatch → Saved)", median(latencies) * ms, "ms"),
         Row(
             NAME,
             f"{where}, p99 (dispatch → Saved)",
             result.p99 * ms,
             "ms",
-            target=f"p99 < {TARGET_P99_S * ms:g} ms",
-            passed=result.p99 < TARGET_P99_S and result.saved == members,
+            target=f"p99 < {TARGET_P99_S * ms:g} ms" if target else "",
+            passed=p99_passed if target else None,
         ),
         Row(NAME, f"{where}, max (dispatch → Saved)", max(latencies, default=0.0) * ms, "ms"),
         Row(NAME, f"{where}: all dispatched after", result.dispatched * ms, "ms"),
@@ -261,26 +270,22 @@ def _rows(result: Burst) -> list[Row]:
 
 
 def _child_rows(result: Burst) -> list[Row]:
-    ms = 1000.0
-    where = f"bot as a child process, {result.members} at once"
-    problems = []
-    if result.saved != result.members or result.stored != result.members:
-        problems.append(f"{result.saved} answered, {result.stored} stored")
-    if result.locked:
-        problems.append(f"'{LOCKED}' logged {len(result.locked)} times")
-    rows = [
-        Row(NAME, f"{where}, p50 (dispatch → Saved)", median(result.latencies) * ms, "ms"),
-        Row(NAME, f"{where}, p99 (dispatch → Saved)", result.p99 * ms, "ms"),
+    where = f"bot as a child process, {result.members} check-ins at once"
+    return [
+        *_checked_rows(result, where),
+        *_latency_rows(result, where, target=True),
         Row(
             NAME,
             f"{where}: the bot's CPU per check-in",
-            (result.bot_cpu or 0.0) / result.members * ms,
+            (result.bot_cpu or 0.0) / result.members * 1000.0,
             "ms",
         ),
     ]
-    if problems:
-        rows.append(Row(NAME, f"{where}: {'; '.join(problems)}", 0, "", target="all", passed=False))
-    return rows
+
+
+def _in_process_rows(result: Burst) -> list[Row]:
+    where = f"bot in this process, {result.members} check-ins at once"
+    return [*_checked_rows(result, where), *_latency_rows(result, where, target=False)]
 
 
 def run(quick: bool) -> list[Row]:
@@ -295,4 +300,4 @@ def run(quick: bool) -> list[Row]:
         discord_logger.setLevel(level)
     for line in (in_process.logged + child.logged)[:5]:
         print(f"  {NAME}: logged: {line}", file=sys.stderr)
-    return _rows(in_process) + _child_rows(child)
+    return _child_rows(child) + _in_process_rows(in_process)

@@ -17,13 +17,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import PeerlightBot
-from bot.domain.cards import (
-    DANGER_POINTER,
-    RESOURCES_POINTER,
-    WARNING_LABELS,
-    story_card,
-    technique_card,
-)
+from bot.domain.cards import DANGER_POINTER, RESOURCES_POINTER, WARNING_LABELS
 from bot.domain.catalog import Catalog, cut, fold
 from bot.domain.content import Area, ContentWarning, ResourceRegion, Story, Technique
 from bot.domain.crisis import CrisisLevel
@@ -187,7 +181,7 @@ class Library(commands.Cog):
         choices = views.crisis_choices(services, guild_id=guild_id, offer_grounding=False)
         if technique is None:
             return Reply.text("", choices)
-        return Reply(technique_card(technique), (choices,))
+        return views.technique_cards(self.catalog, technique, (choices,))
 
     def _cope_answer(
         self, member_id: int, feeling: str | None, area: Area | None, shared: bool
@@ -212,7 +206,7 @@ class Library(commands.Cog):
                 area,
             )
         if shared:
-            return Reply(technique_card(suggestion.technique), shareable=True)
+            return views.technique_cards(catalog, suggestion.technique, shareable=True)
         return views.technique_reply(
             catalog,
             suggestion.technique,
@@ -299,7 +293,7 @@ class Library(commands.Cog):
         def answer(shared: bool) -> Reply:
             story = self._pick_story(member_id, theme, skip)
             if shared:
-                return Reply(story_card(story), shareable=True)
+                return views.story_cards(self.catalog, story, shareable=True)
             return views.story_reply(self.catalog, story)
 
         # A content note's name ("suicide") is a choice from a fixed list, not something the
@@ -312,18 +306,16 @@ class Library(commands.Cog):
         catalog = self.catalog
         theme_id = self._find_theme(theme) if theme and theme.strip() else None
         avoid = parse_warnings(skip or "")
+        shown = services.memory.shown_to(member_id)
         story = catalog.pick_story(
-            theme_id,
-            avoid,
-            exclude=services.memory.recent(member_id, Shown.STORY),
-            rng=services.rng,
+            theme_id, avoid, exclude=shown.recent(Shown.STORY), rng=services.rng
         )
         if story is None:
             raise UserFacingError(
                 "I don't have a story that fits those choices yet. Try another theme, or "
                 "leave out fewer things."
             )
-        services.memory.remember(member_id, Shown.STORY, story.id)
+        shown.remember(Shown.STORY, story.id)
         return story
 
     def _find_theme(self, text: str) -> str:

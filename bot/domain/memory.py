@@ -9,6 +9,10 @@ member id, cannot be joined to one without that key, and is gone when the bot re
 
 The memory is bounded: past `capacity` members the least recently seen is forgotten.
 Pure: the current time is passed in.
+
+An answer that reads and then updates what a member was shown (rank what they haven't
+seen, pick, remember the pick) goes through `MemberMemory.shown_to`, which makes the member's
+pseudonym once for all three steps instead of once for each.
 """
 
 from __future__ import annotations
@@ -66,15 +70,24 @@ class MemberMemory:
         """Every key held right now: how a test proves no raw member id is ever stored."""
         return iter(tuple(self._entries))
 
+    def shown_to(self, member_id: int) -> RecentlyShown:
+        """What this member was shown, keyed once: for an answer that reads it and then
+        records what it showed."""
+        return RecentlyShown(self, self.pseudonym(member_id))
+
     def _find(self, member_id: int) -> _Entry | None:
-        key = self.pseudonym(member_id)
+        return self._find_key(self.pseudonym(member_id))
+
+    def _find_key(self, key: bytes) -> _Entry | None:
         entry = self._entries.get(key)
         if entry is not None:
             self._entries.move_to_end(key)
         return entry
 
     def _entry(self, member_id: int) -> _Entry:
-        key = self.pseudonym(member_id)
+        return self._entry_key(self.pseudonym(member_id))
+
+    def _entry_key(self, key: bytes) -> _Entry:
         entry = self._entries.get(key)
         if entry is None:
             entry = self._entries[key] = _Entry()
@@ -88,28 +101,15 @@ class MemberMemory:
 
     def recent(self, member_id: int, kind: Shown) -> tuple[str, ...]:
         """Ids this member was shown lately, the latest first."""
-        entry = self._find(member_id)
-        if entry is None or kind not in entry.recent:
-            return ()
-        return tuple(reversed(entry.recent[kind]))
+        return self.shown_to(member_id).recent(kind)
 
     def remember(self, member_id: int, kind: Shown, item_id: str) -> None:
-        shown = self._entry(member_id).recent.setdefault(kind, deque(maxlen=self._recent_limit))
-        if item_id in shown:
-            shown.remove(item_id)
-        shown.append(item_id)
+        self.shown_to(member_id).remember(kind, item_id)
 
     def pick_fresh(self, member_id: int, kind: Shown, ranked: Sequence[str]) -> str | None:
         """The best-ranked id this member was not shown lately, else the one shown longest
         ago; remembered as shown. None when `ranked` is empty."""
-        if not ranked:
-            return None
-        recent = self.recent(member_id, kind)
-        order = {item: age for age, item in enumerate(recent)}
-        fresh = next((item for item in ranked if item not in order), None)
-        chosen = fresh if fresh is not None else max(ranked, key=order.__getitem__)
-        self.remember(member_id, kind, chosen)
-        return chosen
+        return self.shown_to(member_id).pick_fresh(kind, ranked)
 
     # -- cooldowns ----------------------------------------------------------------------
 
@@ -135,3 +135,42 @@ class MemberMemory:
     def release_crisis_block(self, member_id: int) -> None:
         """The block could not be delivered: the member's next try shows it again."""
         self.release(member_id, CRISIS_BLOCK)
+
+
+class RecentlyShown:
+    """One member's recently shown items, under a pseudonym made once (`MemberMemory.shown_to`).
+
+    Holds the pseudonym, never the member id. Meant for the length of one answer: the
+    entry is looked up on each call, so a member forgotten in between starts afresh.
+    """
+
+    __slots__ = ("_key", "_memory")
+
+    def __init__(self, memory: MemberMemory, key: bytes) -> None:
+        self._memory = memory
+        self._key = key
+
+    def recent(self, kind: Shown) -> tuple[str, ...]:
+        """Ids this member was shown lately, the latest first."""
+        entry = self._memory._find_key(self._key)
+        if entry is None or kind not in entry.recent:
+            return ()
+        return tuple(reversed(entry.recent[kind]))
+
+    def remember(self, kind: Shown, item_id: str) -> None:
+        entry = self._memory._entry_key(self._key)
+        shown = entry.recent.setdefault(kind, deque(maxlen=self._memory._recent_limit))
+        if item_id in shown:
+            shown.remove(item_id)
+        shown.append(item_id)
+
+    def pick_fresh(self, kind: Shown, ranked: Sequence[str]) -> str | None:
+        """The best-ranked id this member was not shown lately, else the one shown longest
+        ago; remembered as shown. None when `ranked` is empty."""
+        if not ranked:
+            return None
+        order = {item: age for age, item in enumerate(self.recent(kind))}
+        fresh = next((item for item in ranked if item not in order), None)
+        chosen = fresh if fresh is not None else max(ranked, key=order.__getitem__)
+        self.remember(kind, chosen)
+        return chosen

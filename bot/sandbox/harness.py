@@ -89,3 +89,4 @@ async def running_bot(
                 await bot.close()
                 with contextlib.suppress(asyncio.CancelledError):
                     await asyncio.wait_for(task, timeout=10)
+                await services.aclose()

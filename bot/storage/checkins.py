@@ -1,12 +1,18 @@
-"""Anonymous check-ins in SQLite: written one at a time, read back only as counts.
+"""Anonymous check-ins in SQLite: written as members finish them, read back only as counts.
 
 What a row holds is fixed by SAFETY.md §3 and the `checkins` table's constraints: a random
 id, the server, the UTC day, the mood and up to three feeling ids. Nothing passed to this
 module identifies a member, so nothing written by it can.
+
+Check-ins that arrive while one is being written share the next transaction (a group
+commit): when many members finish at once, one commit stores them all instead of each
+waiting its turn for a transaction of its own. Each member's `record` still returns only
+once their own row is committed, and fails if the transaction that held it failed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 import secrets
@@ -16,14 +22,24 @@ from collections.abc import Iterable, Sequence
 from bot.domain.checkins import MOODS, WindowData
 from bot.storage.database import Database
 
-__all__ = ["DELETE_BATCH", "ID_BYTES", "MAX_FEELINGS", "CheckinStore", "week_start"]
+__all__ = [
+    "DELETE_BATCH",
+    "ID_BYTES",
+    "MAX_FEELINGS",
+    "WRITE_BATCH",
+    "CheckinStore",
+    "week_start",
+]
 
 ID_BYTES = 16
 MAX_FEELINGS = 3
 DELETE_BATCH = 5000
+# At most this many check-ins in one transaction, so one commit stays short.
+WRITE_BATCH = 1000
 _FEELING_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 _INSERT = "INSERT INTO checkins (id, guild_id, day, mood, feelings) VALUES (?, ?, ?, ?, ?)"
+_ROW_VALUES = "(?, ?, ?, ?, ?)"
 
 
 def week_start(day: dt.date) -> dt.date:
@@ -31,9 +47,10 @@ def week_start(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
-def _row(
-    guild_id: int, day: dt.date, mood: int, feelings: Iterable[str]
-) -> tuple[bytes, int, str, int, str]:
+_Row = tuple[bytes, int, str, int, str]
+
+
+def _row(guild_id: int, day: dt.date, mood: int, feelings: Iterable[str]) -> _Row:
     if guild_id <= 0:
         raise ValueError(f"a server id is a positive number, not {guild_id}")
     if isinstance(day, dt.datetime) or not isinstance(day, dt.date):
@@ -54,14 +71,54 @@ def _row(
 class CheckinStore:
     def __init__(self, database: Database) -> None:
         self.database = database
+        # Rows waiting for the next transaction, each with what its `record` awaits.
+        self._waiting: list[tuple[_Row, asyncio.Future[None]]] = []
+        # Started by the first row that finds none running; it ends as soon as nothing
+        # waits, so it never outlives the check-ins it writes (nor the database).
+        self._writer: asyncio.Task[None] | None = None
 
     async def record(
         self, guild_id: int, day: dt.date, mood: int, feelings: Sequence[str] = ()
     ) -> None:
         """Store one check-in; returns only after it is committed."""
         row = _row(guild_id, day, mood, feelings)
-        async with self.database.transaction() as connection:
-            await connection.execute(_INSERT, row)
+        loop = asyncio.get_running_loop()
+        committed: asyncio.Future[None] = loop.create_future()
+        self._waiting.append((row, committed))
+        if self._writer is None or self._writer.done():
+            self._writer = loop.create_task(self._write(), name="peerlight-checkin-writer")
+        await committed
+
+    async def _write(self) -> None:
+        """Write what waits, a batch per transaction, until nothing does."""
+        while self._waiting:
+            batch = self._waiting[:WRITE_BATCH]
+            del self._waiting[:WRITE_BATCH]
+            # One multi-row INSERT: atomic on its own, and one round trip to the database.
+            sql = _INSERT.removesuffix(_ROW_VALUES) + ", ".join([_ROW_VALUES] * len(batch))
+            try:
+                await self.database.execute_alone(sql, [v for row, _ in batch for v in row])
+            except asyncio.CancelledError:
+                # Stopped with the event loop: whether the batch was committed cannot be
+                # told, so no one waiting is told it was.
+                for _, committed in batch + self._waiting:
+                    committed.cancel()
+                self._waiting.clear()
+                raise
+            except Exception as error:
+                # Nothing of the batch was stored, so every member in it is told so.
+                for _, committed in batch:
+                    if not committed.done():
+                        committed.set_exception(error)
+                continue
+            for _, committed in batch:
+                if not committed.done():  # a caller that gave up is skipped
+                    committed.set_result(None)
+
+    async def aclose(self) -> None:
+        """Wait until every check-in handed to `record` so far is written (or failed)."""
+        while self._writer is not None and not self._writer.done():
+            await asyncio.wait({self._writer})
 
     async def record_many(self, checkins: Iterable[tuple[int, dt.date, int, Sequence[str]]]) -> int:
         """Store many check-ins (guild id, day, mood, feelings) in one transaction, for

@@ -137,6 +137,12 @@ class Database:
                 raise
             await self.connection.execute("COMMIT")
 
+    async def execute_alone(self, sql: str, params: Iterable[Any] = ()) -> None:
+        """One statement outside any transaction: SQLite commits it atomically on its own,
+        in a single round trip to the database thread (a transaction costs three)."""
+        async with self._write_lock:
+            await self.connection.execute(sql, tuple(params))
+
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
         async with self.connection.execute(sql, tuple(params)) as cursor:
             row = await cursor.fetchone()

@@ -12,10 +12,12 @@ A press that fails goes through the one error path (`views.guarded`).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import random
 import re
 import sqlite3
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,7 +40,7 @@ from bot.domain.content import Technique
 from bot.domain.errors import UserFacingError
 from bot.storage.checkins import MAX_FEELINGS
 from bot.ui import views
-from bot.ui.embeds import message_kwargs
+from bot.ui.embeds import message_kwargs, to_embeds
 from bot.ui.views import guarded, services_of
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,8 @@ MOOD_FEELINGS: dict[int, tuple[str, ...]] = {
 }
 # Techniques for helping someone else are not an answer to how the member is doing.
 NOT_FOR_CHECKINS = frozenset({"supporting-others"})
+# "Open the technique" views kept ready, the least recently used going first.
+OPEN_VIEWS = 128
 
 
 def _view(rows: Sequence[Sequence[Item]]) -> discord.ui.View | None:
@@ -70,16 +74,15 @@ def _view(rows: Sequence[Sequence[Item]]) -> discord.ui.View | None:
         for item in row:
             item.row = index
             view.add_item(item)
-    return view
+    return views.untracked(view)
 
 
 async def _show(
-    interaction: discord.Interaction[Any], rendered: Rendered, rows: Sequence[Sequence[Item]]
+    interaction: discord.Interaction[Any], kwargs: dict[str, Any], view: discord.ui.View | None
 ) -> None:
-    """Replace the member's private check-in message; a public post (a scheduled prompt)
-    is never edited, the member gets a private message instead."""
-    kwargs = message_kwargs(rendered)
-    view = _view(rows)
+    """Replace the member's private check-in message with the message `kwargs` (from
+    `message_kwargs`) and `view`; a public post (a scheduled prompt) is never edited, the
+    member gets a private message instead."""
     message = interaction.message
     if message is not None and message.flags.ephemeral:
         await interaction.response.edit_message(
@@ -94,23 +97,115 @@ async def _show(
     await interaction.response.send_message(ephemeral=True, **kwargs)
 
 
+def _kwargs(embeds: Sequence[discord.Embed]) -> dict[str, Any]:
+    return {"embeds": list(embeds), "allowed_mentions": discord.AllowedMentions.none()}
+
+
+# -- what every member is shown alike, made once --------------------------------------------
+# These embeds and views go into many messages, so nothing may change them; the views are
+# stopped (`views.untracked`), which sending them again leaves as they are.
+
+
+@functools.cache
+def _question_embeds() -> tuple[discord.Embed, ...]:
+    return tuple(to_embeds(checkin_question_card(wait=None)))
+
+
+@functools.cache
+def _feelings_embeds(mood: int) -> tuple[discord.Embed, ...]:
+    return tuple(to_embeds(checkin_feelings_card(mood)))
+
+
+@functools.cache
+def _mood_view() -> discord.ui.View:
+    view = _view([mood_buttons()])
+    assert view is not None
+    return view
+
+
+class _Ready:
+    """The feelings menu and the views that hold a catalog's ids, made again only when
+    the catalog in use changes (a catalog is never changed once built; a content reload
+    builds a new one)."""
+
+    def __init__(self) -> None:
+        # Held, not just its id, so a newer catalog cannot take the id of this one.
+        self._catalog: Catalog | None = None
+        self._options: tuple[discord.SelectOption, ...] = ()
+        self._feelings: dict[int, discord.ui.View] = {}
+        self._open: OrderedDict[str, discord.ui.View] = OrderedDict()
+
+    def _use(self, catalog: Catalog) -> None:
+        if catalog is self._catalog:
+            return
+        # Every feeling: the content model holds the vocabulary to what one menu can list.
+        self._options = tuple(
+            discord.SelectOption(label=cut(feeling.label), value=feeling.id, emoji=feeling.emoji)
+            for feeling in catalog.vocabulary.feelings
+        )
+        self._feelings.clear()
+        self._open.clear()
+        self._catalog = catalog
+
+    def options(self, catalog: Catalog) -> tuple[discord.SelectOption, ...]:
+        self._use(catalog)
+        return self._options
+
+    def feelings_view(self, catalog: Catalog, mood: int) -> discord.ui.View:
+        """The feelings menu and Skip, for a mood answered without the crisis block."""
+        self._use(catalog)
+        view = self._feelings.get(mood)
+        if view is None:
+            view = _view([(FeelingsChoice(mood, self._options),), (SkipFeelings(mood),)])
+            assert view is not None
+            self._feelings[mood] = view
+        return view
+
+    def open_view(self, catalog: Catalog, technique: Technique) -> discord.ui.View:
+        """The "Open the technique" button alone, for a reply without the crisis block."""
+        self._use(catalog)
+        view = self._open.get(technique.id)
+        if view is not None:
+            self._open.move_to_end(technique.id)
+            return view
+        view = _view([(open_technique(technique.id),)])
+        assert view is not None
+        self._open[technique.id] = view
+        while len(self._open) > OPEN_VIEWS:
+            self._open.popitem(last=False)
+        return view
+
+
+_ready = _Ready()
+
+
+def feeling_options(catalog: Catalog) -> tuple[discord.SelectOption, ...]:
+    return _ready.options(catalog)
+
+
 # -- choosing a technique -------------------------------------------------------------------
 
 
 def technique_for_mood(
     catalog: Catalog, mood: int, feelings: Sequence[str], rng: random.Random
 ) -> Technique | None:
-    """The best technique for the picked feelings, else for the mood, else any."""
-    for wanted in (list(feelings), list(MOOD_FEELINGS[mood])):
-        if not wanted:
-            continue
-        ranked = [
-            technique
-            for technique in catalog.recommend(wanted, rng=rng)
-            if not NOT_FOR_CHECKINS.intersection(technique.tags)
-        ]
-        if ranked:
-            return ranked[0]
+    """The best technique for the picked feelings, else for the mood, else any.
+
+    The best helps with the most of the feelings wanted, as `Catalog.recommend` ranks
+    them, and ties are drawn at random. Only the first place is wanted, so the others are
+    not ranked, and only the techniques drawn are looked at.
+    """
+    for wanted in (feelings, MOOD_FEELINGS[mood]):
+        matches: dict[str, int] = {}
+        for feeling in wanted:
+            for technique_id in catalog.techniques_for_feeling(feeling):
+                matches[technique_id] = matches.get(technique_id, 0) + 1
+        for most in sorted(set(matches.values()), reverse=True):
+            tied = [technique_id for technique_id, count in matches.items() if count == most]
+            while tied:
+                technique = catalog.techniques[tied.pop(rng.randrange(len(tied)))]
+                if not NOT_FOR_CHECKINS.intersection(technique.tags):
+                    return technique
     rest = sorted(
         technique.id
         for technique in catalog.techniques.values()
@@ -133,34 +228,30 @@ async def start(interaction: discord.Interaction[Any]) -> None:
     if guild_id is None:
         raise UserFacingError(CHECKIN_SERVER_ONLY)
     decision = services.flood.peek(guild_id, interaction.user.id, services.clock())
-    rendered = checkin_question_card(wait=None if decision else decision.wait)
-    view = _view([mood_buttons()])
-    assert view is not None
-    await interaction.response.send_message(ephemeral=True, view=view, **message_kwargs(rendered))
-
-
-def feeling_options(catalog: Catalog) -> list[discord.SelectOption]:
-    # Every feeling: the content model holds the vocabulary to what one menu can list.
-    return [
-        discord.SelectOption(label=cut(feeling.label), value=feeling.id, emoji=feeling.emoji)
-        for feeling in catalog.vocabulary.feelings
-    ]
+    if decision:
+        kwargs = _kwargs(_question_embeds())
+    else:
+        kwargs = message_kwargs(checkin_question_card(wait=decision.wait))
+    await interaction.response.send_message(ephemeral=True, view=_mood_view(), **kwargs)
 
 
 async def choose_mood(interaction: discord.Interaction[Any], mood: int) -> None:
     """Step 2: the feelings menu and Skip; for "Not OK", the crisis block first."""
     services = services_of(interaction)
-    cards: tuple[Card, ...] = ()
-    rows: list[Sequence[Item]] = []
-    if mood == 1:
-        crisis = views.crisis_reply(services, interaction.locale, guild_id=interaction.guild_id)
-        cards += crisis.rendered.cards
-        rows.extend(crisis.groups)
-    cards += checkin_feelings_card(mood).cards
-    options = feeling_options(services.content.catalog)
-    rows.append((FeelingsChoice(mood, options),))
-    rows.append((SkipFeelings(mood),))
-    await _show(interaction, Rendered(cards), rows)
+    catalog = services.content.catalog
+    if mood != 1:
+        await _show(
+            interaction, _kwargs(_feelings_embeds(mood)), _ready.feelings_view(catalog, mood)
+        )
+        return
+    crisis = views.crisis_reply(services, interaction.locale, guild_id=interaction.guild_id)
+    rendered = Rendered(crisis.rendered.cards + checkin_feelings_card(mood).cards)
+    rows = [
+        *crisis.groups,
+        (FeelingsChoice(mood, _ready.options(catalog)),),
+        (SkipFeelings(mood),),
+    ]
+    await _show(interaction, message_kwargs(rendered), _view(rows))
 
 
 async def save(interaction: discord.Interaction[Any], mood: int, picked: Sequence[str]) -> None:
@@ -175,22 +266,23 @@ async def save(interaction: discord.Interaction[Any], mood: int, picked: Sequenc
     # Only ids from the vocabulary are ever stored, whatever a client sends.
     feelings = list(dict.fromkeys(f for f in picked if f in catalog.feelings))[:MAX_FEELINGS]
     technique = technique_for_mood(catalog, mood, feelings, services.rng)
-    open_row: tuple[Item, ...] = (open_technique(technique.id),) if technique else ()
 
     crisis_cards: tuple[Card, ...] = ()
-    rows: list[Sequence[Item]] = [open_row]
     if mood == 1:
         # The support lines stay in view after "Not OK" is saved.
         crisis = views.crisis_reply(services, interaction.locale, guild_id=interaction.guild_id)
         crisis_cards = crisis.rendered.cards
-        rows = [*crisis.groups, open_row]
+        open_row: tuple[Item, ...] = (open_technique(technique.id),) if technique else ()
+        view = _view([*crisis.groups, open_row])
+    else:
+        view = _ready.open_view(catalog, technique) if technique else None
 
     now = services.clock()
     member_id = interaction.user.id
     decision = services.flood.allow(guild_id, member_id, now)
     if not decision:
         flood = checkin_flood_card(wait=decision.wait, technique=technique)
-        await _show(interaction, Rendered(crisis_cards + flood.cards), rows)
+        await _show(interaction, message_kwargs(Rendered(crisis_cards + flood.cards)), view)
         return
     try:
         await services.checkins.record(guild_id, utc_day(now), mood, feelings)
@@ -202,7 +294,7 @@ async def save(interaction: discord.Interaction[Any], mood: int, picked: Sequenc
             raise UserFacingError(CHECKIN_NOT_SAVED) from None
         raise
     thanks = checkin_thanks_card(feelings=len(feelings), technique=technique)
-    await _show(interaction, Rendered(crisis_cards + thanks.cards), rows)
+    await _show(interaction, message_kwargs(Rendered(crisis_cards + thanks.cards)), view)
 
 
 def utc_day(moment: dt.datetime) -> dt.date:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import discord
@@ -33,7 +34,7 @@ from bot.domain.errors import UserFacingError
 from bot.domain.memory import CRISIS_BLOCK_COOLDOWN, Shown
 from bot.services import Services
 from bot.ui import errors
-from bot.ui.embeds import message_kwargs
+from bot.ui.embeds import message_kwargs, to_embeds
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,10 @@ ROWS_PER_MESSAGE = 5
 STORY_TECHNIQUE_BUTTONS = 10
 GROUNDING_TECHNIQUE = "grounding-5-4-3-2-1"
 REACH_OUT_COOLDOWN_ACTION = "reach-out"
+# Cards (a few KiB each) and replies with their buttons (about twice that) kept ready:
+# enough for the items members ask for most, little beside the catalog's own items.
+CARD_CACHE_SIZE = 256
+REPLY_CACHE_SIZE = 128
 
 
 def services_of(interaction: discord.Interaction[Any]) -> Services:
@@ -67,6 +72,12 @@ class Reply:
     groups: tuple[tuple[Item, ...], ...] = ()
     # Only a card of content may be posted for everyone, never a message to the member.
     shareable: bool = False
+    # The cards as embeds when they were made in advance (`technique_cards`,
+    # `story_cards`); None to make them when the reply is sent.
+    embeds: tuple[discord.Embed, ...] | None = field(default=None, compare=False)
+    # The view of `groups` when it was made in advance, for a reply sent as it is many
+    # times (`technique_reply`, `story_reply`); its items then belong to that view.
+    prepared: Prepared | None = field(default=None, compare=False)
 
     @classmethod
     def text(cls, content: str, *groups: tuple[Item, ...]) -> Reply:
@@ -82,9 +93,22 @@ class Reply:
         joined = Rendered(self.rendered.cards + other.rendered.cards, content=content)
         if not fits_one_message(joined):
             return self
-        return Reply(joined, self.groups + other.groups, shareable=False)
+        embeds = None
+        if self.embeds is not None and other.embeds is not None:
+            embeds = self.embeds + other.embeds
+        groups = self.own_groups() + other.own_groups()
+        return Reply(joined, groups, shareable=False, embeds=embeds)
+
+    def own_groups(self) -> tuple[tuple[Item, ...], ...]:
+        """The button groups, as items no other view holds: a prepared view keeps its
+        own, and moving them to another view would change where they show in it."""
+        if self.prepared is None:
+            return self.groups
+        return self.prepared.make().groups
 
     def view(self) -> discord.ui.View | None:
+        if self.prepared is not None:
+            return self.prepared.view
         if not any(self.groups):
             return None
         view = discord.ui.View(timeout=None)
@@ -92,19 +116,150 @@ class Reply:
         for group in self.groups:
             for start in range(0, len(group), BUTTONS_PER_ROW):
                 if row >= ROWS_PER_MESSAGE:
-                    return view
+                    return untracked(view)
                 for item in group[start : start + BUTTONS_PER_ROW]:
                     item.row = row
                     view.add_item(item)
                 row += 1
-        return view
+        return untracked(view)
 
     def kwargs(self) -> dict[str, Any]:
-        kwargs = message_kwargs(self.rendered)
+        if self.embeds is None:
+            kwargs = message_kwargs(self.rendered)
+        else:
+            kwargs = {
+                "embeds": list(self.embeds),
+                "allowed_mentions": discord.AllowedMentions.none(),
+            }
+            if self.rendered.content:
+                kwargs["content"] = self.rendered.content
         view = self.view()
         if view is not None:
             kwargs["view"] = view
         return kwargs
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A reply's view made in advance, and how to make the reply anew."""
+
+    view: discord.ui.View | None
+    make: Callable[[], Reply]
+
+
+@dataclass(frozen=True)
+class _Made:
+    rendered: Rendered
+    embeds: tuple[discord.Embed, ...]
+
+
+class CardCache:
+    """The cards of techniques and stories (and their embeds), and the replies that show
+    them with their buttons (and their views), made once per catalog.
+
+    A catalog is never changed once built (a content reload builds a new one), so what is
+    made from one of its items, known by its id, stays right for as long as that catalog
+    is the one in use; the first thing asked of another catalog empties the cache. The
+    catalog is held, not just its id, so its id cannot be taken by a newer catalog while
+    what was made from it is kept. Embeds and views go into many messages, so nothing may
+    change them once made; the views are stopped (`untracked`), which sending them leaves
+    as they are. The least recently used go first past `size` cards or `replies`.
+    """
+
+    def __init__(self, size: int = CARD_CACHE_SIZE, replies: int = REPLY_CACHE_SIZE) -> None:
+        if size < 1 or replies < 1:
+            raise ValueError("a card cache holds at least one card and one reply")
+        self._sizes = {"cards": size, "replies": replies}
+        self._catalog: Catalog | None = None
+        self._cards: OrderedDict[Hashable, _Made] = OrderedDict()
+        self._replies: OrderedDict[Hashable, Reply] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._cards) + len(self._replies)
+
+    def _use(self, catalog: Catalog) -> None:
+        if catalog is not self._catalog:
+            self._cards.clear()
+            self._replies.clear()
+            self._catalog = catalog
+
+    def card(
+        self, catalog: Catalog, item: Technique | Story, make: Callable[[], Rendered]
+    ) -> _Made:
+        """`item`'s card, made by `make` the first time it is asked for."""
+        self._use(catalog)
+        key = (type(item).__name__, item.id)
+        made = self._cards.get(key)
+        if made is not None:
+            self._cards.move_to_end(key)
+            return made
+        rendered = make()
+        made = _Made(rendered, tuple(to_embeds(rendered)))
+        self._keep(self._cards, key, made, self._sizes["cards"])
+        return made
+
+    def reply(self, catalog: Catalog, key: Hashable, make: Callable[[], Reply]) -> Reply:
+        """The reply `make` makes (one for each `key`, which names the item and what else
+        the reply depends on), with its view made."""
+        self._use(catalog)
+        ready = self._replies.get(key)
+        if ready is not None:
+            self._replies.move_to_end(key)
+            return ready
+        fresh = make()
+        reply = replace(fresh, prepared=Prepared(fresh.view(), make))
+        self._keep(self._replies, key, reply, self._sizes["replies"])
+        return reply
+
+    @staticmethod
+    def _keep(kept: OrderedDict[Hashable, Any], key: Hashable, value: object, size: int) -> None:
+        kept[key] = value
+        kept.move_to_end(key)
+        while len(kept) > size:
+            kept.popitem(last=False)
+
+
+CARDS = CardCache()
+
+
+def technique_cards(
+    catalog: Catalog,
+    technique: Technique,
+    groups: tuple[tuple[Item, ...], ...] = (),
+    *,
+    shareable: bool = False,
+) -> Reply:
+    """A technique's card (made once per catalog) with these button groups."""
+    made = CARDS.card(catalog, technique, lambda: technique_card(technique))
+    return Reply(made.rendered, groups, shareable=shareable, embeds=made.embeds)
+
+
+def story_cards(
+    catalog: Catalog,
+    story: Story,
+    groups: tuple[tuple[Item, ...], ...] = (),
+    *,
+    shareable: bool = False,
+) -> Reply:
+    """A story's card (made once per catalog) with these button groups."""
+    made = CARDS.card(catalog, story, lambda: story_card(story))
+    return Reply(made.rendered, groups, shareable=shareable, embeds=made.embeds)
+
+
+def untracked(view: discord.ui.View) -> discord.ui.View:
+    """`view`, stopped before it is sent, so that discord.py does not track it.
+
+    Every Peerlight component is a `DynamicItem`, answered through its custom id by the
+    items registered at start-up, never through the view it was sent with. Tracking a
+    sent view would only give each private reply a 15-minute timer (discord.py's timeout
+    for views on ephemeral messages) and keep the view alive that long. A stopped view is
+    never changed by sending it, so one can also be sent again.
+    """
+    for item in view.walk_children():
+        if item.is_dispatchable() and not isinstance(item, discord.ui.DynamicItem):
+            raise TypeError(f"{item!r} would only work while its view is tracked")
+    view.stop()
+    return view
 
 
 async def send(
@@ -155,19 +310,19 @@ def suggest_technique(
     With neither, any technique: a member who just types /cope still gets something.
     """
     catalog = services.content.catalog
-    memory = services.memory
+    shown = services.memory.shown_to(member_id)
     if feeling or area:
         ranked = catalog.recommend(
             [feeling] if feeling else [],
             area,
-            exclude=memory.recent(member_id, Shown.TECHNIQUE),
+            exclude=shown.recent(Shown.TECHNIQUE),
             rng=services.rng,
         )
         ids = [technique.id for technique in ranked]
     else:
         ids = sorted(catalog.techniques)
         services.rng.shuffle(ids)
-    chosen = memory.pick_fresh(member_id, Shown.TECHNIQUE, ids)
+    chosen = shown.pick_fresh(Shown.TECHNIQUE, ids)
     if chosen is None:
         return None
     return Suggestion(catalog.techniques[chosen], len(ids))
@@ -198,22 +353,36 @@ def technique_reply(
 ) -> Reply:
     """A technique with "Another one" (when `another` names what was asked for) and
     "A story about this" (when a specialist's story models it)."""
+    return CARDS.reply(
+        catalog,
+        ("technique", technique.id, another),
+        lambda: _technique_reply(catalog, technique, another),
+    )
+
+
+def _technique_reply(
+    catalog: Catalog, technique: Technique, another: tuple[str | None, Area | None] | None
+) -> Reply:
     buttons: list[Item] = []
     if another is not None:
         buttons.append(AnotherTechnique(*another))
     if catalog.stories_for_technique(technique.id):
         buttons.append(StoryAboutTechnique(technique.id))
-    return Reply(technique_card(technique), (tuple(buttons),))
+    return technique_cards(catalog, technique, (tuple(buttons),))
 
 
 def story_reply(catalog: Catalog, story: Story) -> Reply:
     """A story with a button for each technique it models."""
+    return CARDS.reply(catalog, ("story", story.id), lambda: _story_reply(catalog, story))
+
+
+def _story_reply(catalog: Catalog, story: Story) -> Reply:
     ids = list(dict.fromkeys(story.techniques))
     techniques = [catalog.techniques[i] for i in ids if i in catalog.techniques]
     buttons: tuple[Item, ...] = tuple(
         OpenTechnique(t.id, label=t.title) for t in techniques[:STORY_TECHNIQUE_BUTTONS]
     )
-    return Reply(story_card(story), (buttons,))
+    return story_cards(catalog, story, (buttons,))
 
 
 def closest_feelings_reply(

@@ -8,6 +8,7 @@ import secrets
 import pytest
 
 from bot.domain.memory import CRISIS_BLOCK_COOLDOWN, MemberMemory, Shown
+from bot.domain.pseudonym import Pseudonyms
 
 MEMBER = 1191199223139090086
 OTHER = 1191178944775728282
@@ -119,3 +120,64 @@ def test_cooldowns_are_per_action_and_can_be_released() -> None:
     assert mem.claim(MEMBER, "reach-out", NOON, window)
     mem.release(OTHER, "reach-out")  # nothing to release: no error, nothing stored
     assert len(mem) == 1
+
+
+# -- one pseudonym for one answer -----------------------------------------------------------
+
+
+def test_an_answer_makes_the_members_pseudonym_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    mem = memory()
+    made: list[tuple[int, ...]] = []
+    pseudonym_of = Pseudonyms.of
+
+    def counted(self: Pseudonyms, *parts: int) -> bytes:
+        made.append(parts)
+        return pseudonym_of(self, *parts)
+
+    monkeypatch.setattr(Pseudonyms, "of", counted)
+    shown = mem.shown_to(MEMBER)
+    assert shown.recent(Shown.TECHNIQUE) == ()
+    assert shown.pick_fresh(Shown.TECHNIQUE, ["a", "b"]) == "a"
+    assert shown.pick_fresh(Shown.TECHNIQUE, ["a", "b"]) == "b"
+    shown.remember(Shown.STORY, "a-story")
+    assert shown.recent(Shown.TECHNIQUE) == ("b", "a")
+    assert made == [(MEMBER,)]
+
+
+def test_an_answer_reads_and_writes_the_same_memory_as_the_member_id_does() -> None:
+    mem = memory()
+    mem.remember(MEMBER, Shown.STORY, "first")
+    shown = mem.shown_to(MEMBER)
+    assert shown.recent(Shown.STORY) == ("first",)
+    shown.remember(Shown.STORY, "second")
+    assert mem.recent(MEMBER, Shown.STORY) == ("second", "first")
+    assert mem.shown_to(OTHER).recent(Shown.STORY) == ()
+    assert len(mem) == 1
+
+
+def test_what_an_answer_holds_is_the_pseudonym_not_the_member_id() -> None:
+    mem = memory()
+    shown = mem.shown_to(MEMBER)
+    held = [getattr(shown, name) for name in type(shown).__slots__]
+    assert mem.pseudonym(MEMBER) in held
+    assert MEMBER not in held and str(MEMBER) not in held
+    assert not hasattr(shown, "__dict__")
+
+
+def test_a_member_forgotten_during_an_answer_starts_afresh() -> None:
+    mem = memory(capacity=1)
+    shown = mem.shown_to(1)
+    shown.remember(Shown.TECHNIQUE, "a")
+    mem.remember(2, Shown.TECHNIQUE, "b")  # past capacity: member 1 is forgotten
+    assert shown.recent(Shown.TECHNIQUE) == ()
+    assert shown.pick_fresh(Shown.TECHNIQUE, ["a", "c"]) == "a"
+    assert len(mem) == 1
+    assert mem.recent(1, Shown.TECHNIQUE) == ("a",)
+    assert mem.recent(2, Shown.TECHNIQUE) == ()
+
+
+def test_reading_through_an_answer_stores_nothing() -> None:
+    mem = memory()
+    assert mem.shown_to(MEMBER).recent(Shown.STORY) == ()
+    assert mem.shown_to(MEMBER).pick_fresh(Shown.STORY, []) is None
+    assert len(mem) == 0

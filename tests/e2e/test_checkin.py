@@ -11,16 +11,19 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import random
 import re
 import sqlite3
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import discord
 import pytest
 
-from bot.app import PeerlightBot
+from bot.app import HTTP_CONNECTIONS, PeerlightBot
 from bot.cogs.checkin import previous_window_kept, summary_windows
 from bot.config import Settings, parse_settings
 from bot.domain.cards import (
@@ -36,7 +39,7 @@ from bot.domain.cards import (
 )
 from bot.domain.catalog import Catalog
 from bot.domain.checkins import INSUFFICIENT_MESSAGE, MOOD_LABELS, suppression_note
-from bot.sandbox.harness import running_bot, sandbox_settings
+from bot.sandbox.harness import load_content, running_bot, sandbox_settings
 from bot.sandbox.server import (
     Sandbox,
     SandboxInteraction,
@@ -49,8 +52,14 @@ from bot.services import Services
 from bot.storage.checkins import CheckinStore
 from bot.storage.content_files import ContentLibrary, LoadReport
 from bot.storage.database import Database
+from bot.ui.checkin_views import (
+    MOOD_FEELINGS,
+    NOT_FOR_CHECKINS,
+    OpenSuggestion,
+    feeling_options,
+    technique_for_mood,
+)
 from bot.ui.checkin_views import START_CUSTOM_ID as START
-from bot.ui.checkin_views import OpenSuggestion
 from bot.ui.errors import NOT_ALLOWED
 
 from ..cogs_scheduler.conftest import scheduler_of
@@ -576,7 +585,6 @@ async def test_a_bot_that_only_registers_commands_deletes_nothing_and_posts_noth
                 await bot.login(sandbox.token)
                 cog: Any = bot.get_cog("Checkin")
                 assert not cog.retention.is_running()
-                assert cog._warm_up is None
                 assert not scheduler_of(bot).running
                 await asyncio.sleep(0.1)
             assert await services.checkins.count() == 1
@@ -846,3 +854,111 @@ def test_the_not_ok_messages_fit_discord_for_every_region(catalog: Catalog) -> N
             checkin_flood_card(wait=dt.timedelta(hours=6), technique=technique),
         ):
             assert fits_one_message(Rendered(crisis + then.cards)), region.region
+
+
+# -- many at once ----------------------------------------------------------------------------
+
+
+async def _at_the_last_step(sandbox: Sandbox, count: int) -> list[tuple[SandboxMember, Any]]:
+    people = [SandboxMember(id=1191300000000100000 + n, name=f"member-{n}") for n in range(count)]
+    steps = []
+    for member in people:
+        prompt = await start(sandbox, member)
+        steps.append(await answer(await sandbox.press(prompt, "Struggling", member=member)))
+    return list(zip(people, steps, strict=True))
+
+
+async def test_members_finishing_together_are_each_saved_once(
+    sandbox: Sandbox, bot: PeerlightBot
+) -> None:
+    waiting = await _at_the_last_step(sandbox, 30)
+    interactions = await asyncio.gather(
+        *(sandbox.choose(step, ["low", "tired"], member=member) for member, step in waiting)
+    )
+    done = await asyncio.gather(*(answer(i) for i in interactions))
+    assert all(m.embeds[0]["description"].startswith("Saved:") for m in done)
+    assert len(await stored(bot)) == 30
+    assert await bot.services.checkins.count() == 30
+
+
+async def test_when_writing_fails_each_member_finishing_together_is_told(
+    sandbox: Sandbox, bot: PeerlightBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waiting = await _at_the_last_step(sandbox, 3)
+
+    async def failing(*args: Any, **kwargs: Any) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(bot.services.database, "execute_alone", failing)
+        interactions = await asyncio.gather(
+            *(sandbox.choose(step, ["low"], member=member) for member, step in waiting)
+        )
+        refused = await asyncio.gather(*(answer(i) for i in interactions))
+    assert [m.content for m in refused] == [CHECKIN_NOT_SAVED] * 3
+    assert await stored(bot) == []
+    # Nothing counts against them: each can try again.
+    member, step = waiting[0]
+    again = await answer(await sandbox.choose(step, ["low"], member=member))
+    assert again.embeds[0]["description"].startswith("Saved:")
+
+
+async def test_check_ins_leave_no_timer_behind(sandbox: Sandbox, bot: PeerlightBot) -> None:
+    await check_in(sandbox, 3, ["calm"], member=MEMBERS[0])
+    before = len(asyncio.all_tasks())
+    for member in MEMBERS[1:]:
+        await check_in(sandbox, 2, ["anxious"], member=member)
+        await check_in(sandbox, 1, ["low"], member=member)  # refused by flood control
+    await asyncio.sleep(0.05)
+    # discord.py would otherwise keep a 15-minute timeout task for each private reply.
+    assert len(asyncio.all_tasks()) <= before + 2
+
+
+async def test_the_bot_keeps_few_connections_to_discord(bot: PeerlightBot) -> None:
+    connector = bot.http.connector
+    assert isinstance(connector, aiohttp.TCPConnector)
+    assert connector.limit == HTTP_CONNECTIONS
+
+
+async def test_the_feelings_menu_is_made_once_per_catalog(
+    catalog: Catalog, settings: Settings
+) -> None:
+    options = feeling_options(catalog)
+    assert feeling_options(catalog) is options
+    assert [o.value for o in options] == [f.id for f in catalog.vocabulary.feelings]
+    reloaded = (await asyncio.to_thread(load_content, settings)).catalog
+    assert reloaded is not None
+    remade = feeling_options(reloaded)
+    assert remade is not options
+    assert [o.to_dict() for o in remade] == [o.to_dict() for o in options]
+
+
+@pytest.mark.parametrize(
+    ("mood", "feelings"),
+    [
+        (2, ("anxious",)),
+        (2, ("anxious", "scared", "overwhelmed")),
+        (3, ("stressed", "restless", "irritable")),
+        (4, ()),
+        (2, ()),
+    ],
+)
+def test_the_suggestion_is_drawn_from_the_best_for_the_feelings(
+    catalog: Catalog, mood: int, feelings: tuple[str, ...]
+) -> None:
+    wanted = feelings or MOOD_FEELINGS[mood]
+    counts = Counter(t for f in wanted for t in catalog.techniques_for_feeling(f))
+    fitting = {
+        t: n
+        for t, n in counts.items()
+        if not NOT_FOR_CHECKINS.intersection(catalog.techniques[t].tags)
+    }
+    best = {t for t, n in fitting.items() if n == max(fitting.values())}
+    rng = random.Random(20250618)
+    drawn: Counter[str] = Counter()
+    for _ in range(400):
+        technique = technique_for_mood(catalog, mood, feelings, rng)
+        assert technique is not None
+        drawn[technique.id] += 1
+    # Every tie can come up, and nothing else; never a technique for helping others.
+    assert set(drawn) == best

@@ -33,7 +33,7 @@ from bot.domain.cards import (
 )
 from bot.domain.catalog import Catalog
 from bot.domain.content import Area, ContentWarning
-from bot.sandbox.harness import running_bot, sandbox_settings
+from bot.sandbox.harness import load_content, running_bot, sandbox_settings
 from bot.sandbox.payloads import SandboxMember
 from bot.sandbox.server import Sandbox, SandboxMessage
 from bot.storage.content_files import LoadReport
@@ -736,3 +736,108 @@ async def test_autocomplete_offers_valid_choices(
         assert expect in [c["value"] for c in choices]
     if focused == "feeling":
         assert all(not c["name"][0].isascii() for c in choices)  # each starts with its emoji
+
+
+# -- made once, sent many times ---------------------------------------------------------------
+
+
+def _components(reply: views.Reply) -> list[dict[str, Any]]:
+    view = reply.view()
+    assert view is not None
+    return view.to_components()
+
+
+async def test_a_technique_sent_again_is_the_same_message(
+    sandbox: Sandbox, bot: PeerlightBot
+) -> None:
+    options = {"name": "box-breathing"}
+    first = await (await sandbox.command("technique", options)).response_message()
+    second = await (await sandbox.command("technique", options)).response_message()
+    assert first.id != second.id
+    assert (second.embeds, second.components) == (first.embeds, first.components)
+    assert labels(second) == ["A story about this"]
+    story = await (await sandbox.press(first, "A story about this")).response_message()
+    assert len(story.embeds) == 1
+
+
+async def test_a_reply_keeps_its_card_and_view_while_the_catalog_is_the_same(
+    catalog: Catalog,
+) -> None:
+    technique = catalog.techniques["box-breathing"]
+    reply = views.technique_reply(catalog, technique, another=("anxious", None))
+    again = views.technique_reply(catalog, technique, another=("anxious", None))
+    assert again.view() is reply.view()
+    assert again.embeds is reply.embeds
+    assert again.embeds is not None
+    expected = message_kwargs(technique_card(technique))["embeds"]
+    assert [e.to_dict() for e in again.embeds] == [e.to_dict() for e in expected]
+    # Another request for the same technique is another reply, with its own view.
+    plain = views.technique_reply(catalog, technique)
+    assert plain.view() is not reply.view()
+    assert [c["custom_id"] for row in _components(plain) for c in row["components"]] == [
+        "peerlight:cope:story:box-breathing"
+    ]
+
+
+async def test_a_new_catalog_gets_new_cards(catalog: Catalog, settings: Settings) -> None:
+    reloaded = (await asyncio.to_thread(load_content, settings)).catalog
+    assert reloaded is not None and reloaded is not catalog
+    old = views.technique_reply(catalog, catalog.techniques["box-breathing"])
+    new = views.technique_reply(reloaded, reloaded.techniques["box-breathing"])
+    assert new.view() is not old.view()
+    assert new.embeds is not old.embeds
+    # Back to the first catalog: made anew too, since only one catalog's are kept.
+    assert views.technique_reply(catalog, catalog.techniques["box-breathing"]).view() is not (
+        old.view()
+    )
+
+
+def test_the_card_cache_is_bounded(catalog: Catalog) -> None:
+    cache = views.CardCache(size=2, replies=1)
+    techniques = list(catalog.techniques.values())[:5]
+    made = [cache.card(catalog, t, lambda t=t: technique_card(t)) for t in techniques]
+    assert len(cache) == 2
+    assert cache.card(catalog, techniques[-1], lambda: technique_card(techniques[0])) is made[-1]
+    again = cache.card(catalog, techniques[0], lambda: technique_card(techniques[0]))
+    assert again is not made[0]
+    first = cache.reply(catalog, "first", lambda: views.Reply.text("first"))
+    assert cache.reply(catalog, "first", lambda: views.Reply.text("other")) is first
+    cache.reply(catalog, "second", lambda: views.Reply.text("second"))
+    assert len(cache) == 3
+    assert cache.reply(catalog, "first", lambda: views.Reply.text("anew")) is not first
+    with pytest.raises(ValueError):
+        views.CardCache(size=0)
+    with pytest.raises(ValueError):
+        views.CardCache(replies=0)
+
+
+async def test_a_prepared_reply_joined_after_another_keeps_its_own_view(
+    catalog: Catalog,
+) -> None:
+    technique = catalog.techniques["box-breathing"]
+    reply = views.technique_reply(catalog, technique, another=("anxious", Area.EMOTIONAL))
+    before = _components(reply)
+    first = views.Reply.text("first", (views.GroundingButton(), views.SupportLinesButton()))
+    joined = first.then(reply)
+    rows = _components(joined)
+    assert [[c["label"] for c in row["components"]] for row in rows] == [
+        ["Try a grounding exercise", "All support lines"],
+        ["Another one", "A story about this"],
+    ]
+    # The joined view has buttons of its own; the prepared one still shows as it did.
+    joined_view, prepared_view = joined.view(), reply.view()
+    assert joined_view is not None and prepared_view is not None
+    assert not {id(i) for i in joined_view.children} & {id(i) for i in prepared_view.children}
+    assert _components(reply) == before
+    assert _components(views.technique_reply(catalog, technique, another=None)) != before
+
+
+async def test_replies_leave_no_timer_behind(sandbox: Sandbox, bot: PeerlightBot) -> None:
+    await (await sandbox.command("cope", {"feeling": "anxious"})).response_message()
+    before = len(asyncio.all_tasks())
+    for _ in range(10):
+        await (await sandbox.command("cope", {"feeling": "anxious"})).response_message()
+        await (await sandbox.command("story")).response_message()
+    await asyncio.sleep(0.05)
+    # discord.py would otherwise keep a 15-minute timeout task for each private reply.
+    assert len(asyncio.all_tasks()) <= before + 2

@@ -1,12 +1,15 @@
-"""CheckinStore on real SQLite files: what a row may hold, windows, weeks and deletion."""
+"""CheckinStore on real SQLite files: what a row may hold, writing many at once, windows,
+weeks and deletion."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import itertools
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -131,6 +134,145 @@ async def test_the_schema_itself_refuses_what_does_not_belong(
                 "INSERT INTO checkins VALUES (:id, :guild_id, :day, :mood, :feelings)", row
             )
     assert await rows(database) == []
+
+
+# -- many at once ---------------------------------------------------------------------------
+
+WRITER = "peerlight-checkin-writer"
+
+
+def count_transactions(database: Database, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many writes (each one atomic statement) were made, and the rows each held."""
+    opened: list[int] = []
+    execute_alone = database.execute_alone
+
+    async def counting(sql: str, params: Any = ()) -> None:
+        if sql.startswith("INSERT INTO checkins"):
+            opened.append(sql.count("(?, ?, ?, ?, ?)"))
+        await execute_alone(sql, params)
+
+    monkeypatch.setattr(database, "execute_alone", counting)
+    return opened
+
+
+def writers() -> list[asyncio.Task[Any]]:
+    return [t for t in asyncio.all_tasks() if t.get_name() == WRITER]
+
+
+async def test_check_ins_arriving_together_share_one_transaction(
+    database: Database, store: CheckinStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened = count_transactions(database, monkeypatch)
+    await asyncio.gather(*(store.record(SERVER, TODAY, 1 + n % 5, ["calm"]) for n in range(50)))
+    assert opened == [50]
+    assert await store.count(SERVER) == 50
+    # One after another, each has a transaction of its own.
+    await store.record(SERVER, TODAY, 3)
+    await store.record(SERVER, TODAY, 4)
+    assert opened == [50, 1, 1]
+
+
+async def test_a_transaction_holds_at_most_a_batch(
+    database: Database, store: CheckinStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(checkins_module, "WRITE_BATCH", 3)
+    opened = count_transactions(database, monkeypatch)
+    await asyncio.gather(*(store.record(SERVER, TODAY, 3) for _ in range(7)))
+    assert opened == [3, 3, 1]
+    assert await store.count() == 7
+
+
+async def test_record_returns_only_once_its_row_is_committed(
+    database: Database, store: CheckinStore
+) -> None:
+    # Read by another connection, which sees committed rows only.
+    reader = sqlite3.connect(f"file:{database.path}?mode=ro", uri=True)
+    seen: list[tuple[int, int]] = []
+
+    def committed_when_done(task: asyncio.Task[None]) -> None:
+        (count,) = reader.execute("SELECT count(*) FROM checkins").fetchone()
+        seen.append((len(seen) + 1, count))
+
+    try:
+        tasks = [asyncio.create_task(store.record(SERVER, TODAY, 2)) for _ in range(20)]
+        for task in tasks:
+            task.add_done_callback(committed_when_done)
+        await asyncio.gather(*tasks)
+        await asyncio.sleep(0)
+    finally:
+        reader.close()
+    assert len(seen) == 20
+    assert all(count >= done for done, count in seen)
+
+
+async def test_check_ins_are_answered_in_the_order_they_arrived(store: CheckinStore) -> None:
+    finished: list[int] = []
+
+    async def check_in(number: int) -> None:
+        await store.record(SERVER, TODAY, 1 + number % 5)
+        finished.append(number)
+
+    await asyncio.gather(*(check_in(n) for n in range(30)))
+    assert finished == list(range(30))
+
+
+async def test_a_failed_transaction_fails_every_check_in_in_it(
+    database: Database, store: CheckinStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def failing(sql: str, params: Any = ()) -> Any:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(database, "execute_alone", failing)
+    results = await asyncio.gather(
+        *(store.record(SERVER, TODAY, 3) for _ in range(5)), return_exceptions=True
+    )
+    assert [type(r) for r in results] == [sqlite3.OperationalError] * 5
+    assert await rows(database) == []
+    monkeypatch.undo()
+    # Nothing is left waiting, and the next check-in is stored as usual.
+    await store.record(SERVER, TODAY, 4)
+    assert await store.count() == 1
+
+
+async def test_a_refused_check_in_does_not_hold_up_the_others(
+    database: Database, store: CheckinStore
+) -> None:
+    results = await asyncio.gather(
+        store.record(SERVER, TODAY, 2),
+        store.record(SERVER, TODAY, 9),
+        store.record(SERVER, TODAY, 4, ["not a feeling"]),
+        store.record(SERVER, TODAY, 5),
+        return_exceptions=True,
+    )
+    assert [type(r) for r in results] == [type(None), ValueError, ValueError, type(None)]
+    assert sorted(r[3] for r in await rows(database)) == [2, 5]
+
+
+async def test_no_writer_outlives_the_check_ins_it_writes(store: CheckinStore) -> None:
+    assert writers() == []
+    waiting = [asyncio.create_task(store.record(SERVER, TODAY, 3)) for _ in range(10)]
+    await asyncio.sleep(0)
+    assert len(writers()) == 1
+    await store.aclose()
+    assert all(task.done() for task in waiting)
+    await asyncio.gather(*waiting)
+    assert writers() == []
+    assert await store.count() == 10
+    await store.aclose()  # nothing to wait for
+
+
+async def test_a_check_in_whose_member_gave_up_is_still_stored_once(
+    store: CheckinStore,
+) -> None:
+    abandoned = asyncio.create_task(store.record(SERVER, TODAY, 1))
+    kept = asyncio.create_task(store.record(SERVER, TODAY, 5))
+    await asyncio.sleep(0)
+    abandoned.cancel()
+    await kept
+    with pytest.raises(asyncio.CancelledError):
+        await abandoned
+    await store.aclose()
+    assert await store.count() == 2
 
 
 # -- windows --------------------------------------------------------------------------------

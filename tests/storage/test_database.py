@@ -77,3 +77,13 @@ async def test_transactions_roll_back_on_error(tmp_path: Path) -> None:
                 await conn.execute("INSERT INTO meta (key, value) VALUES ('a', 'b')")
                 raise RuntimeError("boom")
         assert await db.get_meta("a") is None
+
+
+async def test_one_statement_on_its_own_is_all_or_nothing(tmp_path: Path) -> None:
+    async with Database.open(tmp_path / "p.sqlite3") as db:
+        await db.execute_alone("INSERT INTO meta (key, value) VALUES (?, ?), (?, ?)", "abcd")
+        assert await db.get_meta("a") == "b" and await db.get_meta("c") == "d"
+        # The second row breaks the primary key: neither row of the statement is kept.
+        with pytest.raises(Exception, match="UNIQUE"):
+            await db.execute_alone("INSERT INTO meta (key, value) VALUES (?, ?), (?, ?)", "xyab")
+        assert await db.get_meta("x") is None
