@@ -25,7 +25,7 @@ from discord.ext import commands, tasks
 
 from bot.app import PeerlightBot
 from bot.domain.cards import Rendered, summary_card
-from bot.domain.checkins import MIN_GROUP_SIZE_FLOOR, MIN_WINDOW_DAYS, WindowData, summarise
+from bot.domain.checkins import MIN_WINDOW_DAYS, summarise
 from bot.domain.errors import UserFacingError
 from bot.ui import checkin_views
 from bot.ui.charts import render_weekly_moods
@@ -88,32 +88,20 @@ class Checkin(commands.Cog):
             else max(self.windows, default=MIN_WINDOW_DAYS)
         )
         self.summary_command = self._summary_command()
-        self._warm_up: asyncio.Task[None] | None = None
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(*checkin_views.DYNAMIC_ITEMS)
         self.bot.tree.add_command(self.summary_command)
-        # `peerlight sync` loads every cog only to register the commands: no deleting, no
-        # chart warm-up.
+        # `peerlight sync` loads every cog only to register the commands: no deleting.
+        # matplotlib is left for the first /summary chart to import (about half a second,
+        # after the defer): loaded up front it costs tens of MB that most servers never use.
         if getattr(self.bot, "background", True):
             self.retention.start()
-            self._warm_up = asyncio.create_task(self._warm_up_charts(), name="peerlight-charts")
 
     async def cog_unload(self) -> None:
         self.retention.cancel()
-        if self._warm_up is not None:
-            self._warm_up.cancel()
         self.bot.tree.remove_command(self.summary_command.name)
         self.bot.remove_dynamic_items(*checkin_views.DYNAMIC_ITEMS)
-
-    async def _warm_up_charts(self) -> None:
-        # Importing matplotlib takes most of a second; paid here, at start-up, in a worker
-        # thread, rather than by the first moderator who asks for a /summary.
-        empty = summarise(WindowData(days=MIN_WINDOW_DAYS, moods={}), MIN_GROUP_SIZE_FLOOR)
-        try:
-            await asyncio.to_thread(render_weekly_moods, empty, title="")
-        except Exception as error:
-            log.warning("could not prepare the summary chart (%s: %s)", type(error).__name__, error)
 
     # -- members ---------------------------------------------------------------------------
 

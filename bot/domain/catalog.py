@@ -3,19 +3,27 @@
 Lookups by id, feeling, area, theme and region; search for autocomplete; and
 `recommend`, which orders techniques for a member's feelings. A reload builds a new
 Catalog and swaps the reference, so a command never sees half of two libraries.
+
+Techniques and stories are kept compressed and built again when looked up by id
+(`CompactItems`); whatever concerns many of them at once is answered from indexes made
+when the catalog is built.
 """
 
 from __future__ import annotations
 
 import bisect
+import functools
 import heapq
 import random
 import unicodedata
+import zlib
+from array import array
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence, ValuesView
 from dataclasses import dataclass
 from itertools import chain
 from types import MappingProxyType
+from typing import TypeVar, overload
 
 from bot.domain.content import (
     Area,
@@ -37,6 +45,8 @@ CHOICE_NAME_LIMIT = 100
 
 def fold(text: str) -> str:
     """Case- and accent-insensitive form used for matching."""
+    if text.isascii():  # most names and queries: nothing to decompose
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
@@ -44,6 +54,13 @@ def fold(text: str) -> str:
 def _trigrams(text: str) -> set[str]:
     padded = f"  {text} "
     return {padded[i : i + 3] for i in range(len(padded) - 2)}
+
+
+_ITEM = "I"  # item numbers: unsigned, at least 4 bytes
+
+
+def _posting() -> array[int]:
+    return array(_ITEM)
 
 
 def cut(text: str, limit: int = CHOICE_NAME_LIMIT) -> str:
@@ -63,56 +80,75 @@ class SearchIndex:
     search (prefix and word-prefix hits come out already in order, so a search stops at
     the limit instead of sorting thousands), a trigram index that narrows substring and
     fuzzy candidates without scanning every name, and the order for an empty query.
+
+    Item numbers are kept in arrays of 4-byte integers rather than lists or sets: a large
+    library has over a million trigram postings, and as sets of Python ints they were the
+    biggest thing the bot kept in memory.
     """
 
     def __init__(self, entries: Iterable[tuple[str, str, Sequence[str]]]) -> None:
         # entries: (key, label, extra names such as the id or synonyms)
-        self._keys: list[str] = []
-        self._labels: list[str] = []
-        self._folded: list[str] = []
+        keys: list[str] = []
+        labels: list[str] = []
+        folded: list[str] = []
         names: list[tuple[str, int]] = []
-        words: list[tuple[str, int]] = []
-        grams: dict[str, list[int]] = defaultdict(list)
-        pairs: dict[str, set[int]] = defaultdict(set)
+        words: defaultdict[str, array[int]] = defaultdict(_posting)
+        grams: defaultdict[str, array[int]] = defaultdict(_posting)
         for index, (key, label, extra) in enumerate(entries):
-            self._keys.append(key)
-            self._labels.append(cut(label))
+            keys.append(key)
+            labels.append(cut(label))
             all_names = [fold(label), *(fold(e) for e in extra)]
-            self._folded.append(" | ".join(all_names))
-            seen_grams: set[str] = set()
+            folded.append(" | ".join(all_names))
+            item_words: set[str] = set()
+            item_grams: set[str] = set()
             for name in all_names:
                 names.append((name, index))
-                for word in name.replace("-", " ").split():
-                    words.append((word, index))
-                seen_grams |= _trigrams(name)
-                for i in range(len(name) - 1):
-                    pairs[name[i : i + 2]].add(index)
-            for gram in seen_grams:
+                item_words.update(name.replace("-", " ").split())
+                item_grams.update(_trigrams(name))
+            # Appended in item order, so every posting is sorted.
+            for word in item_words:
+                words[word].append(index)
+            for gram in item_grams:
                 grams[gram].append(index)
         names.sort()
-        words.sort()
-        self._names = names
+        self._keys = keys
+        self._labels = labels
+        self._folded = folded
         self._name_keys = [n for n, _ in names]
-        self._words = words
-        self._word_keys = [w for w, _ in words]
-        self._grams = {gram: frozenset(found) for gram, found in grams.items()}
-        self._pairs = {pair: frozenset(found) for pair, found in pairs.items()}
-        self._alphabetical = sorted(range(len(self._keys)), key=self._labels.__getitem__)
+        self._name_items = array(_ITEM, [i for _, i in names])
+        # Each distinct word once, sorted, with the items using it: word k's items are
+        # `_word_items[_word_starts[k] : _word_starts[k + 1]]`.
+        self._word_keys = sorted(words)
+        self._word_items = array(_ITEM)
+        self._word_starts = array(_ITEM, [0])
+        for word in self._word_keys:
+            self._word_items.extend(words[word])
+            self._word_starts.append(len(self._word_items))
+        self._grams: dict[str, array[int]] = dict(grams)
+        # A two-letter query is in a name exactly when a trigram of the name starts with it.
+        starting: defaultdict[str, list[str]] = defaultdict(list)
+        for gram in self._grams:
+            if " " not in gram[:2]:
+                starting[gram[:2]].append(gram)
+        self._grams_starting = {pair: tuple(found) for pair, found in starting.items()}
+        order = sorted(range(len(keys)), key=labels.__getitem__)
+        self._alphabetical = array(_ITEM, order)
+        self._rank = array(_ITEM, bytes(array(_ITEM).itemsize * len(order)))
+        for position, index in enumerate(order):
+            self._rank[index] = position
         # A trigram found in more than this many names says little about a typo.
-        self._common = max(50, len(self._keys) // 20)
+        self._common = max(50, len(keys) // 20)
 
     def __len__(self) -> int:
         return len(self._keys)
 
     @staticmethod
-    def _range(
-        keys: list[str], pairs: list[tuple[str, int]], query: str, *, exact: bool
-    ) -> Iterator[int]:
+    def _range(keys: list[str], items: array[int], query: str, *, exact: bool) -> Iterator[int]:
         for i in range(bisect.bisect_left(keys, query), len(keys)):
             key = keys[i]
             if key != query if exact else not key.startswith(query):
                 return
-            yield pairs[i][1]
+            yield items[i]
 
     def search(self, query: str, limit: int = AUTOCOMPLETE_LIMIT) -> list[SearchHit]:
         q = fold(query).strip()
@@ -130,16 +166,16 @@ class SearchIndex:
                         return True
             return False
 
-        if take(self._range(self._name_keys, self._names, q, exact=True)):
+        if take(self._range(self._name_keys, self._name_items, q, exact=True)):
             return self._hits(ranked)
-        if take(self._range(self._name_keys, self._names, q, exact=False)):
+        if take(self._range(self._name_keys, self._name_items, q, exact=False)):
             return self._hits(ranked)
         # Several words: look up the longest (fewest names start a word with it), and keep
         # names that also contain the others.
         words = q.split()
         longest = max(words, key=len)
         others = [w for w in words if w is not longest]
-        word_hits: Iterable[int] = self._range(self._word_keys, self._words, longest, exact=False)
+        word_hits: Iterable[int] = self._starting_a_word(longest)
         if others and not all(self._may_contain(w) for w in others):
             word_hits = ()
         elif others:
@@ -151,6 +187,14 @@ class SearchIndex:
         take(self._fuzzy(q, limit))
         return self._hits(ranked)
 
+    def _starting_a_word(self, prefix: str) -> Iterator[int]:
+        """Items with a word starting with `prefix`: by word, then in item order."""
+        keys, items, starts = self._word_keys, self._word_items, self._word_starts
+        for k in range(bisect.bisect_left(keys, prefix), len(keys)):
+            if not keys[k].startswith(prefix):
+                return
+            yield from items[starts[k] : starts[k + 1]]
+
     def _may_contain(self, text: str) -> bool:
         """False when some name would have to hold a trigram that no name holds."""
         return all(text[i : i + 3] in self._grams for i in range(len(text) - 2))
@@ -160,24 +204,33 @@ class SearchIndex:
         if len(q) < 2:
             return
         if len(q) < 3:
-            yield from sorted(self._pairs.get(q, ()), key=self._labels.__getitem__)
+            starting = self._grams_starting.get(q, ())
+            yield from self._in_order(set().union(*(self._grams[g] for g in starting)))
             return
-        postings: list[frozenset[int]] = []
-        for gram in _trigrams(q):
-            if gram.startswith(" "):
-                continue
+        # Every name containing the query holds all of its trigrams; not the padded ones
+        # at its ends, though: the query may start or stop in the middle of a word.
+        postings: list[array[int]] = []
+        for gram in {q[i : i + 3] for i in range(len(q) - 2)}:
             posting = self._grams.get(gram)
             if posting is None:
                 return
             postings.append(posting)
-        if not postings:
-            return
         postings.sort(key=len)
         # The three rarest trigrams narrow the candidates enough; the `in` test is exact.
-        candidates = postings[0].intersection(*postings[1:3])
-        found = [i for i in candidates if q in self._folded[i]]
-        found.sort(key=self._labels.__getitem__)
-        yield from found
+        candidates = set(postings[0])
+        for posting in postings[1:3]:
+            candidates.intersection_update(posting)
+        folded = self._folded
+        yield from self._in_order([i for i in candidates if q in folded[i]])
+
+    def _in_order(self, found: Collection[int]) -> Iterator[int]:
+        """These items, alphabetically."""
+        if len(found) * 8 > len(self._alphabetical):
+            # Many: walking the whole order is cheaper than sorting them, and stops early.
+            members = found if isinstance(found, set) else set(found)
+            yield from (i for i in self._alphabetical if i in members)
+        else:
+            yield from sorted(found, key=self._rank.__getitem__)
 
     def _fuzzy(self, q: str, limit: int) -> list[int]:
         query_grams = _trigrams(q)
@@ -190,6 +243,7 @@ class SearchIndex:
         informative = len(query_grams) - (len(postings) - len(telling))
         floor = max(1, informative // 3)
         ranked = scores.most_common()
+        rank = self._rank.__getitem__
         best: list[int] = []
         start = 0
         while start < len(ranked) and len(best) < limit and ranked[start][1] >= floor:
@@ -198,12 +252,216 @@ class SearchIndex:
             while end < len(ranked) and ranked[end][1] == score:
                 end += 1
             tied = [i for i, _ in ranked[start:end]]
-            best.extend(heapq.nsmallest(limit - len(best), tied, key=self._labels.__getitem__))
+            best.extend(heapq.nsmallest(limit - len(best), tied, key=rank))
             start = end
         return best
 
-    def _hits(self, indexes: Sequence[int]) -> list[SearchHit]:
+    def _hits(self, indexes: Iterable[int]) -> list[SearchHit]:
         return [SearchHit(self._keys[i], self._labels[i]) for i in indexes]
+
+
+# Built techniques and stories kept for lookups by id; the rest stay compressed until asked
+# for. A few hundred covers every card a busy server opens within minutes.
+ITEM_CACHE_SIZE = 256
+# Items are compressed eight to a block: the texts of one library share words, and every
+# item the same field names, so on the shipped content a block takes a fifth less room
+# than its items compressed one by one, in 60% of the time. Reading an item back
+# decompresses its whole block: under a tenth of a millisecond.
+BLOCK_ITEMS = 8
+_ZLIB_LEVEL = 1  # level 6 saves another tenth of the room, and takes twice as long
+_OFFSET_BITS = 32  # for an item's start and end in its block
+
+Item = TypeVar("Item", Technique, Story)
+
+
+class _Blocks:
+    """The compressed blocks of one `CompactItems`, and where each item is in them."""
+
+    def __init__(self) -> None:
+        self.sealed: list[bytes] = []
+        self.where: dict[str, int] = {}  # block << 2 * _OFFSET_BITS | start << _OFFSET_BITS | end
+        self.open: list[bytes] = []  # JSON of the items that will make the next block
+        self.open_size = 0
+        # The last block decompressed, so a pass over every item reads each block once.
+        self.last: tuple[int, bytes] = (-1, b"")
+
+    def add(self, key: str, data: bytes) -> None:
+        start = self.open_size
+        self.open.append(data)
+        self.open_size += len(data)
+        self.where[key] = (
+            len(self.sealed) << 2 * _OFFSET_BITS | start << _OFFSET_BITS | self.open_size
+        )
+        if len(self.open) >= BLOCK_ITEMS:
+            self.seal()
+
+    def seal(self) -> None:
+        if self.open:
+            self.sealed.append(zlib.compress(b"".join(self.open), _ZLIB_LEVEL))
+            self.open = []
+            self.open_size = 0
+
+    def data(self, key: str) -> bytes:
+        where = self.where[key]
+        block = where >> 2 * _OFFSET_BITS
+        start = where >> _OFFSET_BITS & ((1 << _OFFSET_BITS) - 1)
+        end = where & ((1 << _OFFSET_BITS) - 1)
+        if block == len(self.sealed):
+            raw = b"".join(self.open)
+        else:
+            last_block, raw = self.last
+            if last_block != block:
+                raw = zlib.decompress(self.sealed[block])
+                self.last = (block, raw)
+        return raw[start:end]
+
+
+def _decode(model: type[Item], blocks: _Blocks, key: str) -> Item:
+    return model.model_validate_json(blocks.data(key))
+
+
+class CompactItems(Mapping[str, Item]):
+    """Techniques or stories by id, kept as compressed JSON and built again when asked
+    for; the most recently used stay built.
+
+    A large library's models, with all their text, took more memory than the rest of the
+    bot together. An item is validated again when it is built, which costs about a tenth
+    of a millisecond: fine for the few a command shows, not for looping over thousands,
+    so the catalog answers questions about many items (by feeling, area, tag, theme or
+    content warning) from its own indexes instead.
+    """
+
+    def __init__(self, model: type[Item], items: Iterable[Item] = ()) -> None:
+        self._model: type[Item] = model
+        self._blocks = _Blocks()
+        # functools' cache is thread-safe, and holds the blocks rather than `self`, so a
+        # replaced catalog is freed as soon as nothing refers to it.
+        self._cached: functools._lru_cache_wrapper[Item] = functools.lru_cache(
+            maxsize=ITEM_CACHE_SIZE
+        )(functools.partial(_decode, model, self._blocks))
+        for item in items:
+            self.add(item)
+        self.seal()
+
+    def add(self, item: Item) -> None:
+        """Store an item; a later one with the same id replaces it, as in a dict."""
+        if item.id in self._blocks.where:
+            self._cached.cache_clear()
+        self._blocks.add(item.id, self._model.__pydantic_serializer__.to_json(item))
+
+    def seal(self) -> None:
+        """Compress the items added since the last full block; done adding, for now."""
+        self._blocks.seal()
+
+    def __getitem__(self, key: str) -> Item:
+        if key not in self._blocks.where:
+            raise KeyError(key)
+        return self._cached(key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._blocks.where
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._blocks.where)
+
+    def __len__(self) -> int:
+        return len(self._blocks.where)
+
+    def values(self) -> ValuesView[Item]:
+        return _UncachedValues(self)
+
+    def _build(self, key: str) -> Item:
+        return _decode(self._model, self._blocks, key)
+
+
+class _UncachedValues(ValuesView[Item]):
+    """Every item, built one at a time and not cached: a pass over all of them would
+    otherwise push out the ones members are looking at."""
+
+    _mapping: CompactItems[Item]
+
+    def __iter__(self) -> Iterator[Item]:
+        for key in self._mapping:
+            yield self._mapping._build(key)
+
+
+class RankedItems(Sequence[Item]):
+    """Items in a given order, each built only when it is reached."""
+
+    def __init__(self, items: Mapping[str, Item], ids: Sequence[str]) -> None:
+        self._items: Mapping[str, Item] = items
+        self.ids = ids
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @overload
+    def __getitem__(self, index: int) -> Item: ...
+    @overload
+    def __getitem__(self, index: slice) -> RankedItems[Item]: ...
+    def __getitem__(self, index: int | slice) -> Item | RankedItems[Item]:
+        if isinstance(index, slice):
+            return RankedItems(self._items, self.ids[index])
+        return self._items[self.ids[index]]
+
+    def __iter__(self) -> Iterator[Item]:
+        for item_id in self.ids:
+            yield self._items[item_id]
+
+
+class LibraryItems:
+    """Techniques and stories added one at a time, each stored compactly as it comes, so
+    a load never holds the whole library as models. `Catalog.from_items` makes a catalog
+    of them; what its indexes need of each item is gathered here as it is added."""
+
+    def __init__(self) -> None:
+        self.techniques: CompactItems[Technique] = CompactItems(Technique)
+        self.stories: CompactItems[Story] = CompactItems(Story)
+        self.replaced = False  # an id was added twice: its indexes would list it twice
+        self._titles: list[str] = []  # of the techniques, in the order added
+        self._by_feeling: defaultdict[str, list[str]] = defaultdict(list)
+        self._by_area: defaultdict[Area, list[str]] = defaultdict(list)
+        self._by_tag: defaultdict[str, list[str]] = defaultdict(list)
+        self._areas: dict[str, int] = {}  # technique id → its areas, one bit each
+        self._by_theme: defaultdict[str, list[str]] = defaultdict(list)
+        self._story_warnings: dict[str, frozenset[ContentWarning]] = {}
+        self._stories_for: defaultdict[str, list[str]] = defaultdict(list)
+
+    def add_technique(self, technique: Technique) -> None:
+        technique_id = technique.id
+        self.replaced = self.replaced or technique_id in self.techniques
+        self.techniques.add(technique)
+        self._titles.append(technique.title)
+        for feeling in technique.helps_with:
+            self._by_feeling[feeling].append(technique_id)
+        for area in technique.areas:
+            self._by_area[area].append(technique_id)
+        for tag in technique.tags:
+            self._by_tag[tag].append(technique_id)
+        self._areas[technique_id] = _area_bits(technique.areas)
+        for story_id in technique.modeled_in:
+            self._stories_for[technique_id].append(story_id)
+
+    def add_story(self, story: Story) -> None:
+        story_id = story.id
+        self.replaced = self.replaced or story_id in self.stories
+        self.stories.add(story)
+        for theme in story.themes:
+            self._by_theme[theme].append(story_id)
+        if story.content_warnings:
+            self._story_warnings[story_id] = frozenset(story.content_warnings)
+        for technique_id in story.techniques:
+            self._stories_for[technique_id].append(story_id)
+
+
+_AREA_BIT = {area: 1 << n for n, area in enumerate(Area)}
+
+
+def _area_bits(areas: Iterable[Area]) -> int:
+    bits = 0
+    for area in areas:
+        bits |= _AREA_BIT[area]
+    return bits
 
 
 class Catalog:
@@ -220,8 +478,46 @@ class Catalog:
         crisis: CrisisDetector,
         revision: str | None = None,
     ) -> None:
-        self.techniques: Mapping[str, Technique] = MappingProxyType({t.id: t for t in techniques})
-        self.stories: Mapping[str, Story] = MappingProxyType({s.id: s for s in stories})
+        items = LibraryItems()
+        # The last of several items with one id counts, as in a dict.
+        for technique in {t.id: t for t in techniques}.values():
+            items.add_technique(technique)
+        for story in {s.id: s for s in stories}.values():
+            items.add_story(story)
+        self._setup(items, prompts, regions, vocabulary, crisis, revision)
+
+    @classmethod
+    def from_items(
+        cls,
+        items: LibraryItems,
+        *,
+        prompts: Iterable[Prompt],
+        regions: Iterable[ResourceRegion],
+        vocabulary: Vocabulary,
+        crisis: CrisisDetector,
+        revision: str | None = None,
+    ) -> Catalog:
+        """A catalog of techniques and stories already stored (see `LibraryItems`), whose
+        ids must all differ."""
+        if items.replaced:
+            raise ValueError("a technique or story id was added twice")
+        catalog = cls.__new__(cls)
+        catalog._setup(items, prompts, regions, vocabulary, crisis, revision)
+        return catalog
+
+    def _setup(
+        self,
+        items: LibraryItems,
+        prompts: Iterable[Prompt],
+        regions: Iterable[ResourceRegion],
+        vocabulary: Vocabulary,
+        crisis: CrisisDetector,
+        revision: str | None,
+    ) -> None:
+        items.techniques.seal()
+        items.stories.seal()
+        self.techniques: Mapping[str, Technique] = items.techniques
+        self.stories: Mapping[str, Story] = items.stories
         self.prompts: Mapping[str, Prompt] = MappingProxyType({p.id: p for p in prompts})
         self.regions: Mapping[str, ResourceRegion] = MappingProxyType(
             {r.region: r for r in regions}
@@ -234,22 +530,12 @@ class Catalog:
         )
         self.themes: Mapping[str, Theme] = MappingProxyType({t.id: t for t in vocabulary.themes})
 
-        by_feeling: dict[str, list[str]] = defaultdict(list)
-        by_area: dict[Area, list[str]] = defaultdict(list)
-        stories_for: dict[str, set[str]] = defaultdict(set)
-        for technique in self.techniques.values():
-            for feeling in technique.helps_with:
-                by_feeling[feeling].append(technique.id)
-            for area in technique.areas:
-                by_area[area].append(technique.id)
-            for story_id in technique.modeled_in:
-                stories_for[technique.id].add(story_id)
-        by_theme: dict[str, list[str]] = defaultdict(list)
-        for story in self.stories.values():
-            for theme in story.themes:
-                by_theme[theme].append(story.id)
-            for technique_id in story.techniques:
-                stories_for[technique_id].add(story.id)
+        # The search index first: building it is the biggest passing use of memory in a
+        # load, better before the copies below than on top of them.
+        self.technique_index = SearchIndex(
+            (technique_id, title, (technique_id.replace("-", " "),))
+            for technique_id, title in zip(self.techniques, items._titles, strict=True)
+        )
         prompts_by_kind: dict[PromptKind, list[str]] = defaultdict(list)
         for prompt in self.prompts.values():
             prompts_by_kind[prompt.kind].append(prompt.id)
@@ -258,19 +544,19 @@ class Catalog:
             for locale in region.locales:
                 locale_regions[locale] = region.region
 
-        self._by_feeling = {k: tuple(v) for k, v in by_feeling.items()}
-        self._by_area = {k: tuple(v) for k, v in by_area.items()}
-        self._by_theme = {k: tuple(v) for k, v in by_theme.items()}
-        self._stories_for = {k: tuple(sorted(v)) for k, v in stories_for.items()}
+        self._by_feeling = {k: tuple(v) for k, v in items._by_feeling.items()}
+        self._by_area = {k: tuple(v) for k, v in items._by_area.items()}
+        self._by_tag = {k: tuple(v) for k, v in items._by_tag.items()}
+        self._areas = items._areas
+        self._by_theme = {k: tuple(v) for k, v in items._by_theme.items()}
+        self._story_warnings = items._story_warnings
+        self._stories_for = {k: tuple(sorted(set(v))) for k, v in items._stories_for.items()}
         self._prompts_by_kind = {k: tuple(sorted(v)) for k, v in prompts_by_kind.items()}
         self._locale_regions = locale_regions
         self._feeling_words = {
             fold(w): f.id for f in vocabulary.feelings for w in (f.id, f.label, *f.words)
         }
 
-        self.technique_index = SearchIndex(
-            (t.id, t.title, (t.id.replace("-", " "),)) for t in self.techniques.values()
-        )
         self.feeling_index = SearchIndex((f.id, f"{f.label}", f.words) for f in vocabulary.feelings)
         self.theme_index = SearchIndex(
             (t.id, t.label, (t.id,)) for t in vocabulary.themes if t.id in self._by_theme
@@ -348,8 +634,22 @@ class Catalog:
         area: Area | None = None,
         exclude: Iterable[str] = (),
         rng: random.Random | None = None,
-    ) -> list[Technique]:
+    ) -> RankedItems[Technique]:
         """Techniques for these feelings, best first; ties shuffled with `rng`.
+
+        Each is built only when it is reached: a caller that needs only the order should
+        use `recommend_ids`, which does the same ranking.
+        """
+        return RankedItems(self.techniques, self.recommend_ids(feelings, area, exclude, rng))
+
+    def recommend_ids(
+        self,
+        feelings: Sequence[str],
+        area: Area | None = None,
+        exclude: Iterable[str] = (),
+        rng: random.Random | None = None,
+    ) -> list[str]:
+        """Ids of the techniques for these feelings, best first; ties shuffled with `rng`.
 
         A technique helping with more of the named feelings ranks higher; within that, one
         in the asked-for area. Excluded ids (recently shown) go to the end, not away, so a
@@ -362,8 +662,9 @@ class Catalog:
                 candidates[technique_id] += 2
         if area is not None:
             if candidates:
+                bit = _AREA_BIT[area]
                 for technique_id in list(candidates):
-                    if area in self.techniques[technique_id].areas:
+                    if self._areas[technique_id] & bit:
                         candidates[technique_id] += 1
             else:
                 for technique_id in self._by_area.get(area, ()):
@@ -371,7 +672,11 @@ class Catalog:
         ids = list(candidates)
         (rng or random.Random(0)).shuffle(ids)
         ids.sort(key=lambda i: (i in excluded, -candidates[i]))
-        return [self.techniques[i] for i in ids]
+        return ids
+
+    def techniques_tagged(self, tag: str) -> tuple[str, ...]:
+        """Ids of the techniques with this tag, in library order."""
+        return self._by_tag.get(tag, ())
 
     def pick_story(
         self,
@@ -382,7 +687,8 @@ class Catalog:
     ) -> Story | None:
         avoid = set(skip)
         pool = self._by_theme.get(theme, ()) if theme else tuple(self.stories)
-        allowed = [s for s in pool if not avoid.intersection(self.stories[s].content_warnings)]
+        warnings = self._story_warnings
+        allowed = [s for s in pool if not avoid.intersection(warnings.get(s, ()))]
         if not allowed:
             return None
         excluded = set(exclude)

@@ -15,12 +15,15 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import gc
+import os
 import re
 import subprocess
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -33,7 +36,7 @@ from bot.domain.cards import (
     story_card,
     technique_card,
 )
-from bot.domain.catalog import Catalog
+from bot.domain.catalog import Catalog, LibraryItems
 from bot.domain.content import Prompt, PromptFile, ResourceRegion, Story, Technique, Vocabulary
 from bot.domain.crisis import CrisisDetector, CrisisPhrases
 from bot.domain.style import Severity, StyleChecker
@@ -106,7 +109,8 @@ class _MarkingLoader(_BaseLoader):
     """A safe loader whose documents are built by `build`, which spots duplicate keys.
 
     Where things are in the file is not recorded while loading: the node tree keeps every
-    position, and `ParsedFile.locate` walks it only when there is a problem to report.
+    position, and `ParsedFile.locate` composes it again and walks it only when there is a
+    problem to report.
     """
 
     def __init__(self, stream: str) -> None:
@@ -124,8 +128,8 @@ class _MarkingLoader(_BaseLoader):
         are recorded instead of silently keeping the last, and an alias is built once.
         """
         tag = node.tag
-        if tag == _STR and type(node) is yaml.ScalarNode:
-            return node.value
+        if type(node) is yaml.ScalarNode:
+            return node.value if tag == _STR else self._build_scalar(node)
         if id(node) in self._built:
             return self._built[id(node)]
         if id(node) in self._building:
@@ -134,7 +138,12 @@ class _MarkingLoader(_BaseLoader):
             )
         if tag == _SEQ and type(node) is yaml.SequenceNode:
             self._building.add(id(node))
-            value: Any = [self.build(child) for child in node.value]
+            value: Any = [
+                child.value
+                if type(child) is yaml.ScalarNode and child.tag == _STR
+                else self.build(child)
+                for child in node.value
+            ]
         elif tag == _MAP and type(node) is yaml.MappingNode:
             self._building.add(id(node))
             value = self._build_mapping(node)
@@ -144,11 +153,36 @@ class _MarkingLoader(_BaseLoader):
         self._built[id(node)] = value
         return value
 
+    def _build_scalar(self, node: yaml.ScalarNode) -> Any:
+        tag, value = node.tag, node.value
+        try:
+            # Whole numbers, dates and booleans as content files write them are read here;
+            # PyYAML's constructor reads the rest (and refuses unsafe tags).
+            if tag == _INT and value.isdigit() and value.isascii() and value[:1] != "0":
+                return int(value)
+            if tag == _TIMESTAMP and _PLAIN_DATE.match(value):
+                return dt.date(int(value[:4]), int(value[5:7]), int(value[8:]))
+            if tag == _BOOL and value in _BOOLEANS:
+                return _BOOLEANS[value]
+            return self.construct_object(node, deep=True)
+        except ValueError as error:
+            # A date that does not exist (2026-02-30) matches the pattern of a date, and
+            # the constructor's ValueError would otherwise escape the check altogether.
+            what = "a date that exists" if tag == _TIMESTAMP else f"a valid {_short_tag(tag)}"
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{value} is not {what} ({error})", node.start_mark
+            ) from error
+
     def _build_mapping(self, node: yaml.MappingNode) -> dict[Any, Any]:
         self.flatten_mapping(node)
         mapping: dict[Any, Any] = {}
+        # Plain text is taken straight from its node: most keys and values are, and a
+        # call to `build` for each costs a noticeable part of a large library's load.
         for key_node, value_node in node.value:
-            key = self.build(key_node)
+            if type(key_node) is yaml.ScalarNode and key_node.tag == _STR:
+                key = key_node.value
+            else:
+                key = self.build(key_node)
             if not isinstance(key, _PLAIN_KEYS):
                 raise yaml.constructor.ConstructorError(
                     "while reading a mapping",
@@ -161,14 +195,52 @@ class _MarkingLoader(_BaseLoader):
                 self.duplicates.append(
                     (_mark(key_node.start_mark), str(key), _mark(first.start_mark))
                 )
-            mapping[key] = self.build(value_node)
+            if type(value_node) is yaml.ScalarNode and value_node.tag == _STR:
+                mapping[key] = value_node.value
+            else:
+                mapping[key] = self.build(value_node)
         return mapping
+
+    # The composer asks these for every node. This loader has no path resolvers, so the
+    # tag of a node depends only on its kind and, for plain scalars, its text: looked up
+    # directly, without PyYAML's general bookkeeping.
+
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode:
+            if implicit[0]:
+                for tag, regexp in _IMPLICIT.get(value[:1], _IMPLICIT_ANY):
+                    if regexp.match(value):
+                        return tag
+            return _STR
+        return _SEQ if kind is yaml.SequenceNode else _MAP
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
 
 
 _STR = "tag:yaml.org,2002:str"
 _SEQ = "tag:yaml.org,2002:seq"
 _MAP = "tag:yaml.org,2002:map"
+_INT = "tag:yaml.org,2002:int"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_BOOL = "tag:yaml.org,2002:bool"
+_PLAIN_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+_BOOLEANS = {
+    "true": True,
+    "True": True,
+    "TRUE": True,
+    "false": False,
+    "False": False,
+    "FALSE": False,
+}
 _PLAIN_KEYS = (str, int, float, bool, type(None), dt.date)
+
+
+def _short_tag(tag: str) -> str:
+    return tag.replace("tag:yaml.org,2002:", "!!")
 
 
 def _mark(mark: Any) -> Mark:
@@ -185,14 +257,28 @@ _MarkingLoader.yaml_implicit_resolvers = {
 _MarkingLoader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
 )
+# For `_MarkingLoader.resolve`: the implicit resolvers to try for a plain scalar, by its
+# first character ("" for an empty one), those for any character included.
+_Resolvers = tuple[tuple[str, re.Pattern[str]], ...]
+_IMPLICIT_ANY: _Resolvers = tuple(_MarkingLoader.yaml_implicit_resolvers.get(None, ()))
+_IMPLICIT: dict[str, _Resolvers] = {
+    first: (*resolvers, *_IMPLICIT_ANY)
+    for first, resolvers in _MarkingLoader.yaml_implicit_resolvers.items()
+    if first is not None
+}
 
 
-@dataclass
+@dataclass(eq=False)
 class ParsedFile:
+    """A file that parsed. Its value is kept only until it is validated, and its node tree
+    (every position in it) is composed again only if a problem is reported against it:
+    for a large library, keeping every file's tree until all checks were done took
+    hundreds of MB."""
+
     path: Path
     shown: str  # path as printed in problems
-    data: Any
-    root: yaml.Node
+    data: Any = None
+    _tree: yaml.Node | None = field(default=None, repr=False)
 
     def locate(self, loc: Sequence[Any]) -> tuple[Mark, str]:
         """The line and column for a field path, and the path written as `a.b[0].c`.
@@ -200,7 +286,11 @@ class ParsedFile:
         Walks the YAML nodes; where the path leaves the file (a missing field), the
         nearest enclosing place is given.
         """
-        node = self.root
+        if self._tree is None:
+            self._tree = _compose(self.path)
+        node = self._tree
+        if node is None:  # changed or gone since it was read: the top of the file
+            return (1, 1), dotted(loc)
         mark = node.start_mark
         for part in loc:
             if isinstance(node, yaml.MappingNode):
@@ -221,6 +311,31 @@ class ParsedFile:
         return _mark(mark), dotted(loc)
 
 
+def _read_text(raw: bytes) -> str:
+    """The text of a content file: UTF-8, without a leading byte-order mark."""
+    text = raw.decode("utf-8")
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def _compose(path: Path) -> yaml.Node | None:
+    """The node tree of a file that parsed before, exactly as that parse left it."""
+    try:
+        loader = _MarkingLoader(_read_text(path.read_bytes()))
+    except (OSError, UnicodeDecodeError):
+        return None
+    try:
+        root = loader.get_single_node()
+        if root is not None:
+            # Building merges `<<:` keys into their mappings in place, as the first parse
+            # did, so positions are found in the same tree.
+            loader.build(root)
+        return root
+    except yaml.YAMLError:
+        return None
+    finally:
+        loader.dispose()
+
+
 def dotted(loc: Iterable[Any]) -> str:
     text = ""
     for part in loc:
@@ -237,6 +352,8 @@ class _Collector:
         self.shown_root = shown_root
         self.problems: list[Problem] = []
         self._root_shown: Path | None = None
+        self._root_prefix = ""
+        self._shown_prefix = ""
 
     def shown(self, path: Path) -> str:
         # Paths come from walking `root`, so one resolve of the root serves every file.
@@ -247,10 +364,18 @@ class _Collector:
                 self._root_shown = resolved.relative_to(base)
             except ValueError:
                 self._root_shown = resolved
+            self._root_prefix = str(self.root) + os.sep
+            shown_root = str(self._root_shown)
+            self._shown_prefix = "" if shown_root == "." else shown_root + os.sep
+        # The same as the pathlib form below, as text: thousands of files, several times
+        # faster.
+        text = str(path)
+        if text.startswith(self._root_prefix):
+            return self._shown_prefix + text[len(self._root_prefix) :]
         try:
             return str(self._root_shown / path.relative_to(self.root))
         except ValueError:
-            return str(path)
+            return text
 
     def add(
         self,
@@ -266,7 +391,7 @@ class _Collector:
         shown = self.shown(path)
         raw = path.read_bytes()
         try:
-            text = raw.decode("utf-8")
+            text = _read_text(raw)
         except UnicodeDecodeError as exc:
             before = raw[: exc.start]
             line = before.count(b"\n") + 1
@@ -279,8 +404,6 @@ class _Collector:
                 f"byte 0x{raw[exc.start]:02x} is not UTF-8 text; save the file as UTF-8",
             )
             return None
-        if text.startswith("\ufeff"):
-            text = text[1:]
         tabs = []
         if "\t" in text:
             lines = enumerate(text.splitlines(), 1)
@@ -299,7 +422,7 @@ class _Collector:
             problem = getattr(exc, "problem", None) or str(exc)
             if "could not determine a constructor" in problem:
                 tag = re.search(r"'([^']+)'", problem)
-                name = tag.group(1).replace("tag:yaml.org,2002:", "!!") if tag else "this tag"
+                name = _short_tag(tag.group(1)) if tag else "this tag"
                 problem = (
                     f"the tag {name} is not allowed; "
                     "content files hold plain text, lists and key: value pairs only"
@@ -319,7 +442,7 @@ class _Collector:
         if data is None or root is None:
             self.add(shown, (1, 1), "", "the file is empty")
             return None
-        return ParsedFile(path, shown, data, root)
+        return ParsedFile(path, shown, data)
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -375,19 +498,44 @@ def _validate(
     for part in prefix:
         data = data[part]
     try:
-        return model.model_validate(data)
+        item = model.model_validate(data)
     except ValidationError as exc:
         for error in exc.errors(include_url=False):
             loc = tuple(part for part in error["loc"] if part != "[key]")
             mark, path = parsed.locate(prefix + loc)
             collector.add(parsed.shown, mark, path, _explain(error))
         return None
+    parsed.data = None  # everything later reads the validated item
+    return item
+
+
+# The fields of a technique or story that name other things, and what those must be.
+_REFERENCES: dict[str, tuple[tuple[str, str], ...]] = {
+    "technique": (("helps_with", "feeling"), ("tags", "theme"), ("modeled_in", "story")),
+    "story": (("themes", "theme"), ("techniques", "technique")),
+}
+
+
+class _Checked(NamedTuple):
+    """A technique or story whose own file passed its checks, as far as the checks across
+    the library still need it. The item itself is stored in `_Loaded.items` by then, and
+    of the file only its place is kept: it is read again if a problem is found in it."""
+
+    id: str
+    folder: Path
+    name: str | None  # the file's name when it is not `<id>.yaml`
+    references: tuple[tuple[str, ...], ...]  # the values of `_REFERENCES[kind]`, in order
+
+    def file(self, collector: _Collector) -> ParsedFile:
+        path = self.folder / (self.name or f"{self.id}.yaml")
+        return ParsedFile(path, collector.shown(path))
 
 
 @dataclass
 class _Loaded:
-    techniques: list[tuple[Technique, ParsedFile]] = field(default_factory=list)
-    stories: list[tuple[Story, ParsedFile]] = field(default_factory=list)
+    items: LibraryItems = field(default_factory=LibraryItems)
+    techniques: list[_Checked] = field(default_factory=list)
+    stories: list[_Checked] = field(default_factory=list)
     prompts: list[tuple[Prompt, ParsedFile, int]] = field(default_factory=list)
     regions: list[tuple[ResourceRegion, ParsedFile]] = field(default_factory=list)
     # Ids of items whose files exist but failed to load, so references to them are not
@@ -398,10 +546,15 @@ class _Loaded:
 def _yaml_files(folder: Path, collector: _Collector) -> Iterator[Path]:
     if not folder.is_dir():
         return
-    for path in sorted(folder.iterdir()):
-        if path.name.startswith("."):
+    # Names and kinds from one listing: asking the file system whether each of thousands
+    # of files is a folder costs a system call each.
+    with os.scandir(folder) as listing:
+        entries = sorted((entry.name, entry.is_dir()) for entry in listing)
+    for name, is_dir in entries:
+        if name.startswith("."):
             continue
-        if path.is_dir():
+        path = folder / name
+        if is_dir:
             collector.add(
                 collector.shown(path),
                 (1, 1),
@@ -444,9 +597,9 @@ def load_library(
     revision: Callable[[Path], str | None] | None = git_revision,
 ) -> LoadReport:
     """Load and check everything under `content_dir`. `catalog` is None if any error."""
-    # Every file's node tree stays alive until the checks that point into it are done;
-    # with that many live objects, the cyclic collector's passes cost more than the whole
-    # parse. Nothing here makes reference cycles that need it, so pause it.
+    # A load allocates a few hundred thousand short-lived objects, and the cyclic
+    # collector's passes over them find nothing: nothing here makes reference cycles
+    # that need it. Pause it.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -474,8 +627,8 @@ def _load_library(
     vocabulary = _load_single(collector, content_dir / VOCABULARY_FILE, Vocabulary)
     crisis_phrases = _load_single(collector, content_dir / CRISIS_FILE, CrisisPhrases)
 
-    loaded.techniques = _load_items(collector, content_dir / "techniques", Technique, loaded)
-    loaded.stories = _load_items(collector, content_dir / "stories", Story, loaded)
+    _load_items(collector, content_dir / "techniques", Technique, loaded, style)
+    _load_items(collector, content_dir / "stories", Story, loaded, style)
     for path in _yaml_files(content_dir / "prompts", collector):
         parsed = collector.parse(path)
         if parsed is not None and (item_p := _validate(collector, parsed, PromptFile)) is not None:
@@ -500,7 +653,7 @@ def _load_library(
     _check_unique_ids(collector, loaded)
     if vocabulary is not None:
         _check_references(collector, loaded, vocabulary)
-    _check_wording_and_size(collector, loaded, style, today)
+    _check_prompts_and_resources(collector, loaded, style, today)
     if not any(r.region == "INTL" for r, _ in loaded.regions):
         collector.add(
             collector.shown(content_dir / "resources"),
@@ -516,15 +669,17 @@ def _load_library(
         "regions": len(loaded.regions),
     }
     problems = sorted(collector.problems)
+    # The checks are done: only the items themselves are needed now.
+    loaded.techniques.clear()
+    loaded.stories.clear()
     if (
         any(p.severity is Severity.ERROR for p in problems)
         or vocabulary is None
         or crisis_phrases is None
     ):
         return LoadReport(None, problems, counts)
-    catalog = Catalog(
-        techniques=(t for t, _ in loaded.techniques),
-        stories=(s for s, _ in loaded.stories),
+    catalog = Catalog.from_items(
+        loaded.items,
         prompts=(p for p, _, _ in loaded.prompts),
         regions=(r for r, _ in loaded.regions),
         vocabulary=vocabulary,
@@ -534,23 +689,39 @@ def _load_library(
     return LoadReport(catalog, problems, counts)
 
 
-Item = TypeVar("Item", Technique, Story)
-
-
 def _load_items(
-    collector: _Collector, folder: Path, model: type[Item], loaded: _Loaded
-) -> list[tuple[Item, ParsedFile]]:
-    """One item per file, named after its id; ids of files that fail are remembered."""
-    items: list[tuple[Item, ParsedFile]] = []
+    collector: _Collector,
+    folder: Path,
+    model: type[Technique] | type[Story],
+    loaded: _Loaded,
+    style: StyleChecker,
+) -> None:
+    """One item per file, named after its id; ids of files that fail are remembered.
+
+    Each file is checked as far as it can be on its own (schema, file name, wording,
+    card size) as soon as it is read, and its item stored compactly, so no more than one
+    file's parse is held at a time; what the checks across the library need is kept.
+    """
     for path in _yaml_files(folder, collector):
         parsed = collector.parse(path)
         item = _validate(collector, parsed, model) if parsed is not None else None
-        if parsed is not None and item is not None:
-            _check_file_name(collector, parsed, item.id)
-            items.append((item, parsed))
-        else:
+        if parsed is None or item is None:
             loaded.failed_ids.update(_claimed_ids(path, parsed))
-    return items
+            continue
+        _check_file_name(collector, parsed, item.id)
+        if isinstance(item, Technique):
+            kind, checked = "technique", loaded.techniques
+            _check_item(collector, style, kind, item, parsed, (), technique_card(item))
+            loaded.items.add_technique(item)
+        else:
+            kind, checked = "story", loaded.stories
+            _check_item(collector, style, kind, item, parsed, (), story_card(item))
+            loaded.items.add_story(item)
+        name = None if path.name == f"{item.id}.yaml" else path.name
+        references = tuple(
+            tuple(map(sys.intern, getattr(item, key))) for key, _ in _REFERENCES[kind]
+        )
+        checked.append(_Checked(item.id, folder, name, references))
 
 
 def _claimed_ids(path: Path, parsed: ParsedFile | None) -> set[str]:
@@ -585,63 +756,72 @@ def _check_file_name(collector: _Collector, parsed: ParsedFile, item_id: str) ->
 
 
 def _check_unique_ids(collector: _Collector, loaded: _Loaded) -> None:
-    seen: dict[str, str] = {}
-    places: list[tuple[str, ParsedFile, tuple[Any, ...]]] = (
-        [(t.id, p, ("id",)) for t, p in loaded.techniques]
-        + [(s.id, p, ("id",)) for s, p in loaded.stories]
-        + [(q.id, p, ("prompts", i, "id")) for q, p, i in loaded.prompts]
+    # Where an id is written is looked up only for ids used twice: nearly every file has
+    # none.
+    first: dict[str, tuple[_Checked | ParsedFile, tuple[Any, ...]]] = {}
+    places: Iterable[tuple[str, _Checked | ParsedFile, tuple[Any, ...]]] = chain(
+        ((t.id, t, ("id",)) for t in loaded.techniques),
+        ((s.id, s, ("id",)) for s in loaded.stories),
+        ((q.id, p, ("prompts", i, "id")) for q, p, i in loaded.prompts),
     )
-    for item_id, parsed, loc in places:
+    for item_id, place, loc in places:
+        if item_id not in first:
+            first[item_id] = (place, loc)
+            continue
+        first_place, first_loc = first[item_id]
+        first_file = _file(collector, first_place)
+        first_mark, _ = first_file.locate(first_loc)
+        parsed = _file(collector, place)
         mark, path = parsed.locate(loc)
-        where = f"{parsed.shown}:{mark[0]}"
-        if item_id in seen:
-            collector.add(
-                parsed.shown,
-                mark,
-                path,
-                f"the id {item_id!r} is already used at {seen[item_id]}; ids are unique "
-                "across the whole library",
-            )
-        else:
-            seen[item_id] = where
+        collector.add(
+            parsed.shown,
+            mark,
+            path,
+            f"the id {item_id!r} is already used at {first_file.shown}:{first_mark[0]}; "
+            "ids are unique across the whole library",
+        )
+
+
+def _file(collector: _Collector, place: _Checked | ParsedFile) -> ParsedFile:
+    return place.file(collector) if isinstance(place, _Checked) else place
 
 
 def _check_references(collector: _Collector, loaded: _Loaded, vocabulary: Vocabulary) -> None:
     failed = loaded.failed_ids
-    feelings = {f.id for f in vocabulary.feelings}
-    themes = {t.id for t in vocabulary.themes}
-    techniques = {t.id for t, _ in loaded.techniques}
-    stories = {s.id for s, _ in loaded.stories}
+    known: dict[str, tuple[set[str], str]] = {
+        "feeling": ({f.id for f in vocabulary.feelings}, "vocabulary.yaml"),
+        "theme": ({t.id for t in vocabulary.themes}, "vocabulary.yaml"),
+        "technique": ({t.id for t in loaded.techniques}, "content/techniques"),
+        "story": ({s.id for s in loaded.stories}, "content/stories"),
+    }
 
     def check(
-        parsed: ParsedFile,
+        place: _Checked | ParsedFile,
         base: tuple[Any, ...],
         key: str,
         values: Sequence[str],
-        known: set[str],
         what: str,
-        where: str,
     ) -> None:
+        ids, where = known[what]
+        parsed: ParsedFile | None = None
         for index, value in enumerate(values):
-            if value not in known:
-                mark, path = parsed.locate((*base, key, index))
+            if value not in ids:
                 if value in failed:
                     continue  # that file has its own errors; one report is enough
-                close = sorted(known, key=lambda k: _distance(k, value))[:3]
+                parsed = parsed or _file(collector, place)
+                mark, path = parsed.locate((*base, key, index))
+                close = sorted(ids, key=lambda k: _distance(k, value))[:3]
                 hint = f"; did you mean {', '.join(close)}?" if close else ""
                 collector.add(
                     parsed.shown, mark, path, f"{value!r} is not a {what} in {where}{hint}"
                 )
 
-    for t, parsed in loaded.techniques:
-        check(parsed, (), "helps_with", t.helps_with, feelings, "feeling", "vocabulary.yaml")
-        check(parsed, (), "tags", t.tags, themes, "theme", "vocabulary.yaml")
-        check(parsed, (), "modeled_in", t.modeled_in, stories, "story", "content/stories")
-    for s, parsed in loaded.stories:
-        check(parsed, (), "themes", s.themes, themes, "theme", "vocabulary.yaml")
-        check(parsed, (), "techniques", s.techniques, techniques, "technique", "content/techniques")
+    for kind, items in (("technique", loaded.techniques), ("story", loaded.stories)):
+        for checked in items:
+            for (key, what), values in zip(_REFERENCES[kind], checked.references, strict=True):
+                check(checked, (), key, values, what)
     for q, parsed, i in loaded.prompts:
-        check(parsed, ("prompts", i), "themes", q.themes, themes, "theme", "vocabulary.yaml")
+        check(parsed, ("prompts", i), "themes", q.themes, "theme")
 
 
 def _distance(a: str, b: str) -> int:
@@ -671,26 +851,30 @@ def _texts(item: BaseModel, names: Iterable[str]) -> Iterator[tuple[tuple[Any, .
                 yield (name, index), text
 
 
-def _check_wording_and_size(
+def _check_item(
+    collector: _Collector,
+    style: StyleChecker,
+    kind: str,
+    item: BaseModel,
+    parsed: ParsedFile,
+    base: tuple[Any, ...],
+    rendered: Rendered,
+) -> None:
+    """Wording rules, and texts that only overflow Discord's limits once on a card."""
+    for loc, finding in style.check_item(kind, list(_texts(item, _TEXT_FIELDS[kind]))):
+        mark, path = parsed.locate((*base, *loc))  # type: ignore[misc]
+        collector.add(parsed.shown, mark, path, finding.message, finding.severity)
+    for limit in card_limit_problems(rendered):
+        loc = tuple(_split_path(limit.source)) if limit.source else ()
+        mark, path = parsed.locate((*base, *loc))
+        collector.add(parsed.shown, mark, path, limit.message)
+
+
+def _check_prompts_and_resources(
     collector: _Collector, loaded: _Loaded, style: StyleChecker, today: dt.date
 ) -> None:
-    def run(
-        kind: str, item: BaseModel, parsed: ParsedFile, base: tuple[Any, ...], rendered: Rendered
-    ) -> None:
-        for loc, finding in style.check_item(kind, list(_texts(item, _TEXT_FIELDS[kind]))):
-            mark, path = parsed.locate((*base, *loc))  # type: ignore[misc]
-            collector.add(parsed.shown, mark, path, finding.message, finding.severity)
-        for limit in card_limit_problems(rendered):
-            loc = tuple(_split_path(limit.source)) if limit.source else ()
-            mark, path = parsed.locate((*base, *loc))
-            collector.add(parsed.shown, mark, path, limit.message)
-
-    for t, parsed in loaded.techniques:
-        run("technique", t, parsed, (), technique_card(t))
-    for s, parsed in loaded.stories:
-        run("story", s, parsed, (), story_card(s))
     for q, parsed, i in loaded.prompts:
-        run("prompt", q, parsed, ("prompts", i), prompt_card(q))
+        _check_item(collector, style, "prompt", q, parsed, ("prompts", i), prompt_card(q))
     intl = next((r for r, _ in loaded.regions if r.region == "INTL"), None)
     for region, parsed in loaded.regions:
         for limit in card_limit_problems(resources_card(region, intl)):
@@ -699,6 +883,8 @@ def _check_wording_and_size(
             collector.add(parsed.shown, mark, path, limit.message)
         for index, entry in enumerate(region.entries):
             age = (today - entry.last_verified).days
+            if age <= RESOURCE_WARN_DAYS:
+                continue
             mark, path = parsed.locate(("entries", index, "last_verified"))
             if age > RESOURCE_FAIL_DAYS:
                 collector.add(
@@ -708,7 +894,7 @@ def _check_wording_and_size(
                     f"{entry.name} was last checked {age} days ago; check the number "
                     "still works and update last_verified (over a year is not safe to show)",
                 )
-            elif age > RESOURCE_WARN_DAYS:
+            else:
                 collector.add(
                     parsed.shown,
                     mark,

@@ -206,11 +206,8 @@ def technique_for_mood(
                 technique = catalog.techniques[tied.pop(rng.randrange(len(tied)))]
                 if not NOT_FOR_CHECKINS.intersection(technique.tags):
                     return technique
-    rest = sorted(
-        technique.id
-        for technique in catalog.techniques.values()
-        if not NOT_FOR_CHECKINS.intersection(technique.tags)
-    )
+    not_for_checkins = {i for tag in NOT_FOR_CHECKINS for i in catalog.techniques_tagged(tag)}
+    rest = sorted(set(catalog.techniques) - not_for_checkins)
     return catalog.techniques[rng.choice(rest)] if rest else None
 
 

@@ -312,13 +312,13 @@ def suggest_technique(
     catalog = services.content.catalog
     shown = services.memory.shown_to(member_id)
     if feeling or area:
-        ranked = catalog.recommend(
+        # Ids only: a technique is built from the compact library just once it is chosen.
+        ids = catalog.recommend_ids(
             [feeling] if feeling else [],
             area,
             exclude=shown.recent(Shown.TECHNIQUE),
             rng=services.rng,
         )
-        ids = [technique.id for technique in ranked]
     else:
         ids = sorted(catalog.techniques)
         services.rng.shuffle(ids)
@@ -331,7 +331,7 @@ def suggest_technique(
 def grounding_technique(catalog: Catalog) -> Technique | None:
     if GROUNDING_TECHNIQUE in catalog.techniques:
         return catalog.techniques[GROUNDING_TECHNIQUE]
-    tagged = sorted(t.id for t in catalog.techniques.values() if "grounding" in t.tags)
+    tagged = sorted(catalog.techniques_tagged("grounding"))
     return catalog.techniques[tagged[0]] if tagged else None
 
 

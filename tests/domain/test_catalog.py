@@ -1,10 +1,21 @@
-"""Catalog search (autocomplete) and feeling matching on built indexes."""
+"""Catalog search (autocomplete), feeling matching, and items kept compressed."""
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
-from bot.domain.catalog import AUTOCOMPLETE_LIMIT, Catalog, SearchIndex, fold
+from bot.domain.catalog import (
+    AUTOCOMPLETE_LIMIT,
+    BLOCK_ITEMS,
+    Catalog,
+    CompactItems,
+    LibraryItems,
+    SearchIndex,
+    fold,
+)
+from bot.domain.content import Technique
 from bot.storage.content_files import LoadReport
 
 TITLES = [
@@ -105,3 +116,109 @@ def test_no_guessing_for_unknown_feelings(shipped_report: LoadReport, typed: str
     assert catalog is not None
     assert catalog.match_feeling(typed) is None
     assert len(catalog.closest_feelings(typed)) == 3
+
+
+def test_a_substring_may_start_and_stop_inside_words() -> None:
+    index = SearchIndex([("b", "Box breathing", ()), ("g", "Great idea", ()), ("u", "Urge", ())])
+
+    # Both contain "reat", so alphabetically; not "Great idea" first for ending a word there.
+    assert labels(index, "reat") == ["Box breathing", "Great idea"]
+    assert labels(index, "eathi") == ["Box breathing"]
+    assert labels(index, "rg") == ["Urge"]
+
+
+# -- techniques and stories kept compressed ------------------------------------------------
+
+
+@pytest.fixture
+def catalog(shipped_report: LoadReport) -> Catalog:
+    assert shipped_report.catalog is not None
+    return shipped_report.catalog
+
+
+def test_compact_items_behave_as_a_mapping(catalog: Catalog) -> None:
+    models = list(catalog.techniques.values())
+    store = CompactItems(Technique, models)
+
+    assert len(store) == len(models)
+    assert list(store) == [t.id for t in models]
+    assert list(store.values()) == models
+    assert all(store[t.id] == t for t in models)
+    assert models[0].id in store and "no-such-technique" not in store
+    assert store.get("no-such-technique") is None
+    with pytest.raises(KeyError):
+        store["no-such-technique"]
+    assert store[models[0].id] is store[models[0].id]  # recently used ones stay built
+
+
+def test_items_read_back_whichever_block_they_are_in(catalog: Catalog) -> None:
+    models = list(catalog.techniques.values())
+    assert len(models) > BLOCK_ITEMS + 2
+    store: CompactItems[Technique] = CompactItems(Technique)
+    for count, technique in enumerate(models, 1):
+        store.add(technique)
+        # Read before and after its block is full and compressed.
+        assert list(store.values()) == models[:count]
+    store.seal()
+    assert [store[t.id] for t in reversed(models)] == models[::-1]
+
+
+def test_a_later_item_with_the_same_id_replaces_the_earlier(catalog: Catalog) -> None:
+    first, second = list(catalog.techniques.values())[:2]
+    store = CompactItems(Technique, [first])
+    assert store[first.id] == first
+
+    renamed = second.model_copy(update={"id": first.id})
+    store.add(renamed)
+
+    assert len(store) == 1
+    assert store[first.id] == renamed
+
+
+def test_a_catalog_keeps_the_last_of_several_items_with_one_id(catalog: Catalog) -> None:
+    first, second = list(catalog.techniques.values())[:2]
+    renamed = second.model_copy(update={"id": first.id})
+    built = Catalog(
+        techniques=[first, renamed],
+        stories=[],
+        prompts=[],
+        regions=catalog.regions.values(),
+        vocabulary=catalog.vocabulary,
+        crisis=catalog.crisis,
+    )
+
+    assert list(built.techniques) == [first.id]
+    assert built.techniques[first.id].title == second.title
+    assert [h.key for h in built.technique_index.search(second.title)] == [first.id]
+
+    items = LibraryItems()
+    items.add_technique(first)
+    items.add_technique(renamed)
+    with pytest.raises(ValueError, match="added twice"):
+        Catalog.from_items(
+            items,
+            prompts=[],
+            regions=catalog.regions.values(),
+            vocabulary=catalog.vocabulary,
+            crisis=catalog.crisis,
+        )
+
+
+def test_recommendations_are_built_only_when_reached(catalog: Catalog) -> None:
+    ids = catalog.recommend_ids(["anxious"], rng=random.Random(3))
+    ranked = catalog.recommend(["anxious"], rng=random.Random(3))
+
+    assert len(ids) > 2
+    assert ranked.ids == ids
+    assert len(ranked) == len(ids)
+    assert ranked[0] == catalog.techniques[ids[0]]
+    assert ranked[-1] == catalog.techniques[ids[-1]]
+    assert [t.id for t in ranked[1:3]] == ids[1:3]
+    assert [t.id for t in ranked] == ids
+
+
+def test_techniques_by_tag(catalog: Catalog) -> None:
+    for tag in ("grounding", "breathing", "no-such-tag"):
+        expected = tuple(t.id for t in catalog.techniques.values() if tag in t.tags)
+        assert catalog.techniques_tagged(tag) == expected
+    assert catalog.techniques_tagged("grounding")

@@ -267,6 +267,60 @@ def test_as_many_feelings_as_a_select_menu_holds_are_fine(library: Path) -> None
     assert len(report.catalog.vocabulary.feelings) == SELECT_OPTIONS_LIMIT == 25
 
 
+def test_a_date_that_does_not_exist_is_reported_where_it_is(library: Path) -> None:
+    path = library / "techniques" / "box-breath.yaml"
+    path.write_text(path.read_text("utf-8").replace('"on": 2026-11-01', '"on": 2026-02-30'))
+
+    report = _load(library)
+
+    assert report.catalog is None
+    assert [p.format() for p in report.errors] == [
+        "techniques/box-breath.yaml:30:9: error: YAML syntax: 2026-02-30 is not a date that "
+        "exists (day is out of range for month)"
+    ]
+
+
+def test_problems_in_many_files_each_point_into_their_own_file(library: Path) -> None:
+    # Where a problem is is found by reading its file again, once the file is checked.
+    techniques = library / "techniques"
+    text = (techniques / "call-a-friend.yaml").read_text("utf-8")
+    for n in range(30):
+        padding = "\n" * n  # a different line for the problem in each file
+        (techniques / f"copy-{n}.yaml").write_text(
+            padding
+            + text.replace("id: call-a-friend", f"id: copy-{n}").replace(
+                "helps_with: [", "helps_with: [bored, "
+            ),
+            "utf-8",
+        )
+
+    report = _load(library)
+
+    lines = {p.path: (p.line, p.field) for p in report.errors}
+    expected_line = _line_of(text, "helps_with:")
+    assert lines == {
+        f"techniques/copy-{n}.yaml": (expected_line + n, "helps_with[0]") for n in range(30)
+    }, _listing(report.problems)
+
+
+def _line_of(text: str, start: str) -> int:
+    return next(n for n, line in enumerate(text.splitlines(), 1) if line.startswith(start))
+
+
+def test_items_read_back_from_the_catalog_as_they_were_validated() -> None:
+    report = load_library(SHIPPED, today=TODAY, shown_root=REPO, revision=None)
+    catalog = report.catalog
+    assert catalog is not None
+
+    for folder, model, items in (
+        ("techniques", Technique, catalog.techniques),
+        ("stories", Story, catalog.stories),
+    ):
+        for path in sorted((SHIPPED / folder).glob("*.yaml")):
+            data = yaml.load(path.read_text("utf-8"), Loader=_Yaml12Loader)
+            assert items[path.stem] == model.model_validate(data), path.name
+
+
 # -- the shipped library -----------------------------------------------------------------
 
 
