@@ -335,7 +335,8 @@ def about_card(*, min_group_size: int, retention_days: int, checkin_window_hours
         CardField(
             "What moderators see",
             f"Only totals for the whole server over at least 7 days. Any number below "
-            f"{min_group_size} is shown as “fewer than {min_group_size}”, and with fewer than "
+            f"{min_group_size} is shown only as “hidden” (and so is a second number where the "
+            f"first could be worked out from the total), and with fewer than "
             f"{min_group_size} check-ins in total there is no summary at all.",
         ),
         CardField(
