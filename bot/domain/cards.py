@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.domain.checkins import (
@@ -104,7 +104,6 @@ class Rendered:
     cards: tuple[Card, ...]
     content: str = ""
     content_source: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def card_limit_problems(rendered: Rendered) -> list[LimitProblem]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import (
     BaseModel,
@@ -45,9 +45,6 @@ Short = Annotated[
 ]
 Medium = Annotated[
     str, Strict(), StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)
-]
-Long = Annotated[
-    str, Strict(), StringConstraints(strip_whitespace=True, min_length=1, max_length=1500)
 ]
 MaybeMedium = Annotated[str, Strict(), StringConstraints(strip_whitespace=True, max_length=1000)]
 
@@ -309,6 +306,3 @@ SELECT_OPTIONS_LIMIT = 25
 class Vocabulary(_Model):
     feelings: Annotated[tuple[Feeling, ...], Field(min_length=1, max_length=SELECT_OPTIONS_LIMIT)]
     themes: tuple[Theme, ...] = ()
-
-
-ContentKind = Literal["technique", "story", "prompts", "resources", "vocabulary"]

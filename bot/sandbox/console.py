@@ -98,7 +98,6 @@ class Console:
     channel_id: int = field(init=False)
     events: asyncio.Queue[tuple[str, SandboxMessage]] = field(default_factory=asyncio.Queue)
     last_interactive: SandboxMessage | None = None
-    last_interaction: SandboxInteraction | None = None
 
     def __post_init__(self) -> None:
         self.member = self.sandbox.member
@@ -155,7 +154,6 @@ class Console:
         except SandboxError as exc:
             self.say(f"  ✗ {exc}")
             return
-        self.last_interaction = interaction
         try:
             response = await interaction.response(REPLY_TIMEOUT)
         except TimeoutError:

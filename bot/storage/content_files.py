@@ -48,7 +48,6 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 
 RESOURCE_WARN_DAYS = 180
 RESOURCE_FAIL_DAYS = 365
-KIND_FOLDERS = ("techniques", "stories", "prompts", "resources")
 VOCABULARY_FILE = "vocabulary.yaml"
 CRISIS_FILE = Path("safety") / "crisis_phrases.yaml"
 

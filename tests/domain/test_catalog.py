@@ -15,7 +15,7 @@ from bot.domain.catalog import (
     SearchIndex,
     fold,
 )
-from bot.domain.content import Technique
+from bot.domain.content import Area, Technique
 from bot.storage.content_files import LoadReport
 
 TITLES = [
@@ -222,3 +222,12 @@ def test_techniques_by_tag(catalog: Catalog) -> None:
         expected = tuple(t.id for t in catalog.techniques.values() if tag in t.tags)
         assert catalog.techniques_tagged(tag) == expected
     assert catalog.techniques_tagged("grounding")
+
+
+def test_lookup_by_area_matches_each_techniques_areas(shipped_report: LoadReport) -> None:
+    catalog = shipped_report.catalog
+    assert catalog is not None
+    for area in Area:
+        ids = catalog.techniques_in_area(area)
+        assert ids, area
+        assert set(ids) == {t.id for t in catalog.techniques.values() if area in t.areas}
