@@ -37,7 +37,7 @@ from bot.domain.content import (
     Theme,
     Vocabulary,
 )
-from bot.domain.crisis import CrisisDetector
+from bot.domain.crisis import CrisisSet
 
 AUTOCOMPLETE_LIMIT = 25
 CHOICE_NAME_LIMIT = 100
@@ -475,7 +475,7 @@ class Catalog:
         prompts: Iterable[Prompt],
         regions: Iterable[ResourceRegion],
         vocabulary: Vocabulary,
-        crisis: CrisisDetector,
+        crisis: CrisisSet,
         revision: str | None = None,
     ) -> None:
         items = LibraryItems()
@@ -494,7 +494,7 @@ class Catalog:
         prompts: Iterable[Prompt],
         regions: Iterable[ResourceRegion],
         vocabulary: Vocabulary,
-        crisis: CrisisDetector,
+        crisis: CrisisSet,
         revision: str | None = None,
     ) -> Catalog:
         """A catalog of techniques and stories already stored (see `LibraryItems`), whose
@@ -511,7 +511,7 @@ class Catalog:
         prompts: Iterable[Prompt],
         regions: Iterable[ResourceRegion],
         vocabulary: Vocabulary,
-        crisis: CrisisDetector,
+        crisis: CrisisSet,
         revision: str | None,
     ) -> None:
         items.techniques.seal()
