@@ -117,6 +117,7 @@ class _CompiledRule:
     at_end: bool
     end_gap: int
     not_followed_by: frozenset[str]
+    not_preceded_by: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,7 +268,16 @@ def compile_rules(rules: CrisisRules, lexicon: Lexicon) -> CrisisDetector:
             else:
                 steps.append(_Step(frozenset({element.name}), element.optional, element.gap))
         compiled.append(
-            _CompiledRule(rule, index, tuple(steps), at_start, at_end, end_gap, frozenset(rule.not_followed_by))
+            _CompiledRule(
+                rule,
+                index,
+                tuple(steps),
+                at_start,
+                at_end,
+                end_gap,
+                frozenset(rule.not_followed_by),
+                frozenset(rule.not_preceded_by),
+            )
         )
     for word in literal_words:
         groups[_word_slot(word)] = [(word,)]
@@ -502,6 +512,12 @@ class CrisisDetector:
             return None
         if rule.not_followed_by and any(
             o.slot in rule.not_followed_by for o in view.slots_at(end)
+        ):
+            return None
+        if rule.not_preceded_by and any(
+            o.slot in rule.not_preceded_by and o.end == first.start
+            for p in range(max(0, first.start - 4), first.start)
+            for o in view.slots_at(p)
         ):
             return None
         return _Match(rule, first.start, end, spans)
@@ -740,7 +756,9 @@ def _contains(a: _CompiledRule, b: _CompiledRule) -> bool:
         return False
     if a.rule.topic and not b.rule.topic:
         return False
-    if not a.not_followed_by <= b.not_followed_by:
+    if not a.not_followed_by <= b.not_followed_by or not a.not_preceded_by <= b.not_preceded_by:
+        return False
+    if a.rule.scope != b.rule.scope:
         return False
     return all(
         sa.slots >= sb.slots and sa.gap >= sb.gap and (sa.optional or not sb.optional)

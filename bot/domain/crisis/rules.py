@@ -145,6 +145,10 @@ class Rule(BaseModel):
     not_followed_by: list[Annotated[str, Field(pattern=rf"^{_SLOT_NAME}$")]] = Field(
         default_factory=list
     )
+    # Slots that may not come straight before the match ("{things_subject} falling apart").
+    not_preceded_by: list[Annotated[str, Field(pattern=rf"^{_SLOT_NAME}$")]] = Field(
+        default_factory=list
+    )
     catches: list[Example] = Field(min_length=1)
     ignores: list[Example] = Field(min_length=1)
     note: str = ""
@@ -241,13 +245,14 @@ class CrisisRules(BaseModel):
                         rule.pattern,
                         f"the slot {{{element.name}}} is not defined under `slots`",
                     )
-            for position, name in enumerate(rule.not_followed_by):
-                if name not in known:
-                    report(
-                        ("rules", index, "not_followed_by", position),
-                        name,
-                        f"{name!r} is not defined under `slots`",
-                    )
+            for field_name in ("not_followed_by", "not_preceded_by"):
+                for position, name in enumerate(getattr(rule, field_name)):
+                    if name not in known:
+                        report(
+                            ("rules", index, field_name, position),
+                            name,
+                            f"{name!r} is not defined under `slots`",
+                        )
         for name, phrases in self.slots.items():
             if not phrases:
                 report(("slots", name), phrases, "is empty; list at least one phrase")

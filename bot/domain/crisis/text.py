@@ -261,9 +261,12 @@ class Reader:
         word = match.group(0)
         # Only inside words: "su1c1de", "5u1c1d3" and "k!ll" are words; "3am", "24" and
         # "100" are not.
-        letters = sum(ch.isalpha() for ch in word)
-        if not word.isalpha() and (word[0].isalpha() or (len(word) >= 5 and letters >= 2)):
-            return word.translate(self._leet)
+        # "!" and "|" are punctuation too: only between letters are they letters.
+        core = word.rstrip("!|")
+        tail = word[len(core) :]
+        letters = sum(ch.isalpha() for ch in core)
+        if core and not core.isalpha() and (core[0].isalpha() or (len(core) >= 5 and letters >= 2)):
+            return core.translate(self._leet) + tail
         return word
 
     def _join_letters(self, words: list[str], wide_gap: list[bool]) -> list[str]:
