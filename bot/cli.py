@@ -223,7 +223,7 @@ def content_schema(out: Path) -> int:
     from pydantic import BaseModel
 
     from bot.domain.content import PromptFile, ResourceRegion, Story, Technique, Vocabulary
-    from bot.domain.crisis import CrisisPhrases
+    from bot.domain.crisis import CrisisRules
 
     kinds: dict[str, type[BaseModel]] = {
         "technique": Technique,
@@ -231,7 +231,7 @@ def content_schema(out: Path) -> int:
         "prompts": PromptFile,
         "resources": ResourceRegion,
         "vocabulary": Vocabulary,
-        "crisis_phrases": CrisisPhrases,
+        "crisis_rules": CrisisRules,
     }
     out.mkdir(parents=True, exist_ok=True)
     for name, model in kinds.items():

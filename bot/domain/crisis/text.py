@@ -347,13 +347,15 @@ class Reader:
         i = 0
         while i < len(words):
             word = words[i]
-            options = self._spellings.get(_first_reading(word))
+            options = next(
+                (self._spellings[r] for r in _held_down(word) if r in self._spellings), None
+            )
             # Shorthand straight after a number is a unit ("ran 5 kms"), not shorthand.
             if options and not (i and words[i - 1].isdigit() and len(word) <= 3):
                 for spelling in options:
                     end = i + len(spelling.words)
                     if end <= len(words) and all(
-                        _first_reading(w) == want
+                        want in _held_down(w)
                         for w, want in zip(words[i:end], spelling.words, strict=True)
                     ):
                         out.extend(spelling.becomes)
