@@ -56,6 +56,13 @@ class Area(StrEnum):
     PSYCHOLOGICAL = "psychological"
 
 
+class Audience(StrEnum):
+    """Who a technique card is written for."""
+
+    SELF = "self"  # the member, for how they feel
+    SUPPORTER = "supporter"  # someone supporting another person
+
+
 class EvidenceLevel(StrEnum):
     STRONG = "strong"
     MODERATE = "moderate"
