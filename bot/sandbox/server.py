@@ -479,6 +479,9 @@ class Sandbox:
         self._port = port
 
         self.member = SandboxMember(id=DEFAULT_MEMBER_ID, name="river")
+        # The application's owner (the host of the bot): a plain member of no server until
+        # a test adds them, as on Discord, where the owner need not be in a server.
+        self.owner = SandboxMember(id=stable_snowflake("application-owner"), name="sandbox-owner")
         self.moderator = SandboxMember.moderator()
         self.bot_member = SandboxMember(id=self.bot_user_id, name=bot_name, permissions=0, bot=True)
         self._known_members: dict[int, SandboxMember] = {}
@@ -2080,7 +2083,7 @@ class Sandbox:
         return 204, None
 
     async def _get_application(self, call: _Call) -> _Reply:
-        owner = user_payload(stable_snowflake("application-owner"), "sandbox-owner")
+        owner = user_payload(self.owner.id, self.owner.name)
         return 200, {
             "id": str(self.application_id),
             "name": self.bot_name,
