@@ -40,6 +40,7 @@ from bot.domain.cards import (
 )
 from bot.domain.catalog import Catalog, LibraryItems
 from bot.domain.content import Prompt, PromptFile, ResourceRegion, Story, Technique, Vocabulary
+from bot.domain.coverage import FeelingCoverage
 from bot.domain.crisis import CrisisDetector, CrisisPhrases
 from bot.domain.style import Severity, StyleChecker
 
@@ -68,6 +69,23 @@ VOCABULARY_FILE = "vocabulary.yaml"
 CRISIS_FILE = Path("safety") / "crisis_phrases.yaml"
 
 Mark = tuple[int, int]  # 1-based line and column
+
+# Bounds that keep `content check` and `/content reload` within a few hundred MB and a few
+# seconds on any input. The largest shipped file is about 15 KB, three levels deep.
+MAX_FILE_BYTES = 256 * 1024
+MAX_DEPTH = 16
+MAX_NODES = 20_000
+# A value quoted back in an error is cut to this many characters.
+QUOTE_LIMIT = 60
+
+
+def quoted(value: Any, limit: int = QUOTE_LIMIT) -> str:
+    """`repr(value)`, cut to `limit` characters: an error line stays a line."""
+    if isinstance(value, list | tuple | dict | set) and len(value) > limit:
+        # A long collection is never rendered in full just to be cut.
+        return f"a {type(value).__name__} of {len(value)} items"
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @dataclass(frozen=True, order=True)
@@ -326,6 +344,50 @@ class ParsedFile:
         return _mark(mark), dotted(loc)
 
 
+ANCHOR_MESSAGE = (
+    "anchors (&name) and aliases (*name) are not allowed in content files; "
+    "write each value out in full"
+)
+
+
+def _first_anchor(text: str) -> Mark | None:
+    """Where the first anchor or alias is, if any. A text without one is not parsed twice:
+    the caller asks only when the text holds an `&`."""
+    try:
+        for event in yaml.parse(text, Loader=_BaseLoader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                return _mark(event.start_mark)
+    except yaml.YAMLError:
+        return None  # the full parse reports the syntax error where it is
+    return None
+
+
+def _shape_problem(root: yaml.Node) -> tuple[Mark, str] | None:
+    """A tree nested deeper than MAX_DEPTH or with more than MAX_NODES nodes, walked
+    without recursion. Aliases were refused before, so every node is met once."""
+    count = 0
+    stack: list[tuple[yaml.Node, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if count > MAX_NODES:
+            return _mark(node.start_mark), (
+                f"the file has more than {MAX_NODES:,} values; split it into several files"
+            )
+        if depth > MAX_DEPTH:
+            return _mark(node.start_mark), (
+                f"values are nested more than {MAX_DEPTH} levels deep here; "
+                "content files need only a few levels"
+            )
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend((child, depth + 1) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack.append((key, depth + 1))
+                stack.append((value, depth + 1))
+    return None
+
+
 def _read_text(raw: bytes) -> str:
     """The text of a content file: UTF-8, without a leading byte-order mark."""
     text = raw.decode("utf-8")
@@ -404,6 +466,20 @@ class _Collector:
 
     def parse(self, path: Path) -> ParsedFile | None:
         shown = self.shown(path)
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            self.add(shown, (1, 1), "", f"cannot be read ({exc.strerror or exc})")
+            return None
+        if size > MAX_FILE_BYTES:
+            self.add(
+                shown,
+                (1, 1),
+                "",
+                f"the file is {size // 1024} KB; a content file may be at most "
+                f"{MAX_FILE_BYTES // 1024} KB: split it into several files",
+            )
+            return None
         raw = path.read_bytes()
         try:
             text = _read_text(raw)
@@ -427,9 +503,18 @@ class _Collector:
             self.add(shown, (line_no, column), "", "tab character: indent with spaces only")
         if tabs:
             return None
+        if "&" in text:  # no anchor, so no alias, without this character
+            anchor = _first_anchor(text)
+            if anchor is not None:
+                self.add(shown, anchor, "", ANCHOR_MESSAGE)
+                return None
         loader = _MarkingLoader(text)
         try:
             root = loader.get_single_node()
+            too_big = _shape_problem(root) if root is not None else None
+            if too_big is not None:
+                self.add(shown, too_big[0], "", too_big[1])
+                return None
             data = loader.build(root) if root is not None else None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
@@ -489,27 +574,29 @@ def _explain(error: Mapping[str, Any]) -> str:
     if kind in ("too_long",):
         return f"can have at most {ctx.get('max_length')} items"
     if kind == "enum":
-        return f"must be one of {ctx.get('expected')}, got {got!r}"
+        return f"must be one of {ctx.get('expected')}, got {quoted(got)}"
     if kind == "string_pattern_mismatch":
         if "a-z0-9" in str(ctx.get("pattern", "")):
-            return f"ids are lower-case words joined by hyphens, like box-breathing; got {got!r}"
-        return f"{got!r} is not in the expected form"
+            return (
+                f"ids are lower-case words joined by hyphens, like box-breathing; got {quoted(got)}"
+            )
+        return f"{quoted(got)} is not in the expected form"
     if kind == "string_type":
-        return f"must be text; put it in quotes (got {got!r})"
+        return f"must be text; put it in quotes (got {quoted(got)})"
     if kind in ("int_type", "int_parsing"):
-        return f"must be a whole number, got {got!r}"
+        return f"must be a whole number, got {quoted(got)}"
     if kind == "bool_type":
-        return f"must be true or false, got {got!r}"
+        return f"must be true or false, got {quoted(got)}"
     if kind in ("date_type", "date_parsing", "date_from_datetime_parsing"):
-        return f"must be a date like 2026-11-29, got {got!r}"
+        return f"must be a date like 2026-11-29, got {quoted(got)}"
     if kind in ("tuple_type", "list_type"):
-        return f"must be a list (write [a, b] or one `- item` per line), got {got!r}"
+        return f"must be a list (write [a, b] or one `- item` per line), got {quoted(got)}"
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         return "must be a set of `key: value` fields"
     if kind in ("greater_than_equal",):
-        return f"must be at least {ctx['ge']}, got {got!r}"
+        return f"must be at least {ctx['ge']}, got {quoted(got)}"
     if kind in ("less_than_equal",):
-        return f"must be at most {ctx['le']}, got {got!r}"
+        return f"must be at most {ctx['le']}, got {quoted(got)}"
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
     return str(error["msg"])
@@ -767,6 +854,21 @@ def _claimed_ids(path: Path, parsed: ParsedFile | None) -> set[str]:
     return ids
 
 
+def coverage_problems(content_dir: Path, rows: Iterable[FeelingCoverage]) -> list[Problem]:
+    """An error for each feeling the library covers too thinly, at the feeling's place in
+    the vocabulary file (see `bot.domain.coverage`)."""
+    collector = _Collector(content_dir, None)
+    vocabulary = content_dir / VOCABULARY_FILE
+    parsed: ParsedFile | None = None
+    for index, row in enumerate(rows):
+        if row.gap is None:
+            continue
+        parsed = parsed or ParsedFile(vocabulary, collector.shown(vocabulary))
+        mark, path = parsed.locate(("feelings", index, "id"))
+        collector.add(parsed.shown, mark, path, row.gap)
+    return sorted(collector.problems)
+
+
 def _load_single(collector: _Collector, path: Path, model: type[M]) -> M | None:
     if not path.is_file():
         collector.add(collector.shown(path), (1, 1), "", "this file is required but missing")
@@ -782,8 +884,8 @@ def _check_file_name(collector: _Collector, parsed: ParsedFile, item_id: str) ->
             parsed.shown,
             mark,
             "id",
-            f"the id {item_id!r} must match the file name; rename the file to "
-            f"{item_id}.yaml or change the id to {parsed.path.stem!r}",
+            f"the id {quoted(item_id)} must match the file name; rename the file to "
+            f"{item_id}.yaml or change the id to {quoted(parsed.path.stem)}",
         )
 
 
@@ -809,7 +911,7 @@ def _check_unique_ids(collector: _Collector, loaded: _Loaded) -> None:
             parsed.shown,
             mark,
             path,
-            f"the id {item_id!r} is already used at {first_file.shown}:{first_mark[0]}; "
+            f"the id {quoted(item_id)} is already used at {first_file.shown}:{first_mark[0]}; "
             "ids are unique across the whole library",
         )
 
@@ -845,7 +947,7 @@ def _check_references(collector: _Collector, loaded: _Loaded, vocabulary: Vocabu
                 close = sorted(ids, key=lambda k: _distance(k, value))[:3]
                 hint = f"; did you mean {', '.join(close)}?" if close else ""
                 collector.add(
-                    parsed.shown, mark, path, f"{value!r} is not a {what} in {where}{hint}"
+                    parsed.shown, mark, path, f"{quoted(value)} is not a {what} in {where}{hint}"
                 )
 
     for kind, items in (("technique", loaded.techniques), ("story", loaded.stories)):

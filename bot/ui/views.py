@@ -33,7 +33,7 @@ from bot.domain.content import Area, Feeling, ResourceRegion, Story, Technique
 from bot.domain.errors import UserFacingError
 from bot.domain.memory import CRISIS_BLOCK_COOLDOWN, Shown
 from bot.services import Services
-from bot.ui import errors
+from bot.ui import errors, window
 from bot.ui.embeds import message_kwargs, to_embeds
 
 log = logging.getLogger(__name__)
@@ -267,7 +267,12 @@ def untracked(view: discord.ui.View) -> discord.ui.View:
 async def send(
     interaction: discord.Interaction[Any], reply: Reply, *, ephemeral: bool = True
 ) -> None:
-    await interaction.response.send_message(ephemeral=ephemeral, **reply.kwargs())
+    """A new message: the response itself, or a follow-up once the interaction was
+    acknowledged (`window.within`)."""
+    if interaction.response.is_done():
+        await interaction.followup.send(ephemeral=ephemeral, **reply.kwargs())
+    else:
+        await interaction.response.send_message(ephemeral=ephemeral, **reply.kwargs())
 
 
 async def replace_message(interaction: discord.Interaction[Any], reply: Reply) -> None:
@@ -786,30 +791,43 @@ class ReachOutButton(discord.ui.DynamicItem[Button], template=r"peerlight:crisis
             await send(interaction, Reply.text(REACH_OUT_UNAVAILABLE))
             return
         member = interaction.user
-        # Pressing again within the crisis cooldown doesn't post the request twice.
-        if not services.memory.claim(
-            member.id, REACH_OUT_COOLDOWN_ACTION, services.clock(), CRISIS_BLOCK_COOLDOWN
-        ):
+        # Pressing again within the crisis cooldown doesn't post the request twice. The
+        # cooldown is per server: a request in one server tells nothing to another's.
+        action = reach_out_action(channel.guild.id)
+        if not services.memory.claim(member.id, action, services.clock(), CRISIS_BLOCK_COOLDOWN):
             await send(interaction, Reply.text(REACH_OUT_ALREADY))
             return
+        # The mention names the member for moderators but, with no mentions allowed,
+        # pings nobody. A slow or rate-limited post is given `OUTBOUND_TIMEOUT`, the
+        # member an acknowledgement after `ACK_BUDGET`, so they are never left waiting.
+        post = channel.send(
+            f"<@{member.id}> asked for a moderator to reach out to them. Please check in "
+            "with them privately and kindly.",
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
         try:
-            # The mention names the member for moderators but, with no mentions allowed,
-            # pings nobody.
-            await channel.send(
-                f"<@{member.id}> asked for a moderator to reach out to them. Please check in "
-                "with them privately and kindly.",
-                allowed_mentions=discord.AllowedMentions.none(),
-            )
-        except discord.HTTPException as error:
+            await window.within(interaction, window.bounded(post))
+        except (discord.HTTPException, discord.RateLimited, TimeoutError) as error:
+            status: object = error.status if isinstance(error, discord.HTTPException) else "none"
+            if isinstance(error, discord.RateLimited):
+                status = f"429, retry after {error.retry_after:.0f} s"
             log.warning(
-                "could not post a reach-out request to channel %s (HTTP %s)",
-                channel_id,
-                error.status,
+                "could not post a reach-out request to channel %s (HTTP %s)", channel_id, status
             )
-            services.memory.release(member.id, REACH_OUT_COOLDOWN_ACTION)
-            await send(interaction, Reply.text(REACH_OUT_FAILED))
+            services.memory.release(member.id, action)
+            await send(
+                interaction,
+                resources_reply(services, member_region(services, interaction.locale)).with_line(
+                    REACH_OUT_FAILED
+                ),
+            )
             return
         await send(interaction, Reply.text(REACH_OUT_SENT))
+
+
+def reach_out_action(guild_id: int) -> str:
+    """The member-memory action of a reach-out request in one server."""
+    return f"{REACH_OUT_COOLDOWN_ACTION}:{guild_id}"
 
 
 DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (

@@ -406,15 +406,14 @@ def _validator(kind: str) -> Draft202012Validator:
     return Draft202012Validator(schema)
 
 
-# The crisis evaluation corpus is data for `peerlight crisis eval`, not content the bot
-# serves, and has no JSON Schema of its own.
-EVALUATION_CORPUS = Path("safety") / "corpus"
+# safety/corpus/ holds labelled messages for evaluating crisis detection, not content the
+# bot loads, so it has no content schema.
 SHIPPED_FILES = sorted(
     path.relative_to(SHIPPED)
     for path in SHIPPED.rglob("*")
     if path.is_file()
     and path.suffix in (".yaml", ".yml")
-    and not path.relative_to(SHIPPED).is_relative_to(EVALUATION_CORPUS)
+    and path.relative_to(SHIPPED).parts[:2] != ("safety", "corpus")
 )
 
 
@@ -549,8 +548,11 @@ def test_content_check_passes_the_shipped_library(tmp_path: Path) -> None:
     assert summary is not None, result.stdout
     techniques, stories, prompts, regions, errors, warnings = map(int, summary.groups())
     assert errors == 0
-    assert techniques >= 16 and stories >= 8 and prompts >= 48 and regions >= 6
-    assert len(lines) == warnings + 1, result.stdout
+    assert techniques >= 36 and stories >= 20 and prompts >= 48 and regions >= 6
+    # The coverage table (a title, a header and a row per feeling), then any warnings.
+    assert lines[0].startswith("coverage: "), result.stdout
+    table = 2 + len(yaml.safe_load((SHIPPED / "vocabulary.yaml").read_text())["feelings"])
+    assert len(lines) == table + warnings + 1, result.stdout
 
 
 # -- old support-line dates: a warning for changes, an error in the scheduled check ----------
@@ -579,34 +581,42 @@ def test_an_old_date_warns_for_60_days_then_fails_only_when_scheduled(
             assert problem[0].startswith(f"Shout was last checked {age} days ago")
 
 
-def _with_shout_checked(library: Path, days_ago: int) -> None:
+def _shipped_with_shout_checked(tmp_path: Path, days_ago: int) -> Path:
+    """A copy of the shipped library whose last GB line (Shout) was checked `days_ago`."""
+    library = tmp_path / "shipped"
+    shutil.copytree(SHIPPED, library)
     gb = library / "resources" / "gb.yaml"
     old = (dt.date.today() - dt.timedelta(days=days_ago)).isoformat()
     text = gb.read_text(encoding="utf-8")
     last = re.findall(r"last_verified: (\S+)", text)[-1]
     gb.write_text(text[::-1].replace(last[::-1], old[::-1], 1)[::-1], encoding="utf-8")
+    return library
+
+
+def _dates(output: str) -> list[str]:
+    return [line for line in output.splitlines() if "last_verified" in line]
 
 
 def test_content_check_warns_on_a_year_old_date_and_fails_only_with_stale_dates_fail(
-    library: Path,
+    tmp_path: Path,
 ) -> None:
-    _with_shout_checked(library, 400)
+    library = _shipped_with_shout_checked(tmp_path, 400)
 
     warned = _cli("content", "check", str(library), cwd=library)
     failed = _cli("content", "check", str(library), "--stale-dates", "fail", cwd=library)
 
     assert warned.returncode == 0, warned.stdout + warned.stderr
-    (warning,) = warned.stdout.splitlines()[:-1]
+    (warning,) = _dates(warned.stdout)
     assert re.match(r"^resources/gb\.yaml:\d+:5: warning: entries\[1\]\.last_verified: ", warning)
     assert "the scheduled check fails on this" in warning
     assert failed.returncode == 1, failed.stdout + failed.stderr
-    (error,) = failed.stdout.splitlines()[:-1]
+    (error,) = _dates(failed.stdout)
     assert re.match(r"^resources/gb\.yaml:\d+:5: error: entries\[1\]\.last_verified: ", error)
     assert "Shout was last checked 400 days ago" in error
 
 
-def test_a_date_inside_the_warning_window_passes_both_ways(library: Path) -> None:
-    _with_shout_checked(library, RESOURCE_WARN_DAYS + 1)
+def test_a_date_inside_the_warning_window_passes_both_ways(tmp_path: Path) -> None:
+    library = _shipped_with_shout_checked(tmp_path, RESOURCE_WARN_DAYS + 1)
 
     for extra in ((), ("--stale-dates", "fail")):
         result = _cli("content", "check", str(library), *extra, cwd=library)
