@@ -11,6 +11,7 @@ the whole library (cross-references, unique ids) live in the loader. Wording rul
 from __future__ import annotations
 
 import datetime as dt
+import re
 from enum import StrEnum
 from typing import Annotated
 
@@ -261,15 +262,48 @@ class ResourceEntry(_Model):
     last_verified: Date
 
 
+INTERNATIONAL = "INTL"
+# A country's emergency number as members dial it: "911", or several that all work,
+# the first one best known: "999 or 112".
+EMERGENCY_NUMBERS = r"^[0-9]{2,4}( or [0-9]{2,4})*$"
+_EMERGENCY_NUMBERS_RE = re.compile(EMERGENCY_NUMBERS)
+
+
 class ResourceRegion(_Model):
     region: Annotated[str, Strict(), StringConstraints(pattern=r"^([A-Z]{2}|INTL)$")]
     name: Annotated[
         str, Strict(), StringConstraints(strip_whitespace=True, min_length=1, max_length=80)
     ]
+    # What to call in immediate danger, shown on every crisis and support-lines card for
+    # the region: the number itself for a country, words for the international directory.
+    emergency: Annotated[
+        str,
+        Strict(),
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=60),
+        Field(
+            description=(
+                'The emergency number, e.g. "911", or several as "999 or 112"; for INTL, '
+                '"your local emergency number"'
+            )
+        ),
+    ]
     locales: tuple[
         Annotated[str, Strict(), StringConstraints(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")], ...
     ] = ()
     entries: Annotated[tuple[ResourceEntry, ...], Field(min_length=1)]
+
+    @field_validator("emergency")
+    @classmethod
+    def _a_number_to_dial(cls, value: str, info: ValidationInfo) -> str:
+        region = info.data.get("region")
+        if region is None or region == INTERNATIONAL:
+            return value
+        if not _EMERGENCY_NUMBERS_RE.match(value):
+            raise ValueError(
+                f'write the number a member dials in an emergency, like "911", or several '
+                f'as "999 or 112"; got {value!r}'
+            )
+        return value
 
 
 class Feeling(_Model):

@@ -21,6 +21,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from itertools import chain
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
@@ -31,6 +32,7 @@ from pydantic import BaseModel, ValidationError
 from bot.domain.cards import (
     Rendered,
     card_limit_problems,
+    crisis_cards,
     prompt_card,
     resources_card,
     story_card,
@@ -47,8 +49,22 @@ try:  # the C parser is several times faster; fall back quietly where libyaml is
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
 
-RESOURCE_WARN_DAYS = 180
+# A support line whose `last_verified` is a year old fails the scheduled check
+# (`StaleDates.FAIL`); for the 60 days before that, every check warns, so there is time to
+# check it again before anything fails.
 RESOURCE_FAIL_DAYS = 365
+RESOURCE_WARN_DAYS = RESOURCE_FAIL_DAYS - 60
+
+
+class StaleDates(StrEnum):
+    """What an old `last_verified` date is: a warning wherever the check runs for a change
+    (pull requests, CI, the bot loading its library), so that an old date never blocks an
+    unrelated change or a start; an error in the scheduled check that exists to catch it."""
+
+    WARN = "warn"
+    FAIL = "fail"
+
+
 VOCABULARY_FILE = "vocabulary.yaml"
 CRISIS_FILE = Path("safety") / "crisis_phrases.yaml"
 
@@ -532,12 +548,21 @@ class _Collector:
 M = TypeVar("M", bound=BaseModel)
 
 
+# What to write in a required field whose name alone may not say it.
+_REQUIRED_HINTS = {
+    "emergency": (
+        ': the number to call in immediate danger in this region, like emergency: "911" '
+        '(or "999 or 112"; for intl.yaml, "your local emergency number")'
+    ),
+}
+
+
 def _explain(error: Mapping[str, Any]) -> str:
     kind = error["type"]
     ctx = error.get("ctx") or {}
     got = error.get("input")
     if kind == "missing":
-        return "this field is required"
+        return "this field is required" + _REQUIRED_HINTS.get(str(error["loc"][-1]), "")
     if kind == "extra_forbidden":
         return "is not a field Peerlight knows; check the spelling (see CONTRIBUTING.md)"
     if kind == "string_too_long":
@@ -681,6 +706,7 @@ def load_library(
     today: dt.date,
     shown_root: Path | None = None,
     revision: Callable[[Path], str | None] | None = git_revision,
+    stale_dates: StaleDates = StaleDates.WARN,
 ) -> LoadReport:
     """Load and check everything under `content_dir`. `catalog` is None if any error."""
     # A load allocates a few hundred thousand short-lived objects, and the cyclic
@@ -689,7 +715,13 @@ def load_library(
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _load_library(content_dir, today=today, shown_root=shown_root, revision=revision)
+        return _load_library(
+            content_dir,
+            today=today,
+            shown_root=shown_root,
+            revision=revision,
+            stale_dates=stale_dates,
+        )
     finally:
         if was_enabled:
             gc.enable()
@@ -701,6 +733,7 @@ def _load_library(
     today: dt.date,
     shown_root: Path | None = None,
     revision: Callable[[Path], str | None] | None = git_revision,
+    stale_dates: StaleDates = StaleDates.WARN,
 ) -> LoadReport:
     """Load and check everything under `content_dir`. `catalog` is None if any error."""
     collector = _Collector(content_dir, shown_root)
@@ -739,7 +772,7 @@ def _load_library(
     _check_unique_ids(collector, loaded)
     if vocabulary is not None:
         _check_references(collector, loaded, vocabulary)
-    _check_prompts_and_resources(collector, loaded, style, today)
+    _check_prompts_and_resources(collector, loaded, style, today, stale_dates)
     if not any(r.region == "INTL" for r, _ in loaded.regions):
         collector.add(
             collector.shown(content_dir / "resources"),
@@ -972,37 +1005,54 @@ def _check_item(
 
 
 def _check_prompts_and_resources(
-    collector: _Collector, loaded: _Loaded, style: StyleChecker, today: dt.date
+    collector: _Collector,
+    loaded: _Loaded,
+    style: StyleChecker,
+    today: dt.date,
+    stale_dates: StaleDates,
 ) -> None:
     for q, parsed, i in loaded.prompts:
         _check_item(collector, style, "prompt", q, parsed, ("prompts", i), prompt_card(q))
     intl = next((r for r, _ in loaded.regions if r.region == "INTL"), None)
     for region, parsed in loaded.regions:
-        for limit in card_limit_problems(resources_card(region, intl)):
-            loc = tuple(_split_path(limit.source)) if limit.source else ()
-            mark, path = parsed.locate(loc)
-            collector.add(parsed.shown, mark, path, limit.message)
+        # Every card these lines appear on must fit Discord: a problem is reported once.
+        reported: set[tuple[str, str]] = set()
+        for rendered in (resources_card(region, intl), *crisis_cards(region, intl)):
+            for limit in card_limit_problems(rendered):
+                if (limit.source or "", limit.message) in reported:
+                    continue
+                reported.add((limit.source or "", limit.message))
+                loc = tuple(_split_path(limit.source)) if limit.source else ()
+                mark, path = parsed.locate(loc)
+                collector.add(parsed.shown, mark, path, limit.message)
         for index, entry in enumerate(region.entries):
-            age = (today - entry.last_verified).days
-            if age <= RESOURCE_WARN_DAYS:
-                continue
-            mark, path = parsed.locate(("entries", index, "last_verified"))
-            if age > RESOURCE_FAIL_DAYS:
-                collector.add(
-                    parsed.shown,
-                    mark,
-                    path,
-                    f"{entry.name} was last checked {age} days ago; check the number "
-                    "still works and update last_verified (over a year is not safe to show)",
-                )
-            else:
-                collector.add(
-                    parsed.shown,
-                    mark,
-                    path,
-                    f"{entry.name} was last checked {age} days ago; please check it again",
-                    Severity.WARNING,
-                )
+            found = stale_date_problem(entry.name, entry.last_verified, today, stale_dates)
+            if found is not None:
+                mark, path = parsed.locate(("entries", index, "last_verified"))
+                collector.add(parsed.shown, mark, path, *found)
+
+
+def stale_date_problem(
+    name: str, last_verified: dt.date, today: dt.date, stale_dates: StaleDates
+) -> tuple[str, Severity] | None:
+    """What the check says about a support line last verified on `last_verified`."""
+    age = (today - last_verified).days
+    if age < RESOURCE_WARN_DAYS:
+        return None
+    if age < RESOURCE_FAIL_DAYS:
+        due = last_verified + dt.timedelta(days=RESOURCE_FAIL_DAYS)
+        return (
+            f"{name} was last checked {age} days ago; please check it again and update "
+            f"last_verified before {due.isoformat()}, when the scheduled check starts to fail",
+            Severity.WARNING,
+        )
+    message = (
+        f"{name} was last checked {age} days ago; check the number still works and update "
+        "last_verified (over a year is not safe to show)"
+    )
+    if stale_dates is StaleDates.FAIL:
+        return message, Severity.ERROR
+    return f"{message}; the scheduled check fails on this", Severity.WARNING
 
 
 def _split_path(source: str) -> Iterator[str | int]:

@@ -255,14 +255,24 @@ async def choose_mood(interaction: discord.Interaction[Any], mood: int) -> None:
             interaction, _kwargs(_feelings_embeds(mood)), _ready.feelings_view(catalog, mood)
         )
         return
-    crisis = views.crisis_reply(services, interaction.locale, guild_id=interaction.guild_id)
-    rendered = Rendered(crisis.rendered.cards + checkin_feelings_card(mood).cards)
-    rows = [
-        *crisis.groups,
-        (FeelingsChoice(mood, _ready.options(catalog)),),
-        (SkipFeelings(mood),),
-    ]
-    await _show(interaction, message_kwargs(rendered), _view(rows))
+    # The lines first, every time; within minutes of the last crisis block, the shorter one.
+    member_id = interaction.user.id
+    whole = services.memory.claim_crisis_block(member_id, services.clock())
+    try:
+        crisis = views.crisis_reply(
+            services, interaction.locale, guild_id=interaction.guild_id, repeat=not whole
+        )
+        rendered = Rendered(crisis.rendered.cards + checkin_feelings_card(mood).cards)
+        rows = [
+            *crisis.groups,
+            (FeelingsChoice(mood, _ready.options(catalog)),),
+            (SkipFeelings(mood),),
+        ]
+        await _show(interaction, message_kwargs(rendered), _view(rows))
+    except Exception:
+        if whole:
+            services.memory.release_crisis_block(member_id)
+        raise
 
 
 async def save(interaction: discord.Interaction[Any], mood: int, picked: Sequence[str]) -> None:
@@ -280,8 +290,11 @@ async def save(interaction: discord.Interaction[Any], mood: int, picked: Sequenc
 
     crisis_cards: tuple[Card, ...] = ()
     if mood == 1:
-        # The support lines stay in view after "Not OK" is saved.
-        crisis = views.crisis_reply(services, interaction.locale, guild_id=interaction.guild_id)
+        # The support lines stay in view after "Not OK" is saved: the shorter block, since
+        # the whole one was shown a step ago.
+        crisis = views.crisis_reply(
+            services, interaction.locale, guild_id=interaction.guild_id, repeat=True
+        )
         crisis_cards = crisis.rendered.cards
         open_row: tuple[Item, ...] = (open_technique(technique.id),) if technique else ()
         view = _view([*crisis.groups, open_row])

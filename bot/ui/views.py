@@ -46,6 +46,8 @@ BUTTONS_PER_ROW = 5
 ROWS_PER_MESSAGE = 5
 STORY_TECHNIQUE_BUTTONS = 10
 GROUNDING_TECHNIQUE = "grounding-5-4-3-2-1"
+SUPPORTERS_TECHNIQUE = "ask-directly-and-listen"
+SUPPORTERS_LABEL = "How to ask and listen"
 REACH_OUT_COOLDOWN_ACTION = "reach-out"
 # Cards (a few KiB each) and replies with their buttons (about twice that) kept ready:
 # enough for the items members ask for most, little beside the catalog's own items.
@@ -340,6 +342,14 @@ def grounding_technique(catalog: Catalog) -> Technique | None:
     return catalog.techniques[tagged[0]] if tagged else None
 
 
+def supporters_technique(catalog: Catalog) -> Technique | None:
+    """The technique for someone worried about another person: how to ask and listen."""
+    if SUPPORTERS_TECHNIQUE in catalog.techniques:
+        return catalog.techniques[SUPPORTERS_TECHNIQUE]
+    tagged = sorted(catalog.techniques_tagged("supporting-others"))
+    return catalog.techniques[tagged[0]] if tagged else None
+
+
 def member_region(services: Services, locale: discord.Locale | str | None) -> ResourceRegion:
     catalog = services.content.catalog
     return catalog.region_for_locale(
@@ -409,27 +419,40 @@ def crisis_reply(
     locale: discord.Locale | str | None,
     *,
     guild_id: int | None = None,
-    offer_grounding: bool = True,
+    offer_exercise: bool = True,
+    someone_else: bool = False,
+    repeat: bool = False,
+    region: ResourceRegion | None = None,
 ) -> Reply:
-    """The crisis block and its choices: a grounding exercise, every support line, and,
-    only in a server that opted in (`guild_id`, None in a DM), asking a moderator to
-    reach out."""
+    """The crisis block and its choices.
+
+    The lines are for `region` when the member named one, else for their Discord
+    language (`locale`). For a member in danger the choices are a grounding exercise,
+    every support line and, only in a server that opted in (`guild_id`, None in a DM),
+    asking a moderator to reach out; for a member worried about someone else
+    (`someone_else`), how to ask and listen, and every support line. `repeat`: the
+    shorter block for a repeat within minutes (`cards.crisis_card`).
+    """
     catalog = services.content.catalog
     choices: list[Item] = []
-    if offer_grounding and grounding_technique(catalog) is not None:
-        choices.append(GroundingButton())
-    choices.append(SupportLinesButton())
-    if reach_out_channel_id(services, guild_id) is not None:
-        choices.append(ReachOutButton())
-    card = crisis_card(member_region(services, locale), catalog.regions.get("INTL"))
+    if someone_else:
+        supporters = supporters_technique(catalog)
+        if offer_exercise and supporters is not None:
+            choices.append(
+                OpenTechnique(
+                    supporters.id, label=SUPPORTERS_LABEL, style=discord.ButtonStyle.primary
+                )
+            )
+        choices.append(SupportLinesButton())
+    else:
+        if offer_exercise and grounding_technique(catalog) is not None:
+            choices.append(GroundingButton())
+        choices.append(SupportLinesButton())
+        if reach_out_channel_id(services, guild_id) is not None:
+            choices.append(ReachOutButton())
+    shown = region if region is not None else member_region(services, locale)
+    card = crisis_card(shown, catalog.regions.get("INTL"), someone_else=someone_else, repeat=repeat)
     return Reply(card, (tuple(choices),))
-
-
-def crisis_choices(
-    services: Services, *, guild_id: int | None, offer_grounding: bool
-) -> tuple[Item, ...]:
-    reply = crisis_reply(services, None, guild_id=guild_id, offer_grounding=offer_grounding)
-    return reply.groups[0]
 
 
 # -- buttons --------------------------------------------------------------------------------

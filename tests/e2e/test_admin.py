@@ -66,13 +66,14 @@ async def test_status_shows_counts_load_time_and_warnings(
 async def test_status_counts_the_warnings_of_the_loaded_library(
     sandbox: Sandbox, settings: Settings, tmp_path: Path, content_copy: Path
 ) -> None:
-    # Two support lines last checked 200 days ago: old enough to warn, not to refuse.
-    stale = (dt.date.today() - dt.timedelta(days=200)).isoformat()
+    # Two support lines last checked 320 and 400 days ago: both warn, and neither stops the
+    # bot from loading its library (only the scheduled check fails on a year-old date).
+    stale_dates = [(dt.date.today() - dt.timedelta(days=days)).isoformat() for days in (320, 400)]
     australia = content_copy / "resources" / "au.yaml"
     text = australia.read_text(encoding="utf-8")
     dates = re.findall(r"last_verified: (\S+)", text)
     assert len(dates) >= 2
-    for old in dates[:2]:
+    for old, stale in zip(dates[:2], stale_dates, strict=True):
         text = text.replace(f"last_verified: {old}", f"last_verified: {stale}", 1)
     australia.write_text(text, encoding="utf-8")
     async with bot_on(sandbox, settings, tmp_path, content_dir=content_copy) as bot:
