@@ -237,6 +237,7 @@ def content_schema(out: Path) -> int:
 
     from bot.domain.content import PromptFile, ResourceRegion, Story, Technique, Vocabulary
     from bot.domain.crisis import CrisisPhrases
+    from bot.domain.relevance import RelevanceSet
 
     kinds: dict[str, type[BaseModel]] = {
         "technique": Technique,
@@ -245,6 +246,7 @@ def content_schema(out: Path) -> int:
         "resources": ResourceRegion,
         "vocabulary": Vocabulary,
         "crisis_phrases": CrisisPhrases,
+        "relevance": RelevanceSet,
     }
     out.mkdir(parents=True, exist_ok=True)
     for name, model in kinds.items():

@@ -25,6 +25,7 @@ from bot.domain.choices import Choices, Parsed, content_warning_choices, region_
 from bot.domain.content import (
     INTERNATIONAL,
     Area,
+    Audience,
     ContentWarning,
     ResourceRegion,
     Story,
@@ -41,6 +42,12 @@ AREA_CHOICES = [
     app_commands.Choice(name="Physical: body, breath, sleep, movement", value=Area.PHYSICAL.value),
     app_commands.Choice(name="Social: people and connection", value=Area.SOCIAL.value),
     app_commands.Choice(name="Psychological: thoughts and plans", value=Area.PSYCHOLOGICAL.value),
+]
+FOR_CHOICES = [
+    app_commands.Choice(name="Me: how I feel", value=Audience.SELF.value),
+    app_commands.Choice(
+        name="Someone I'm supporting: how to be there for them", value=Audience.SUPPORTER.value
+    ),
 ]
 CLOSEST = 3
 SHOWN_REGION_TEXT = 40
@@ -149,14 +156,17 @@ class Library(commands.Cog):
     @app_commands.describe(
         feeling="How you feel, in a word or two: pick one or type your own",
         area="Which part of you to look after (optional)",
+        for_whom="For you (the default), or for supporting someone else",
         share="Also post the technique in this channel for others; nothing about you is shown",
     )
-    @app_commands.choices(area=AREA_CHOICES)
+    @app_commands.rename(for_whom="for")
+    @app_commands.choices(area=AREA_CHOICES, for_whom=FOR_CHOICES)
     async def cope(
         self,
         interaction: discord.Interaction,
         feeling: str | None = None,
         area: app_commands.Choice[str] | None = None,
+        for_whom: app_commands.Choice[str] | None = None,
         share: bool = False,
     ) -> None:
         """A coping technique for how you feel right now: what to do and why it helps."""
@@ -175,10 +185,11 @@ class Library(commands.Cog):
             )
             return
         chosen_area = Area(area.value) if area is not None else None
+        audience = Audience(for_whom.value) if for_whom is not None else Audience.SELF
         member_id = interaction.user.id
 
         def answer(shared: bool) -> Reply:
-            return self._cope_answer(member_id, feeling, chosen_area, shared)
+            return self._cope_answer(member_id, feeling, chosen_area, audience, shared)
 
         await self._respond(interaction, level, answer, share=share)
 
@@ -193,20 +204,28 @@ class Library(commands.Cog):
         return views.technique_cards(catalog, technique)
 
     def _cope_answer(
-        self, member_id: int, feeling: str | None, area: Area | None, shared: bool
+        self,
+        member_id: int,
+        feeling: str | None,
+        area: Area | None,
+        audience: Audience,
+        shared: bool,
     ) -> Reply:
         catalog = self.catalog
         feeling_id: str | None = None
         if feeling and feeling.strip():
             feeling_id = catalog.match_feeling(feeling)
-            if feeling_id is None:
+            # Every card for supporters fits someone supporting another person, so words
+            # that match no feeling only narrow nothing down for them.
+            if feeling_id is None and audience is Audience.SELF:
                 return self._closest_feelings(
                     "I couldn't match that to a feeling I know, so I can't pick a technique "
                     "for it yet. Is one of these close?",
                     feeling,
                     area,
                 )
-        suggestion = views.suggest_technique(self.bot.services, member_id, feeling_id, area)
+        request = views.CopeRequest((feeling_id,) if feeling_id else (), area, audience)
+        suggestion = views.suggest_technique(self.bot.services, member_id, request)
         if suggestion is None:
             label = catalog.feelings[feeling_id].label if feeling_id else "that"
             return self._closest_feelings(
@@ -216,11 +235,7 @@ class Library(commands.Cog):
             )
         if shared:
             return views.technique_cards(catalog, suggestion.technique, shareable=True)
-        return views.technique_reply(
-            catalog,
-            suggestion.technique,
-            another=(feeling_id, area) if suggestion.alternatives > 1 else None,
-        )
+        return views.suggestion_reply(catalog, suggestion, request)
 
     def _closest_feelings(self, message: str, text: str, area: Area | None) -> Reply:
         catalog = self.catalog

@@ -57,6 +57,13 @@ class Area(StrEnum):
     PSYCHOLOGICAL = "psychological"
 
 
+class Audience(StrEnum):
+    """Who a technique card is written for."""
+
+    SELF = "self"  # the member, for how they feel
+    SUPPORTER = "supporter"  # someone supporting another person
+
+
 class EvidenceLevel(StrEnum):
     STRONG = "strong"
     MODERATE = "moderate"
@@ -147,6 +154,37 @@ class Review(_Model):
     on: Date
 
 
+class HelpsWith(_Model):
+    """The feelings a technique is for: `main`, what it is written for and is offered
+    first for; `also`, feelings it helps with too, offered only after every technique
+    that is mainly for them."""
+
+    main: Annotated[tuple[Slug, ...], Field(min_length=1)]
+    also: tuple[Slug, ...] = ()
+
+    @model_validator(mode="after")
+    def _each_feeling_once(self) -> HelpsWith:
+        both = sorted(set(self.main) & set(self.also))
+        if both:
+            raise ValueError(
+                f"{', '.join(both)} is listed under both `main` and `also`; keep it in one"
+            )
+        return self
+
+    @property
+    def feelings(self) -> tuple[str, ...]:
+        return self.main + self.also
+
+    def __contains__(self, feeling: object) -> bool:
+        return feeling in self.main or feeling in self.also
+
+
+# What a member reads as the reason for a card: "For a racing mind, 5 minutes."
+BestFor = Annotated[
+    str, Strict(), StringConstraints(strip_whitespace=True, min_length=3, max_length=60)
+]
+
+
 class Technique(_Model):
     id: Slug
     title: Annotated[
@@ -154,7 +192,9 @@ class Technique(_Model):
     ]
     summary: OneLine
     areas: Annotated[tuple[Area, ...], Field(min_length=1)]
-    helps_with: Annotated[tuple[Slug, ...], Field(min_length=1)]
+    helps_with: HelpsWith
+    best_for: BestFor | None = None
+    audience: Audience = Audience.SELF
     tags: tuple[Slug, ...] = ()
     steps: Annotated[tuple[Short, ...], Field(min_length=1, max_length=15)]
     why_it_works: Medium
@@ -166,6 +206,13 @@ class Technique(_Model):
     modeled_in: tuple[Slug, ...] = ()
     reviewed: Review | None = None
     locale: Annotated[str, Strict(), StringConstraints(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")] = "en"
+
+    @field_validator("helps_with", mode="before")
+    @classmethod
+    def _a_plain_list_is_main(cls, value: object) -> object:
+        # Files written before `main` and `also` existed list feelings plainly; each of
+        # them counts as a main feeling, as it always did.
+        return {"main": value} if isinstance(value, list | tuple) else value
 
     @field_validator("cautions")
     @classmethod

@@ -325,6 +325,7 @@ class ParsedFile:
         if node is None:  # changed or gone since it was read: the top of the file
             return (1, 1), dotted(loc)
         mark = node.start_mark
+        written = list(loc)  # the path as the file writes it
         for part in loc:
             if isinstance(node, yaml.MappingNode):
                 pair = None
@@ -334,6 +335,10 @@ class ParsedFile:
                 if pair is None:
                     break
                 mark, node = pair[0].start_mark, pair[1]
+            elif isinstance(node, yaml.SequenceNode) and part == "main":
+                # A plain list of `helps_with` is its main feelings.
+                written.remove(part)
+                continue
             elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
                 if not 0 <= part < len(node.value):
                     break
@@ -341,7 +346,7 @@ class ParsedFile:
                 mark = node.start_mark
             else:
                 break
-        return _mark(mark), dotted(loc)
+        return _mark(mark), dotted(written)
 
 
 ANCHOR_MESSAGE = (
@@ -621,10 +626,22 @@ def _validate(
 
 
 # The fields of a technique or story that name other things, and what those must be.
-_REFERENCES: dict[str, tuple[tuple[str, str], ...]] = {
-    "technique": (("helps_with", "feeling"), ("tags", "theme"), ("modeled_in", "story")),
-    "story": (("themes", "theme"), ("techniques", "technique")),
+_REFERENCES: dict[str, tuple[tuple[tuple[str, ...], str], ...]] = {
+    "technique": (
+        (("helps_with", "main"), "feeling"),
+        (("helps_with", "also"), "feeling"),
+        (("tags",), "theme"),
+        (("modeled_in",), "story"),
+    ),
+    "story": ((("themes",), "theme"), (("techniques",), "technique")),
 }
+
+
+def _reference_values(item: BaseModel, key: tuple[str, ...]) -> tuple[str, ...]:
+    value: Any = item
+    for part in key:
+        value = getattr(value, part)
+    return tuple(map(sys.intern, value))
 
 
 class _Checked(NamedTuple):
@@ -837,9 +854,7 @@ def _load_items(
             _check_item(collector, style, kind, item, parsed, (), story_card(item))
             loaded.items.add_story(item)
         name = None if path.name == f"{item.id}.yaml" else path.name
-        references = tuple(
-            tuple(map(sys.intern, getattr(item, key))) for key, _ in _REFERENCES[kind]
-        )
+        references = tuple(_reference_values(item, key) for key, _ in _REFERENCES[kind])
         checked.append(_Checked(item.id, folder, name, references))
 
 
@@ -932,7 +947,7 @@ def _check_references(collector: _Collector, loaded: _Loaded, vocabulary: Vocabu
     def check(
         place: _Checked | ParsedFile,
         base: tuple[Any, ...],
-        key: str,
+        key: tuple[str, ...],
         values: Sequence[str],
         what: str,
     ) -> None:
@@ -943,7 +958,7 @@ def _check_references(collector: _Collector, loaded: _Loaded, vocabulary: Vocabu
                 if value in failed:
                     continue  # that file has its own errors; one report is enough
                 parsed = parsed or _file(collector, place)
-                mark, path = parsed.locate((*base, key, index))
+                mark, path = parsed.locate((*base, *key, index))
                 close = sorted(ids, key=lambda k: _distance(k, value))[:3]
                 hint = f"; did you mean {', '.join(close)}?" if close else ""
                 collector.add(
@@ -955,7 +970,7 @@ def _check_references(collector: _Collector, loaded: _Loaded, vocabulary: Vocabu
             for (key, what), values in zip(_REFERENCES[kind], checked.references, strict=True):
                 check(checked, (), key, values, what)
     for q, parsed, i in loaded.prompts:
-        check(parsed, ("prompts", i), "themes", q.themes, "theme")
+        check(parsed, ("prompts", i), ("themes",), q.themes, "theme")
 
 
 def _distance(a: str, b: str) -> int:

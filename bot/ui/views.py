@@ -29,8 +29,8 @@ from bot.domain.cards import (
     story_card,
     technique_card,
 )
-from bot.domain.catalog import Catalog, cut
-from bot.domain.content import Area, Feeling, ResourceRegion, Story, Technique
+from bot.domain.catalog import Catalog, cut, why_this_one
+from bot.domain.content import Area, Audience, Feeling, ResourceRegion, Story, Technique
 from bot.domain.crisis import CrisisLevel
 from bot.domain.errors import UserFacingError
 from bot.domain.memory import CRISIS_BLOCK_COOLDOWN, Shown
@@ -306,35 +306,45 @@ def _button_label(text: str) -> str:
 
 
 @dataclass(frozen=True)
+class CopeRequest:
+    """What a member asked /cope for: feelings (at most three), an area, and whether the
+    card is for them or for supporting someone else."""
+
+    feelings: tuple[str, ...] = ()
+    area: Area | None = None
+    audience: Audience = Audience.SELF
+
+
+@dataclass(frozen=True)
 class Suggestion:
     technique: Technique
     alternatives: int  # how many techniques fitted, this one included
+    reason: str  # one line: why this one
 
 
 def suggest_technique(
-    services: Services, member_id: int, feeling: str | None, area: Area | None
+    services: Services, member_id: int, request: CopeRequest
 ) -> Suggestion | None:
-    """A technique for this feeling and area that the member wasn't shown lately.
+    """The best technique for this request that the member wasn't shown lately.
 
-    With neither, any technique: a member who just types /cope still gets something.
+    With neither feeling nor area, any technique for the audience: a member who just
+    types /cope still gets something (never a card for supporters, unless asked for).
     """
     catalog = services.content.catalog
     shown = services.memory.shown_to(member_id)
-    if feeling or area:
-        # Ids only: a technique is built from the compact library just once it is chosen.
-        ids = catalog.recommend_ids(
-            [feeling] if feeling else [],
-            area,
-            exclude=shown.recent(Shown.TECHNIQUE),
-            rng=services.rng,
-        )
-    else:
-        ids = sorted(catalog.techniques)
-        services.rng.shuffle(ids)
+    # Ids only: a technique is built from the compact library just once it is chosen.
+    ids = catalog.recommend_ids(
+        request.feelings,
+        request.area,
+        exclude=shown.recent(Shown.TECHNIQUE),
+        rng=services.rng,
+        audience=request.audience,
+    )
     chosen = shown.pick_fresh(Shown.TECHNIQUE, ids)
     if chosen is None:
         return None
-    return Suggestion(catalog.techniques[chosen], len(ids))
+    technique = catalog.techniques[chosen]
+    return Suggestion(technique, len(ids), why_this_one(catalog, technique, request.feelings))
 
 
 def grounding_technique(catalog: Catalog) -> Technique | None:
@@ -366,23 +376,34 @@ def technique_reply(
     catalog: Catalog,
     technique: Technique,
     *,
-    another: tuple[str | None, Area | None] | None = None,
+    another: CopeRequest | None = None,
+    reason: str = "",
 ) -> Reply:
     """A technique with "Another one" (when `another` names what was asked for) and
-    "A story about this" (when a specialist's story models it)."""
-    return CARDS.reply(
+    "A story about this" (when a specialist's story models it), after the one-line
+    `reason` it was chosen for, when there is one."""
+    reply = CARDS.reply(
         catalog,
         ("technique", technique.id, another),
         lambda: _technique_reply(catalog, technique, another),
     )
+    return reply.with_line(reason) if reason else reply
 
 
-def _technique_reply(
-    catalog: Catalog, technique: Technique, another: tuple[str | None, Area | None] | None
-) -> Reply:
+def suggestion_reply(catalog: Catalog, suggestion: Suggestion, request: CopeRequest) -> Reply:
+    """The chosen technique, why it was chosen, and "Another one" when others fit."""
+    return technique_reply(
+        catalog,
+        suggestion.technique,
+        another=request if suggestion.alternatives > 1 else None,
+        reason=suggestion.reason,
+    )
+
+
+def _technique_reply(catalog: Catalog, technique: Technique, another: CopeRequest | None) -> Reply:
     buttons: list[Item] = []
     if another is not None:
-        buttons.append(AnotherTechnique(*another))
+        buttons.append(AnotherTechnique(another))
     if catalog.stories_for_technique(technique.id):
         buttons.append(StoryAboutTechnique(technique.id))
     return technique_cards(catalog, technique, (tuple(buttons),))
@@ -515,45 +536,52 @@ def _area(value: str) -> Area | None:
         return None
 
 
+_FEELINGS = rf"(?:{_ID}(?:\+{_ID}){{0,2}})?"
+
+
 class AnotherTechnique(
     discord.ui.DynamicItem[Button],
-    template=rf"peerlight:cope:next:(?P<feeling>(?:{_ID})?):(?P<area>(?:{_AREAS})?)",
+    template=(
+        rf"peerlight:cope:next:(?P<feelings>{_FEELINGS}):(?P<area>(?:{_AREAS})?)"
+        r"(?::(?P<audience>supporter))?"
+    ),
 ):
-    """ "Another one": the next technique for the same feeling and area, in place."""
+    """ "Another one": the next technique for the same request, in place. The custom id
+    holds the feelings (joined by "+"), the area, and ":supporter" for supporters' cards;
+    buttons made before several feelings existed hold one feeling and still work."""
 
-    def __init__(self, feeling: str | None, area: Area | None) -> None:
+    def __init__(self, request: CopeRequest) -> None:
+        area = request.area.value if request.area else ""
+        audience = ":supporter" if request.audience is Audience.SUPPORTER else ""
         super().__init__(
             discord.ui.Button(
                 label="Another one",
                 style=discord.ButtonStyle.primary,
-                custom_id=f"peerlight:cope:next:{feeling or ''}:{area.value if area else ''}",
+                custom_id=f"peerlight:cope:next:{'+'.join(request.feelings)}:{area}{audience}",
             )
         )
-        self.feeling = feeling
-        self.area = area
+        self.request = request
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: Item, match: re.Match[str], /
     ) -> AnotherTechnique:
-        return cls(match["feeling"] or None, _area(match["area"]))
+        feelings = tuple(match["feelings"].split("+")) if match["feelings"] else ()
+        audience = Audience.SUPPORTER if match["audience"] else Audience.SELF
+        return cls(CopeRequest(feelings, _area(match["area"]), audience))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         await guarded(interaction, "Another one", lambda: self._next(interaction))
 
     async def _next(self, interaction: discord.Interaction[Any]) -> None:
         services = services_of(interaction)
-        suggestion = suggest_technique(services, interaction.user.id, self.feeling, self.area)
+        suggestion = suggest_technique(services, interaction.user.id, self.request)
         if suggestion is None:
             raise UserFacingError(
                 "The library changed since this message, and I have nothing to match it now. "
                 "Try /cope again."
             )
-        reply = technique_reply(
-            services.content.catalog,
-            suggestion.technique,
-            another=(self.feeling, self.area) if suggestion.alternatives > 1 else None,
-        )
+        reply = suggestion_reply(services.content.catalog, suggestion, self.request)
         await replace_message(interaction, reply)
 
 
@@ -588,15 +616,11 @@ class FeelingChoice(
 
     async def _pick(self, interaction: discord.Interaction[Any]) -> None:
         services = services_of(interaction)
-        suggestion = suggest_technique(services, interaction.user.id, self.feeling, self.area)
+        request = CopeRequest((self.feeling,), self.area)
+        suggestion = suggest_technique(services, interaction.user.id, request)
         if suggestion is None:
             raise UserFacingError("I have no technique for that feeling now. Try /cope again.")
-        reply = technique_reply(
-            services.content.catalog,
-            suggestion.technique,
-            another=(self.feeling, self.area) if suggestion.alternatives > 1 else None,
-        )
-        await send(interaction, reply)
+        await send(interaction, suggestion_reply(services.content.catalog, suggestion, request))
 
 
 class StoryAboutTechnique(

@@ -34,7 +34,7 @@ from bot.domain.cards import (
     technique_card,
 )
 from bot.domain.catalog import Catalog
-from bot.domain.content import Area, ContentWarning
+from bot.domain.content import Area, Audience, ContentWarning
 from bot.domain.crisis import CrisisLevel, CrisisMatch
 from bot.sandbox.harness import load_content, running_bot, sandbox_settings
 from bot.sandbox.payloads import SandboxMember
@@ -155,10 +155,11 @@ async def test_cope_anxious_gives_a_matching_technique_with_steps_and_why(
 ) -> None:
     message = await (await sandbox.command("cope", {"feeling": "anxious"})).response_message()
     assert message.ephemeral
-    assert message.content == ""
     embed = only_embed(message)
     technique = catalog.techniques[technique_by_title(catalog, embed["title"])]
-    assert "anxious" in technique.helps_with
+    assert "anxious" in technique.helps_with.main
+    minutes = technique.duration_minutes
+    assert message.content == f"Why this one: for {technique.best_for}, {minutes} minutes."
     assert "**Steps**\n1. " in embed["description"]
     names = [f["name"] for f in embed["fields"]]
     assert names[:2] == ["Why it works", "When to use it"]
@@ -181,7 +182,46 @@ async def test_another_one_gives_a_different_technique_each_press(
     assert all(a != b for a, b in itertools.pairwise(shown))
     assert len(set(shown)) == len(shown)
     for title in shown:
-        assert "anxious" in catalog.techniques[technique_by_title(catalog, title)].helps_with
+        technique = catalog.techniques[technique_by_title(catalog, title)]
+        assert "anxious" in technique.helps_with.main
+
+
+async def test_cope_anxious_never_offers_a_supporter_or_craving_only_card(
+    sandbox: Sandbox, bot: PeerlightBot, catalog: Catalog
+) -> None:
+    main = set(catalog.techniques_for_feeling("anxious"))
+    shown = []
+    for _ in range(40):
+        message = await (await sandbox.command("cope", {"feeling": "anxious"})).response_message()
+        technique = catalog.techniques[technique_by_title(catalog, only_embed(message)["title"])]
+        assert technique.audience is Audience.SELF, technique.id
+        assert "anxious" in technique.helps_with.feelings, technique.id
+        assert technique.helps_with.main != ("craving",), technique.id
+        shown.append(technique.id)
+    # Every technique mainly for anxiety comes first; only then, for variety, the ones
+    # that also help with it.
+    assert set(shown[: len(main)]) == main
+    assert main < set(shown)
+
+
+async def test_supporter_cards_only_when_asked_for(
+    sandbox: Sandbox, bot: PeerlightBot, catalog: Catalog
+) -> None:
+    supporters = set(catalog.techniques_for_supporters())
+    for _ in range(15):
+        message = await (await sandbox.command("cope")).response_message()
+        title = only_embed(message)["title"]
+        assert technique_by_title(catalog, title) not in supporters
+    seen = set()
+    for words in ("worried", "anxious", "my friend relapsed"):
+        asked = await (
+            await sandbox.command("cope", {"feeling": words, "for": "supporter"})
+        ).response_message()
+        seen.add(technique_by_title(catalog, only_embed(asked)["title"]))
+        pressed = await sandbox.press(asked, "Another one")
+        again = await pressed.response_message()
+        seen.add(technique_by_title(catalog, only_embed(again)["title"]))
+    assert seen == supporters
 
 
 async def test_cope_by_area_and_with_nothing_still_helps(
@@ -856,8 +896,8 @@ async def test_a_reply_keeps_its_card_and_view_while_the_catalog_is_the_same(
     catalog: Catalog,
 ) -> None:
     technique = catalog.techniques["box-breathing"]
-    reply = views.technique_reply(catalog, technique, another=("anxious", None))
-    again = views.technique_reply(catalog, technique, another=("anxious", None))
+    reply = views.technique_reply(catalog, technique, another=views.CopeRequest(("anxious",)))
+    again = views.technique_reply(catalog, technique, another=views.CopeRequest(("anxious",)))
     assert again.view() is reply.view()
     assert again.embeds is reply.embeds
     assert again.embeds is not None
@@ -907,7 +947,9 @@ async def test_a_prepared_reply_joined_after_another_keeps_its_own_view(
     catalog: Catalog,
 ) -> None:
     technique = catalog.techniques["box-breathing"]
-    reply = views.technique_reply(catalog, technique, another=("anxious", Area.EMOTIONAL))
+    reply = views.technique_reply(
+        catalog, technique, another=views.CopeRequest(("anxious",), Area.EMOTIONAL)
+    )
     before = _components(reply)
     first = views.Reply.text("first", (views.GroundingButton(), views.SupportLinesButton()))
     joined = first.then(reply)

@@ -36,6 +36,7 @@ from bot.domain.content import (
     Vocabulary,
 )
 from bot.domain.crisis import CrisisPhrases
+from bot.domain.relevance import RelevanceSet
 from bot.domain.style import Severity
 from bot.storage.content_files import (
     RESOURCE_FAIL_DAYS,
@@ -378,6 +379,7 @@ SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "resources": ResourceRegion,
     "vocabulary": Vocabulary,
     "crisis_phrases": CrisisPhrases,
+    "relevance": RelevanceSet,
 }
 
 
@@ -387,7 +389,7 @@ def _kind_of(relative: Path) -> str:
         return "vocabulary"
     if parts == ("safety", "crisis_phrases.yaml"):
         return "crisis_phrases"
-    folders = {"techniques": "technique", "stories": "story"}
+    folders = {"techniques": "technique", "stories": "story", "relevance": "relevance"}
     folders |= {"prompts": "prompts", "resources": "resources"}
     if len(parts) == 2 and parts[0] in folders:
         return folders[parts[0]]
