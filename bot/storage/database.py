@@ -102,9 +102,7 @@ class Database:
             # be found out by the first member whose check-in it could not store.
             await self.connection.execute("BEGIN IMMEDIATE")
             try:
-                await self.connection.execute(
-                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('write-check', '')"
-                )
+                await self.connection.execute("CREATE TABLE peerlight_write_check (x)")
             finally:
                 await self.connection.execute("ROLLBACK")
         except sqlite3.OperationalError as exc:
