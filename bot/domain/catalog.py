@@ -27,6 +27,7 @@ from typing import TypeVar, overload
 
 from bot.domain.content import (
     Area,
+    Audience,
     ContentWarning,
     Feeling,
     Prompt,
@@ -40,6 +41,20 @@ from bot.domain.content import (
 from bot.domain.crisis import CrisisSet
 
 AUTOCOMPLETE_LIMIT = 25
+# The most feelings one request is ranked for (a check-in also takes up to three).
+MAX_FEELINGS = 3
+# Words that make the next feeling named, within NEGATION_REACH words, not meant:
+# "not anxious", "never really lonely", "no longer angry". As read after normalising.
+NEGATIONS = frozenset({"not", "no", "never", "nor", "without", "isnt", "dont", "arent"})
+NEGATION_REACH = 3
+CAN = frozenset({"can", "could"})
+# How much a named feeling adds to a technique's fit. `main` lists feelings best first:
+# the first main feeling counts MAIN_FIT, each later one a step less, down to MAIN_FLOOR;
+# a feeling it also helps with counts ALSO_FIT. Any main feeling outweighs every feeling
+# a member could name (at most three) that it only also helps with.
+MAIN_FIT = 8
+MAIN_FLOOR = 5
+ALSO_FIT = 1
 CHOICE_NAME_LIMIT = 100
 
 
@@ -419,7 +434,14 @@ class LibraryItems:
         self.stories: CompactItems[Story] = CompactItems(Story)
         self.replaced = False  # an id was added twice: its indexes would list it twice
         self._titles: list[str] = []  # of the techniques, in the order added
+        # Techniques for members themselves, by main feeling and by feeling helped also;
+        # how well each fits a feeling (see MAIN_FIT).
+        self._fit: dict[tuple[str, str], int] = {}
         self._by_feeling: defaultdict[str, list[str]] = defaultdict(list)
+        self._also_by_feeling: defaultdict[str, list[str]] = defaultdict(list)
+        # Techniques for someone supporting another person: offered only when asked for.
+        self._for_supporters: list[str] = []
+        self._supporter_feelings: defaultdict[str, list[str]] = defaultdict(list)
         self._by_area: defaultdict[Area, list[str]] = defaultdict(list)
         self._by_tag: defaultdict[str, list[str]] = defaultdict(list)
         self._areas: dict[str, int] = {}  # technique id → its areas, one bit each
@@ -432,8 +454,17 @@ class LibraryItems:
         self.replaced = self.replaced or technique_id in self.techniques
         self.techniques.add(technique)
         self._titles.append(technique.title)
-        for feeling in technique.helps_with:
-            self._by_feeling[feeling].append(technique_id)
+        if technique.audience is Audience.SELF:
+            for place, feeling in enumerate(technique.helps_with.main):
+                self._by_feeling[feeling].append(technique_id)
+                self._fit[technique_id, feeling] = max(MAIN_FLOOR, MAIN_FIT - place)
+            for feeling in technique.helps_with.also:
+                self._also_by_feeling[feeling].append(technique_id)
+                self._fit[technique_id, feeling] = ALSO_FIT
+        else:
+            self._for_supporters.append(technique_id)
+            for feeling in technique.helps_with.feelings:
+                self._supporter_feelings[feeling].append(technique_id)
         for area in technique.areas:
             self._by_area[area].append(technique_id)
         for tag in technique.tags:
@@ -462,6 +493,36 @@ def _area_bits(areas: Iterable[Area]) -> int:
     for area in areas:
         bits |= _AREA_BIT[area]
     return bits
+
+
+def why_this_one(catalog: Catalog, technique: Technique, feelings: Sequence[str] = ()) -> str:
+    """One line on why this technique, e.g. "Why this one: for a racing mind, 5 minutes."
+
+    It says what the technique is best for (`best_for`, else its main feelings) and how
+    long it takes; when it is not mainly for any feeling the member named, the line says
+    it helps with that one too, so the member knows it is not the closest fit.
+    """
+    minutes = technique.duration_minutes
+    length = f"{minutes} minute{'' if minutes == 1 else 's'}"
+    labels = [
+        catalog.feelings[f].label.lower()
+        for f in technique.helps_with.main
+        if f in catalog.feelings
+    ]
+    best_for = technique.best_for or f"feeling {_either(labels)}"
+    line = f"Why this one: for {best_for}, {length}."
+    named = [f for f in feelings if f in catalog.feelings]
+    if named and not set(named) & set(technique.helps_with.main):
+        also = [catalog.feelings[f].label.lower() for f in named if f in technique.helps_with.also]
+        if also:
+            line += f" It helps when you feel {_either(also)} too."
+    return line
+
+
+def _either(words: Sequence[str]) -> str:
+    if len(words) <= 1:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} or {words[-1]}"
 
 
 class Catalog:
@@ -545,6 +606,10 @@ class Catalog:
                 locale_regions[locale] = region.region
 
         self._by_feeling = {k: tuple(v) for k, v in items._by_feeling.items()}
+        self._also_by_feeling = {k: tuple(v) for k, v in items._also_by_feeling.items()}
+        self._for_supporters = tuple(items._for_supporters)
+        self._fit = items._fit
+        self._supporter_feelings = {k: tuple(v) for k, v in items._supporter_feelings.items()}
         self._by_area = {k: tuple(v) for k, v in items._by_area.items()}
         self._by_tag = {k: tuple(v) for k, v in items._by_tag.items()}
         self._areas = items._areas
@@ -556,6 +621,17 @@ class Catalog:
         self._feeling_words = {
             fold(w): f.id for f in vocabulary.feelings for w in (f.id, f.label, *f.words)
         }
+
+        # Every way of naming a feeling, as words read the way crisis detection reads
+        # them, so "I'm" and "im", "ANXIOUS!!" and "anxious" are the same to both.
+        phrases: dict[tuple[str, ...], str] = {}
+        for f in vocabulary.feelings:
+            for name in (f.id.replace("-", " "), f.label, *f.words):
+                words = tuple(crisis.normalise(name).split())
+                if words:
+                    phrases.setdefault(words, f.id)
+        self._feeling_phrases = phrases
+        self._longest_phrase = max((len(w) for w in phrases), default=0)
 
         self.feeling_index = SearchIndex((f.id, f"{f.label}", f.words) for f in vocabulary.feelings)
         self.theme_index = SearchIndex(
@@ -577,10 +653,24 @@ class Catalog:
         }
 
     def techniques_for_feeling(self, feeling: str) -> tuple[str, ...]:
+        """Ids of the techniques for members that are mainly for this feeling."""
         return self._by_feeling.get(feeling, ())
+
+    def techniques_also_for(self, feeling: str) -> tuple[str, ...]:
+        """Ids of the techniques for members that help with this feeling too."""
+        return self._also_by_feeling.get(feeling, ())
+
+    def techniques_for_supporters(self) -> tuple[str, ...]:
+        """Ids of the techniques written for someone supporting another person."""
+        return self._for_supporters
 
     def techniques_in_area(self, area: Area) -> tuple[str, ...]:
         return self._by_area.get(area, ())
+
+    def areas_of(self, technique_id: str) -> tuple[Area, ...]:
+        """A technique's areas, from the index (the technique is not built)."""
+        bits = self._areas.get(technique_id, 0)
+        return tuple(area for area, bit in _AREA_BIT.items() if bits & bit)
 
     def stories_with_theme(self, theme: str) -> tuple[str, ...]:
         return self._by_theme.get(theme, ())
@@ -615,6 +705,39 @@ class Catalog:
                 return found.pop()
         return None
 
+    def read_feelings(self, text: str, limit: int = MAX_FEELINGS) -> tuple[str, ...]:
+        """The feelings named in a phrase or short sentence, in the order written.
+
+        "really anxious", "I'm feeling down", "stressed out" and "scared and alone" are
+        read word by word, normalised as crisis detection normalises them, taking the
+        longest name of a feeling at each place ("want to use" before "use"). A feeling
+        just after a negation is left out: "not anxious, just tired" is tired. A single
+        word also matches as `match_feeling` does, by the start of a name.
+        """
+        whole = self.match_feeling(text)
+        if whole is not None:
+            return (whole,)
+        words = self.crisis.normalise(text).split()
+        found: list[str] = []
+        negated_until = -1
+        i = 0
+        while i < len(words):
+            for size in range(min(self._longest_phrase, len(words) - i), 0, -1):
+                feeling = self._feeling_phrases.get(tuple(words[i : i + size]))
+                if feeling is not None:
+                    if i <= negated_until:
+                        negated_until = -1  # a negation covers one feeling
+                    elif feeling not in found:
+                        found.append(feeling)
+                    i += size
+                    break
+            else:
+                # "can't settle" is no negation of a feeling, "not anxious" is.
+                if words[i] in NEGATIONS and (i == 0 or words[i - 1] not in CAN):
+                    negated_until = i + NEGATION_REACH
+                i += 1
+        return tuple(found[:limit])
+
     def closest_feelings(self, text: str, limit: int = 3) -> list[Feeling]:
         hits = self.feeling_index.search(text, limit=limit)
         feelings = [self.feelings[h.key] for h in hits]
@@ -634,13 +757,15 @@ class Catalog:
         area: Area | None = None,
         exclude: Iterable[str] = (),
         rng: random.Random | None = None,
+        audience: Audience = Audience.SELF,
     ) -> RankedItems[Technique]:
         """Techniques for these feelings, best first; ties shuffled with `rng`.
 
         Each is built only when it is reached: a caller that needs only the order should
         use `recommend_ids`, which does the same ranking.
         """
-        return RankedItems(self.techniques, self.recommend_ids(feelings, area, exclude, rng))
+        ids = self.recommend_ids(feelings, area, exclude, rng, audience)
+        return RankedItems(self.techniques, ids)
 
     def recommend_ids(
         self,
@@ -648,30 +773,51 @@ class Catalog:
         area: Area | None = None,
         exclude: Iterable[str] = (),
         rng: random.Random | None = None,
+        audience: Audience = Audience.SELF,
     ) -> list[str]:
-        """Ids of the techniques for these feelings, best first; ties shuffled with `rng`.
+        """Ids of the techniques that fit, best first: by fit, then area, then variety.
 
-        A technique helping with more of the named feelings ranks higher; within that, one
-        in the asked-for area. Excluded ids (recently shown) go to the end, not away, so a
-        member with one matching technique still gets it.
+        Fit: a technique mainly for a named feeling counts `MAIN_FIT` when that is its
+        first main feeling, a step less for each later one, and `ALSO_FIT` when it only
+        also helps; summed over the feelings. First come the techniques mainly for the
+        most of the named feelings (so every technique mainly for what the member feels
+        comes before one that only also helps); among those, one in the asked-for area;
+        then the best fit (one written first of all for the feeling before one for which
+        it is a second thought). Variety: within that, recently shown
+        ids (`exclude`) last and ties shuffled with `rng`.
+
+        Cards for supporters are offered only with `audience=SUPPORTER`, and then only
+        they are. With no feeling, every technique for that audience (in the area, when
+        one is asked for) fits equally.
         """
         excluded = set(exclude)
-        candidates: dict[str, int] = defaultdict(int)
-        for feeling in feelings:
-            for technique_id in self._by_feeling.get(feeling, ()):
-                candidates[technique_id] += 2
-        if area is not None:
-            if candidates:
-                bit = _AREA_BIT[area]
-                for technique_id in list(candidates):
-                    if self._areas[technique_id] & bit:
-                        candidates[technique_id] += 1
-            else:
-                for technique_id in self._by_area.get(area, ()):
-                    candidates[technique_id] += 1
-        ids = list(candidates)
+        fit: dict[str, int] = {}
+        mains: Counter[str] = Counter()  # how many named feelings each is mainly for
+        if audience is Audience.SUPPORTER:
+            for technique_id in self._for_supporters:
+                fit[technique_id] = 0
+            for feeling in feelings:
+                for technique_id in self._supporter_feelings.get(feeling, ()):
+                    fit[technique_id] += MAIN_FIT
+        else:
+            how_well = self._fit
+            for feeling in feelings:
+                for technique_id in chain(
+                    self._by_feeling.get(feeling, ()), self._also_by_feeling.get(feeling, ())
+                ):
+                    how = how_well[technique_id, feeling]
+                    fit[technique_id] = fit.get(technique_id, 0) + how
+                    mains[technique_id] += how >= MAIN_FLOOR
+            if not fit:
+                supporters = set(self._for_supporters)
+                pool = self._by_area.get(area, ()) if area is not None else self._areas
+                fit = {t: 0 for t in pool if t not in supporters}
+        bit = _AREA_BIT[area] if area is not None else 0
+        ids = list(fit)
         (rng or random.Random(0)).shuffle(ids)
-        ids.sort(key=lambda i: (i in excluded, -candidates[i]))
+        areas = self._areas
+        # How many named feelings it is mainly for, then the area, then how well.
+        ids.sort(key=lambda i: (-mains[i], not areas[i] & bit, -fit[i], i in excluded))
         return ids
 
     def techniques_tagged(self, tag: str) -> tuple[str, ...]:

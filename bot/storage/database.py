@@ -15,11 +15,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import aiosqlite
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+BUSY_TIMEOUT_MS = 2000
 
 
 class DatabaseError(Exception):
@@ -60,8 +62,11 @@ class Database:
     @classmethod
     @asynccontextmanager
     async def open(
-        cls, path: Path, migrations: Iterable[Migration] | None = None
+        cls, path: Path, migrations: Iterable[Migration] | None = None, *, mode: str = "rwc"
     ) -> AsyncIterator[Database]:
+        """`mode` is SQLite's URI mode: "rwc" (read, write, create) for the bot; "ro"
+        opens read-only, as a file the bot may not write behaves (file modes do not stop
+        root, SQLite's mode does)."""
         steps = list(migrations) if migrations is not None else load_migrations()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -70,7 +75,8 @@ class Database:
                 f"{path}: cannot create the folder for the database ({exc.strerror or exc})"
             ) from None
         try:
-            connection = await aiosqlite.connect(path, isolation_level=None)
+            uri = f"file:{quote(str(path))}?mode={mode}"
+            connection = await aiosqlite.connect(uri, isolation_level=None, uri=True)
         except (sqlite3.Error, OSError) as exc:
             raise DatabaseError(f"{path}: cannot open the database ({exc})") from None
         db = cls(connection, path)
@@ -85,10 +91,36 @@ class Database:
             await self.connection.execute("PRAGMA journal_mode=WAL")
             await self.connection.execute("PRAGMA foreign_keys=ON")
             await self.connection.execute("PRAGMA synchronous=NORMAL")
-            await self.connection.execute("PRAGMA busy_timeout=5000")
+            # How long a write waits for another connection's lock (a backup, the sqlite3
+            # shell) before it fails. The one connection serves every task, so this also
+            # bounds how long the others wait behind it; a member is told "not saved".
+            await self.connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS:d}")
             # Deleted check-ins are overwritten, not left readable in free pages.
             await self.connection.execute("PRAGMA secure_delete=ON")
             await self.migrate(migrations)
+            # Every start proves the file can be written: a read-only file would otherwise
+            # be found out by the first member whose check-in it could not store.
+            await self.connection.execute("BEGIN IMMEDIATE")
+            try:
+                await self.connection.execute("CREATE TABLE peerlight_write_check (x)")
+            finally:
+                await self.connection.execute("ROLLBACK")
+        except sqlite3.OperationalError as exc:
+            text = str(exc)
+            if "readonly" in text or "read-only" in text or "read only" in text:
+                raise DatabaseError(
+                    f"{self.path}: the database is read-only ({text}); give Peerlight write "
+                    "access to the file and its folder, or point `database` at a writable path"
+                ) from None
+            if "locked" in text or "busy" in text:
+                raise DatabaseError(
+                    f"{self.path}: another program is holding the database locked ({text}); "
+                    "stop it (or another Peerlight using the same file) and start again"
+                ) from None
+            raise DatabaseError(
+                f"{self.path}: the database cannot be used ({text}); check the disk and the "
+                "file, or point `database` at another path"
+            ) from None
         except sqlite3.DatabaseError as exc:
             raise DatabaseError(
                 f"{self.path}: this file is not a Peerlight database or it is damaged ({exc}); "
@@ -143,15 +175,19 @@ class Database:
         async with self._write_lock:
             await self.connection.execute(sql, tuple(params))
 
+    # Reads run to the end in one call to the database thread. A statement left open
+    # between calls (a cursor not yet closed) holds a read snapshot, and a write queued
+    # behind it while another process holds the write lock fails at once with "database
+    # is locked" instead of waiting out the busy timeout.
+
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
-        async with self.connection.execute(sql, tuple(params)) as cursor:
-            row = await cursor.fetchone()
-        return row
+        rows = await self.connection.execute_fetchall(sql, tuple(params))
+        for row in rows:
+            return row
+        return None
 
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        async with self.connection.execute(sql, tuple(params)) as cursor:
-            rows = await cursor.fetchall()
-        return list(rows)
+        return list(await self.connection.execute_fetchall(sql, tuple(params)))
 
     async def get_meta(self, key: str) -> str | None:
         row = await self.fetchone("SELECT value FROM meta WHERE key = ?", (key,))

@@ -40,7 +40,9 @@ def _confusables() -> dict[str, str]:
     for char, glyphs in data.items():
         if len(char) != 1 or char.isascii():
             continue
-        latin = [g["c"] for g in glyphs if len(g["c"]) == 1 and g["c"].isascii() and g["c"].isalpha()]
+        latin = [
+            g["c"] for g in glyphs if len(g["c"]) == 1 and g["c"].isascii() and g["c"].isalpha()
+        ]
         if latin:
             table[char] = latin[0].lower()
     return table
@@ -50,6 +52,4 @@ def load_lexicon() -> Lexicon:
     """Read both lists. Takes a fraction of a second; the caller keeps what it needs."""
     english = _english()
     common = sorted(english, key=english.__getitem__, reverse=True)[:COMMON_WORDS]
-    return Lexicon(
-        english=frozenset(english), confusables=_confusables(), common=frozenset(common)
-    )
+    return Lexicon(english=frozenset(english), confusables=_confusables(), common=frozenset(common))

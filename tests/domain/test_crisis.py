@@ -276,7 +276,11 @@ def test_disguised_danger_is_read_through(detector: CrisisSet, text: str) -> Non
 
 @pytest.mark.parametrize(
     ("text", "not_read_as"),
-    [("i keep putting it off", "cutting"), ("the fridge is empty", "bridge"), ("i blame myself", "blade")],
+    [
+        ("i keep putting it off", "cutting"),
+        ("the fridge is empty", "bridge"),
+        ("i blame myself", "blade"),
+    ],
 )
 def test_ordinary_english_words_are_never_read_as_a_rule_word(
     detector: CrisisSet, text: str, not_read_as: str

@@ -31,8 +31,8 @@ from itertools import product
 
 from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
-from bot.domain.crisis.rules import CrisisRules, Element, Rule, RuleLevel, parse_pattern
-from bot.domain.crisis.text import Clause, Lexicon, Reader, Token, squeeze
+from bot.domain.crisis.rules import CrisisRules, Rule, RuleLevel, parse_pattern
+from bot.domain.crisis.text import Clause, Lexicon, Reader, squeeze
 
 __all__ = [
     "NO_MATCH",
@@ -208,7 +208,7 @@ class _Compiler:
                     inner = self.expand(ref.group(1), (*trail, name))
                     options = [o + i for o in options for i in inner]
                 else:
-                    options = [o + (part,) for o in options]
+                    options = [(*o, part) for o in options]
                 if len(options) > _EXPANSION_LIMIT:
                     self.report(("slots", name), phrase, "expands to too many phrases")
                     return out
@@ -264,7 +264,9 @@ def compile_rules(rules: CrisisRules, lexicon: Lexicon) -> CrisisDetector:
                 end_gap = element.gap
             elif element.kind == "word":
                 literal_words.add(element.name)
-                steps.append(_Step(frozenset({_word_slot(element.name)}), element.optional, element.gap))
+                steps.append(
+                    _Step(frozenset({_word_slot(element.name)}), element.optional, element.gap)
+                )
             else:
                 steps.append(_Step(frozenset({element.name}), element.optional, element.gap))
         compiled.append(
@@ -431,10 +433,7 @@ class CrisisDetector:
 
     def _run(self, text: str, explanation: Explanation | None) -> CrisisMatch:
         views = self._views(text)
-        if len(views) > 1 and self._message_rules:
-            merged = self._merged(views)
-        else:
-            merged = None
+        merged = self._merged(views) if len(views) > 1 and self._message_rules else None
         media = any(view.has(_MEDIA) for view in views)
         best = NO_MATCH
         previous: _ClauseView | None = None
@@ -445,7 +444,7 @@ class CrisisDetector:
                     sorted(
                         {
                             f"{o.slot.split(':', 1)[-1] if o.slot.startswith('word:') else o.slot}"
-                            f"={' '.join(t.readings[0] for t in view.tokens[o.start:o.end])}"
+                            f"={' '.join(t.readings[0] for t in view.tokens[o.start : o.end])}"
                             for group in view.at.values()
                             for o in group
                             if not o.slot.startswith("word:")
@@ -510,9 +509,7 @@ class CrisisDetector:
         end = spans[-1].end
         if rule.at_end and not self._only_tail(view, end, rule.end_gap):
             return None
-        if rule.not_followed_by and any(
-            o.slot in rule.not_followed_by for o in view.slots_at(end)
-        ):
+        if rule.not_followed_by and any(o.slot in rule.not_followed_by for o in view.slots_at(end)):
             return None
         if rule.not_preceded_by and any(
             o.slot in rule.not_preceded_by and o.end == first.start
@@ -538,7 +535,9 @@ class CrisisDetector:
         for start in range(position, min(position + gap, len(view.tokens) - 1) + 1):
             for occurrence in view.slots_at(start):
                 if occurrence.slot in step.slots:
-                    found = self._extend(rule, view, index + 1, occurrence.end, [*spans, occurrence], 0)
+                    found = self._extend(
+                        rule, view, index + 1, occurrence.end, [*spans, occurrence], 0
+                    )
                     if found is not None:
                         return found
         if step.optional:
@@ -580,9 +579,7 @@ class CrisisDetector:
     ) -> tuple[CrisisLevel, str]:
         rule = match.rule.rule
         if self._negated(match.start, view) or any(
-            o.slot == _AFTER
-            for p in (match.end, match.end + 1)
-            for o in view.slots_at(p)
+            o.slot == _AFTER for p in (match.end, match.end + 1) for o in view.slots_at(p)
         ):
             return CrisisLevel.NONE, "negated"
         if rule.person == "writer":
@@ -627,12 +624,13 @@ class CrisisDetector:
         nearest: _Occurrence | None = None
         for position in range(match.start):
             for occurrence in view.slots_at(position):
-                if occurrence.slot in (_SELF, _OTHER, _ANYONE) and occurrence.end <= match.start:
-                    if nearest is None or (occurrence.end, occurrence.end - occurrence.start) > (
-                        nearest.end,
-                        nearest.end - nearest.start,
-                    ):
-                        nearest = occurrence
+                if occurrence.slot not in (_SELF, _OTHER, _ANYONE) or occurrence.end > match.start:
+                    continue
+                if nearest is None or (occurrence.end, occurrence.end - occurrence.start) > (
+                    nearest.end,
+                    nearest.end - nearest.start,
+                ):
+                    nearest = occurrence
         if nearest is None:
             if _ANYONE in inside:
                 return "anyone", "about people in general", False
@@ -667,9 +665,7 @@ class CrisisDetector:
 
     def _past_before(self, match: _Match, view: _ClauseView) -> bool:
         return any(
-            o.slot == _PAST_BEFORE
-            for p in range(match.start)
-            for o in view.slots_at(p)
+            o.slot == _PAST_BEFORE for p in range(match.start) for o in view.slots_at(p)
         ) and not view.has(_RECENT)
 
     def _present(self, match: _Match, view: _ClauseView) -> bool:
@@ -818,3 +814,8 @@ class CrisisSet:
 
     def explain(self, text: str) -> list[tuple[str, Explanation]]:
         return [(d.language, d.explain(text)) for d in self.detectors]
+
+    def normalise(self, text: str) -> str:
+        """The text's words as the first language's rules read them (for matching members'
+        words to feelings the same way crisis detection reads them)."""
+        return self.detectors[0].normalise(text)

@@ -236,7 +236,9 @@ class CrisisRules(BaseModel):
         seen: set[str] = set()
         for index, rule in enumerate(self.rules):
             if rule.id in seen:
-                report(("rules", index, "id"), rule.id, f"{rule.id!r} is used twice; keep ids unique")
+                report(
+                    ("rules", index, "id"), rule.id, f"{rule.id!r} is used twice; keep ids unique"
+                )
             seen.add(rule.id)
             for element in parse_pattern(rule.pattern):
                 if element.kind == "slot" and element.name not in known:

@@ -141,9 +141,7 @@ class Reader:
         self._leet = str.maketrans(dict(leetspeak))
         escaped = "".join(re.escape(ch) for ch in leetspeak)
         self._leet_word = re.compile(f"(?:[^\\W_]|[{escaped}])+") if leetspeak else None
-        self._number_words = {
-            digit: tuple(words) for digit, words in number_words.items()
-        }
+        self._number_words = {digit: tuple(words) for digit, words in number_words.items()}
         vocabulary = [w for w in vocabulary if w]
         # The rules' own words (and their squeezed forms): what fuzzy readings, masks and
         # joins may become.
@@ -250,7 +248,7 @@ class Reader:
 
     def _unmask(self, match: re.Match[str]) -> str:
         word = match.group(0)
-        pattern = re.compile(re.sub(r"[*#]+", lambda m: "[a-z]{1,%d}" % len(m.group(0)), word))
+        pattern = re.compile(re.sub(r"[*#]+", lambda m: f"[a-z]{{1,{len(m.group(0))}}}", word))
         for length in range(len(word) - word.count("*") - word.count("#") + 1, len(word) + 1):
             for candidate in self._by_length.get(length, ()):
                 if pattern.fullmatch(candidate):
@@ -316,7 +314,7 @@ class Reader:
         return found if found is not None else [letters]
 
     def _join_halves(self, words: list[str]) -> list[str]:
-        """"sui cide" → "suicide": two neighbours that spell one of the rules' words, when
+        """ "sui cide" → "suicide": two neighbours that spell one of the rules' words, when
         they are not both everyday words."""
         if len(words) < 2:
             return words
