@@ -450,3 +450,17 @@ def test_a_shadowed_rule_is_reported(lexicon: Lexicon) -> None:
 def test_every_rule_has_a_catch_and_a_look_alike() -> None:
     for rule in CrisisRules.model_validate(_shipped()).rules:
         assert rule.catches and rule.ignores, rule.id
+
+
+def test_every_format_character_is_removed_before_reading() -> None:
+    import sys
+    import unicodedata
+
+    from bot.domain.crisis.text import INVISIBLE_RE
+
+    missing = [
+        hex(code)
+        for code in range(sys.maxunicode + 1)
+        if unicodedata.category(chr(code)) == "Cf" and not INVISIBLE_RE.fullmatch(chr(code))
+    ]
+    assert not missing

@@ -28,6 +28,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 from itertools import product
+from typing import NamedTuple
 
 from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
@@ -59,6 +60,8 @@ _RECENT = "context:recent"
 _QUESTION = "context:question"
 _MEDIA = "context:media"
 _EXPANSION_LIMIT = 5000
+# No slot phrase is longer than this many words (checked when the rules compile).
+_LONGEST_PHRASE = 12
 
 
 class CrisisLevel(IntEnum):
@@ -120,8 +123,7 @@ class _CompiledRule:
     not_preceded_by: frozenset[str]
 
 
-@dataclass(frozen=True, slots=True)
-class _Occurrence:
+class _Occurrence(NamedTuple):
     start: int
     end: int
     slot: str
@@ -296,6 +298,11 @@ def compile_rules(rules: CrisisRules, lexicon: Lexicon) -> CrisisDetector:
     for name, phrases in groups.items():
         for phrase in phrases:
             for words in _spellings_of(_phrase_words(reader, phrase), lexicon.english):
+                if len(words) > _LONGEST_PHRASE:
+                    compiler.report(
+                        ("slots", name), " ".join(phrase), f"is longer than {_LONGEST_PHRASE} words"
+                    )
+                    continue
                 trie.add(words, name)
     detector = CrisisDetector(rules, reader, trie, compiled, rules.negation.window)
     compiler.problems.extend(detector.self_check())
@@ -416,6 +423,9 @@ class CrisisDetector:
 
     def _scan(self, clause: Clause, start: int) -> list[_Occurrence]:
         found: list[_Occurrence] = []
+        root = self._trie.children
+        if not any(r in root for r in clause[start].readings):
+            return found
         frontier: list[tuple[_Trie, int]] = [(self._trie, start)]
         while frontier:
             node, position = frontier.pop()
@@ -433,7 +443,7 @@ class CrisisDetector:
 
     def _run(self, text: str, explanation: Explanation | None) -> CrisisMatch:
         views = self._views(text)
-        merged = self._merged(views) if len(views) > 1 and self._message_rules else None
+        several = len(views) > 1 and self._message_rules
         media = any(view.has(_MEDIA) for view in views)
         best = NO_MATCH
         previous: _ClauseView | None = None
@@ -453,7 +463,7 @@ class CrisisDetector:
                 )
             past = self._in_past(view, previous)
             previous = view
-            for match in self._matches(view, "clause" if merged is not None else None):
+            for match in self._matches(view, "clause" if several else None):
                 level, why = self._judge(match, view, media, past)
                 if explanation is not None:
                     words = " ".join(t.shown for t in view.tokens[match.start : match.end])
@@ -462,7 +472,8 @@ class CrisisDetector:
                     best = CrisisMatch(level, match.rule.rule.id)
                     if level is CrisisLevel.DANGER and explanation is None:
                         return best
-        if merged is not None:
+        if several:
+            merged = self._merged(views)
             for match in self._matches(merged, "message"):
                 level, why = self._judge(match, merged, media, self._in_past(merged, None))
                 if explanation is not None:
@@ -473,13 +484,27 @@ class CrisisDetector:
         return best
 
     def _merged(self, views: list[_ClauseView]) -> _ClauseView:
-        """The whole message as one clause, for rules whose scope is the message."""
+        """The whole message as one clause, for rules whose scope is the message: each
+        clause's slots, shifted, and the few places near a boundary scanned again for
+        phrases that run across it."""
         tokens: Clause = tuple(t for view in views for t in view.tokens)
         at: dict[int, list[_Occurrence]] = {}
-        for start in range(len(tokens)):
-            found = self._scan(tokens, start)
-            if found:
-                at[start] = found
+        offset = 0
+        boundaries: list[int] = []
+        for view in views:
+            for start, group in view.at.items():
+                at[start + offset] = [
+                    _Occurrence(o.start + offset, o.end + offset, o.slot) for o in group
+                ]
+            offset += len(view.tokens)
+            boundaries.append(offset)
+        for boundary in boundaries[:-1]:
+            for start in range(max(0, boundary - _LONGEST_PHRASE), boundary):
+                found = self._scan(tokens, start)
+                if found:
+                    at[start] = found
+                else:
+                    at.pop(start, None)
         return _ClauseView(tokens, at, any(v.question for v in views))
 
     def _matches(self, view: _ClauseView, scope: str | None) -> Iterator[_Match]:

@@ -85,8 +85,14 @@ def squeeze(word: str) -> str:
     return _SQUEEZE_RE.sub(r"\1", word)
 
 
-def _is_invisible(ch: str) -> bool:
-    return unicodedata.category(ch) == "Cf"
+# Unicode's format characters (category Cf): invisible, and removed before reading.
+# tests/domain/test_crisis.py checks this against unicodedata.
+INVISIBLE_RE = re.compile(
+    "[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f"
+    "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
+    "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001"
+    "\U000e0020-\U000e007f]"
+)
 
 
 @dataclass(frozen=True)
@@ -185,7 +191,7 @@ class Reader:
         if text.isascii():
             text = text.lower()
         else:
-            text = "".join(ch for ch in text if not _is_invisible(ch))
+            text = INVISIBLE_RE.sub("", text)
             text = unicodedata.normalize("NFKC", text).casefold().translate(_TYPOGRAPHY_TABLE)
             if not text.isascii():
                 text = text.translate(self._confusables)
