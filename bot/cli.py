@@ -279,11 +279,11 @@ async def _bot_for(
 
     Raises `_Stop` with the exit code where start-up cannot go on.
     """
-    import discord
 
     from bot.app import PeerlightBot
+    from bot.logs import setup_logging
 
-    discord.utils.setup_logging(level=logging.getLevelName(settings.log_level), root=True)
+    setup_logging(settings.log_level)
     report = await asyncio.to_thread(load_content_or_report, settings)
     if report.catalog is None:
         _print_content_errors(report)
