@@ -21,7 +21,12 @@ import yaml
 
 from bot.config import ConfigError, LoadedSettings, Settings, load_settings, read_token
 from bot.services import Services, utc_now
-from bot.storage.content_files import ContentLibrary, LoadReport, load_library
+from bot.storage.content_files import (
+    ContentLibrary,
+    LoadReport,
+    coverage_problems,
+    load_library,
+)
 from bot.storage.database import Database, DatabaseError
 
 if TYPE_CHECKING:
@@ -122,8 +127,17 @@ def _today() -> dt.date:
 
 
 def content_check(directory: Path, output: str, stream: TextIO = sys.stdout) -> int:
+    from bot.domain.coverage import coverage, coverage_table
+
     report = load_library(directory, today=_today(), revision=None)
-    for problem in report.problems:
+    problems = list(report.problems)
+    if report.catalog is not None:
+        rows = coverage(report.catalog)
+        print(coverage_table(rows), file=stream)
+        gaps = coverage_problems(directory, rows)
+        problems = sorted([*problems, *gaps])
+        report.problems = problems
+    for problem in problems:
         print(problem.format_github() if output == "github" else problem.format(), file=stream)
     print(report.summary(), file=stream)
     return EXIT_CONTENT if report.errors else EXIT_OK

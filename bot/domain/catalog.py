@@ -582,6 +582,11 @@ class Catalog:
     def techniques_in_area(self, area: Area) -> tuple[str, ...]:
         return self._by_area.get(area, ())
 
+    def areas_of(self, technique_id: str) -> tuple[Area, ...]:
+        """A technique's areas, from the index (the technique is not built)."""
+        bits = self._areas.get(technique_id, 0)
+        return tuple(area for area, bit in _AREA_BIT.items() if bits & bit)
+
     def stories_with_theme(self, theme: str) -> tuple[str, ...]:
         return self._by_theme.get(theme, ())
 

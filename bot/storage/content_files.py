@@ -38,6 +38,7 @@ from bot.domain.cards import (
 )
 from bot.domain.catalog import Catalog, LibraryItems
 from bot.domain.content import Prompt, PromptFile, ResourceRegion, Story, Technique, Vocabulary
+from bot.domain.coverage import FeelingCoverage
 from bot.domain.crisis import CrisisDetector, CrisisPhrases
 from bot.domain.style import Severity, StyleChecker
 
@@ -732,6 +733,21 @@ def _claimed_ids(path: Path, parsed: ParsedFile | None) -> set[str]:
     ):
         ids.add(parsed.data["id"])
     return ids
+
+
+def coverage_problems(content_dir: Path, rows: Iterable[FeelingCoverage]) -> list[Problem]:
+    """An error for each feeling the library covers too thinly, at the feeling's place in
+    the vocabulary file (see `bot.domain.coverage`)."""
+    collector = _Collector(content_dir, None)
+    vocabulary = content_dir / VOCABULARY_FILE
+    parsed: ParsedFile | None = None
+    for index, row in enumerate(rows):
+        if row.gap is None:
+            continue
+        parsed = parsed or ParsedFile(vocabulary, collector.shown(vocabulary))
+        mark, path = parsed.locate(("feelings", index, "id"))
+        collector.add(parsed.shown, mark, path, row.gap)
+    return sorted(collector.problems)
 
 
 def _load_single(collector: _Collector, path: Path, model: type[M]) -> M | None:

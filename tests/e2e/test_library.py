@@ -608,7 +608,7 @@ async def test_story_when_nothing_fits_or_the_choice_is_unknown(
     sandbox: Sandbox, bot: PeerlightBot
 ) -> None:
     none_fit = await (
-        await sandbox.command("story", {"theme": "supporting-others", "skip": "suicide"})
+        await sandbox.command("story", {"theme": "supporting-others", "skip": "suicide, relapse"})
     ).response_message()
     assert none_fit.ephemeral
     assert "don't have a story that fits" in none_fit.content
