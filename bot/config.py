@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
@@ -132,6 +131,12 @@ class PrivacySettings(_Section):
 class CrisisSettings(_Section):
     default_region: str = Field(default="INTL", pattern=r"^([A-Z]{2}|INTL)$")
 
+    @field_validator("default_region", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        # `/resources region:gb` works, so `default_region: gb` does too.
+        return value.strip().upper() if isinstance(value, str) else value
+
 
 class SchedulingSettings(_Section):
     default_timezone: str = "UTC"
@@ -140,13 +145,12 @@ class SchedulingSettings(_Section):
     @field_validator("default_timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
+        from bot.domain.schedule import ScheduleInputError, parse_timezone
+
         try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"must be an IANA time zone name such as Europe/London, got {value!r}"
-            ) from None
-        return value
+            return parse_timezone(value).key
+        except ScheduleInputError as exc:
+            raise ValueError(str(exc)) from None
 
 
 class Settings(_Section):

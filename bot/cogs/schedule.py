@@ -115,7 +115,24 @@ class ScheduleCommands(commands.GroupCog, group_name="schedule"):
                 "yet, so there would be nothing to post. Pick another kind. Nothing was saved."
             )
         _require_post_permissions(channel)
-        if await self.store.count(guild.id) >= MAX_SCHEDULES_PER_SERVER:
+        existing = await self.store.for_guild(guild.id)
+        same = next(
+            (
+                s
+                for s in existing
+                if (s.channel_id, s.at, s.days, s.timezone, s.kind)
+                == (channel.id, at, day_set, zone.key, prompt_kind)
+            ),
+            None,
+        )
+        if same is not None:
+            state = " (paused; `/schedule resume` starts it again)" if same.paused else ""
+            raise UserFacingError(
+                f"This schedule already exists as {same.short_id}{state}: the same kind of "
+                f"prompt, in #{channel.name}, at {at} {zone.key} on the same days. Nothing was "
+                "saved. `/schedule list` shows every schedule."
+            )
+        if len(existing) >= MAX_SCHEDULES_PER_SERVER:
             raise UserFacingError(
                 f"This server already has {MAX_SCHEDULES_PER_SERVER} scheduled prompts, the "
                 "most Peerlight keeps. Remove one with /schedule remove first. Nothing was saved."

@@ -24,7 +24,8 @@ _TIMESTAMP = re.compile(r"<t:(-?\d+)(?::[tTdDfFR])?>")
 def _timestamp(match: re.Match[str]) -> str:
     # Discord shows <t:…> in the reader's own time zone; a terminal shows UTC.
     moment = dt.datetime.fromtimestamp(int(match.group(1)), dt.UTC)
-    return moment.strftime("%a %d %b %Y, %H:%M UTC")
+    # Written as the bot writes dates elsewhere: "Fri 6 Mar 2026".
+    return f"{moment:%a} {moment.day} {moment:%b %Y, %H:%M} UTC"
 
 
 def plain(text: str) -> str:
