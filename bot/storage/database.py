@@ -20,6 +20,7 @@ import aiosqlite
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+BUSY_TIMEOUT_MS = 2000
 
 
 class DatabaseError(Exception):
@@ -85,7 +86,10 @@ class Database:
             await self.connection.execute("PRAGMA journal_mode=WAL")
             await self.connection.execute("PRAGMA foreign_keys=ON")
             await self.connection.execute("PRAGMA synchronous=NORMAL")
-            await self.connection.execute("PRAGMA busy_timeout=5000")
+            # How long a write waits for another connection's lock (a backup, the sqlite3
+            # shell) before it fails. The one connection serves every task, so this also
+            # bounds how long the others wait behind it; a member is told "not saved".
+            await self.connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS:d}")
             # Deleted check-ins are overwritten, not left readable in free pages.
             await self.connection.execute("PRAGMA secure_delete=ON")
             await self.migrate(migrations)

@@ -29,8 +29,18 @@ NOT_ALLOWED = (
 )
 
 
+NOT_HOST = (
+    "Only the host of this bot (the owner of its Discord application) can reload the "
+    "content, because a reload changes it for every server. Nothing was changed."
+)
+
+
 class NotModerator(app_commands.CheckFailure):
     """Raised by the moderator check."""
+
+
+class NotHost(app_commands.CheckFailure):
+    """Raised by the host check."""
 
 
 def message_for(error: BaseException) -> tuple[str, bool]:
@@ -40,6 +50,8 @@ def message_for(error: BaseException) -> tuple[str, bool]:
         return original.message, True
     if isinstance(original, NotModerator | app_commands.MissingPermissions):
         return NOT_ALLOWED, True
+    if isinstance(original, NotHost):
+        return NOT_HOST, True
     if isinstance(original, app_commands.CheckFailure):
         return "You can't use this command here. Nothing was changed.", True
     return APOLOGY, False
