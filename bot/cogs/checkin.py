@@ -27,7 +27,7 @@ from bot.app import PeerlightBot
 from bot.domain.cards import Rendered, summary_card
 from bot.domain.checkins import MIN_WINDOW_DAYS, summarise
 from bot.domain.errors import UserFacingError
-from bot.ui import checkin_views
+from bot.ui import checkin_views, window
 from bot.ui.charts import render_weekly_moods
 from bot.ui.checks import moderator_only
 from bot.ui.embeds import message_kwargs
@@ -147,11 +147,16 @@ class Checkin(commands.Cog):
         )
 
     async def send_summary(self, interaction: discord.Interaction, days: int) -> None:
-        services = self.bot.services
         guild_id = interaction.guild_id
         assert guild_id is not None  # guild_only
         self._check_window(days)
-        await interaction.response.defer(thinking=True, ephemeral=True)
+        # Answered at once when the query and chart are quick; acknowledged after
+        # `window.ACK_BUDGET` otherwise (the first chart imports matplotlib).
+        kwargs = await window.within(interaction, self._summary_message(guild_id, days))
+        await window.reply(interaction, **kwargs)
+
+    async def _summary_message(self, guild_id: int, days: int) -> dict[str, Any]:
+        services = self.bot.services
         end = services.clock().astimezone(dt.UTC).date()
         data = await services.checkins.window(guild_id, end, days)
         compare = previous_window_kept(days, self.retention_days)
@@ -181,7 +186,7 @@ class Checkin(commands.Cog):
             kwargs["file"] = discord.File(
                 io.BytesIO(png), filename=f"checkins-last-{days}-days.png"
             )
-        await interaction.followup.send(ephemeral=True, **kwargs)
+        return kwargs
 
     # -- retention -------------------------------------------------------------------------
 

@@ -43,7 +43,15 @@ from bot.scheduling import (
     missing_permission_reason,
     missing_post_permissions,
 )
-from bot.storage.schedules import NewSchedule, Run, RunStatus, Schedule, ScheduleStore
+from bot.storage.schedules import (
+    NewSchedule,
+    Run,
+    RunStatus,
+    Schedule,
+    ScheduleLimitReached,
+    ScheduleStore,
+)
+from bot.ui import window
 from bot.ui.checks import is_moderator, moderator_only
 from bot.ui.embeds import message_kwargs
 
@@ -114,6 +122,7 @@ class ScheduleCommands(commands.GroupCog, group_name="schedule"):
                 f"The content library has no {PROMPT_KIND_LABELS[prompt_kind].lower()} prompts "
                 "yet, so there would be nothing to post. Pick another kind. Nothing was saved."
             )
+        _require_moderator_can_post(interaction, channel)
         _require_post_permissions(channel)
         existing = await self.store.for_guild(guild.id)
         same = next(
@@ -132,12 +141,7 @@ class ScheduleCommands(commands.GroupCog, group_name="schedule"):
                 f"prompt, in #{channel.name}, at {at} {zone.key} on the same days. Nothing was "
                 "saved. `/schedule list` shows every schedule."
             )
-        if len(existing) >= MAX_SCHEDULES_PER_SERVER:
-            raise UserFacingError(
-                f"This server already has {MAX_SCHEDULES_PER_SERVER} scheduled prompts, the "
-                "most Peerlight keeps. Remove one with /schedule remove first. Nothing was saved."
-            )
-        schedule = await self.store.add(
+        adding = self.store.add(
             NewSchedule(
                 guild_id=guild.id,
                 channel_id=channel.id,
@@ -148,11 +152,19 @@ class ScheduleCommands(commands.GroupCog, group_name="schedule"):
             ),
             now=services.clock(),
             make_short_id=lambda: f"{services.rng.getrandbits(24):06x}",
+            limit=MAX_SCHEDULES_PER_SERVER,
         )
+        try:
+            schedule = await window.within(interaction, adding)
+        except ScheduleLimitReached:
+            raise UserFacingError(
+                f"This server already has {MAX_SCHEDULES_PER_SERVER} scheduled prompts, the "
+                "most Peerlight keeps. Remove one with /schedule remove first. Nothing was saved."
+            ) from None
         self.scheduler.wake()
         log.info("schedule %s added in server %s", schedule.short_id, guild.id)
         card = schedule_saved_card(self._summary(guild, schedule))
-        await interaction.response.send_message(ephemeral=True, **message_kwargs(card))
+        await window.reply(interaction, **message_kwargs(card))
 
     @add.autocomplete("timezone")
     async def timezone_choices(
@@ -229,6 +241,7 @@ class ScheduleCommands(commands.GroupCog, group_name="schedule"):
                 f"The channel schedule `{found.short_id}` posts to no longer exists. Remove it "
                 "with /schedule remove and add a new one. Nothing was changed."
             )
+        _require_moderator_can_post(interaction, channel)
         _require_post_permissions(channel)
         title = "Schedule resumed"
         if found.paused:
@@ -365,6 +378,23 @@ def _not_found(short_id: str) -> UserFacingError:
     return UserFacingError(
         f"There is no schedule with the id “{shown}” in this server. /schedule list shows the ids."
     )
+
+
+def _require_moderator_can_post(
+    interaction: discord.Interaction, channel: discord.TextChannel
+) -> None:
+    """A moderator may have the bot post only where they could post themselves: it is
+    never a way round the channel's own permissions."""
+    member = interaction.user
+    if not isinstance(member, discord.Member):
+        raise UserFacingError("Scheduled prompts belong to a server; use this in one.")
+    permissions = channel.permissions_for(member)
+    if not (permissions.view_channel and permissions.send_messages):
+        raise UserFacingError(
+            f"You can't send messages in #{channel.name} yourself, so Peerlight won't post "
+            "there for you. Pick a channel you can post in, or ask someone who can. "
+            "Nothing was saved."
+        )
 
 
 def _require_post_permissions(channel: discord.TextChannel) -> None:

@@ -147,15 +147,19 @@ class Database:
         async with self._write_lock:
             await self.connection.execute(sql, tuple(params))
 
+    # Reads run to the end in one call to the database thread. A statement left open
+    # between calls (a cursor not yet closed) holds a read snapshot, and a write queued
+    # behind it while another process holds the write lock fails at once with "database
+    # is locked" instead of waiting out the busy timeout.
+
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
-        async with self.connection.execute(sql, tuple(params)) as cursor:
-            row = await cursor.fetchone()
-        return row
+        rows = await self.connection.execute_fetchall(sql, tuple(params))
+        for row in rows:
+            return row
+        return None
 
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        async with self.connection.execute(sql, tuple(params)) as cursor:
-            rows = await cursor.fetchall()
-        return list(rows)
+        return list(await self.connection.execute_fetchall(sql, tuple(params)))
 
     async def get_meta(self, key: str) -> str | None:
         row = await self.fetchone("SELECT value FROM meta WHERE key = ?", (key,))

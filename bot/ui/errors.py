@@ -2,6 +2,8 @@
 
 Order of precedence:
 1. `UserFacingError` (raised by domain, storage or a cog): its message, ephemeral.
+   A database that refuses a change (locked, read-only, full, damaged): "nothing was
+   recorded", ephemeral, and a WARNING naming the error.
 2. A check that refused the member (not a moderator, missing permission): a kind refusal.
 3. Anything else: logged with the command's name (never the member's input), and the
    member gets a short apology, ephemeral, so they are never left with "interaction failed".
@@ -11,6 +13,7 @@ If the interaction was already answered, the message goes out as a follow-up ins
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 import discord
 from discord import app_commands
@@ -29,6 +32,10 @@ NOT_ALLOWED = (
 )
 
 
+STORAGE_UNAVAILABLE = (
+    "Sorry — I couldn't reach my records just now, so nothing was recorded or changed. "
+    "Please try again in a moment."
+)
 NOT_HOST = (
     "Only the host of this bot (the owner of its Discord application) can reload the "
     "content, because a reload changes it for every server. Nothing was changed."
@@ -48,6 +55,11 @@ def message_for(error: BaseException) -> tuple[str, bool]:
     original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
     if isinstance(original, UserFacingError):
         return original.message, True
+    if isinstance(original, sqlite3.OperationalError | sqlite3.DatabaseError):
+        # Locked by another process, read-only, full or damaged: the transaction was
+        # rolled back, so nothing happened, and the member is told exactly that.
+        log.warning("the database refused a change (%s: %s)", type(original).__name__, original)
+        return STORAGE_UNAVAILABLE, True
     if isinstance(original, NotModerator | app_commands.MissingPermissions):
         return NOT_ALLOWED, True
     if isinstance(original, NotHost):

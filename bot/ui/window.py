@@ -73,6 +73,14 @@ async def within(
     return await task
 
 
+async def reply(interaction: discord.Interaction[Any], **kwargs: Any) -> None:
+    """A private answer: the response itself, or a follow-up once acknowledged."""
+    if interaction.response.is_done():
+        await interaction.followup.send(ephemeral=True, **kwargs)
+    else:
+        await interaction.response.send_message(ephemeral=True, **kwargs)
+
+
 async def bounded(work: Awaitable[T], timeout: float | None = None) -> T:
     """`work`, or TimeoutError after `timeout` seconds (`OUTBOUND_TIMEOUT` unless given);
     the work is cancelled then."""

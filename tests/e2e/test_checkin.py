@@ -701,7 +701,8 @@ async def test_summary_with_4_check_ins_says_there_are_not_enough(
     for member, mood in zip(MEMBERS, (2, 3, 3, 4), strict=True):
         await check_in(sandbox, mood, ["anxious"], member=member)
     interaction, message = await summary(sandbox)
-    assert interaction.callback_type == 5 and interaction.ephemeral
+    # Quick (no chart to draw): answered in one response, without a deferral.
+    assert interaction.callback_type == 4 and interaction.ephemeral
     assert message.ephemeral
     (embed,) = message.embeds
     assert embed["title"] == "Check-ins · last 30 days"

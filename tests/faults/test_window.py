@@ -222,18 +222,20 @@ async def test_a_database_locked_for_10_seconds_still_answers_in_time_and_says_n
 ) -> None:
     sandbox = deadline
     step = await start_checkin(sandbox)
-    with locked_by_another_process(bot.services.database.path, LOCK_SECONDS):
+    with locked_by_another_process(bot.services.database.path, LOCK_SECONDS) as holder:
         loop = asyncio.get_running_loop()
         began = loop.time()
         pressed = await sandbox.press(step, "Skip")
         (refused,) = await pressed.messages(1, timeout=LOCK_SECONDS)
         waited = loop.time() - began
         answered_in_time(pressed)
-        assert pressed.callback_type == 6
+        assert pressed.callback_type == 6, refused.content
         assert refused.ephemeral and refused.content == CHECKIN_NOT_SAVED
-        assert waited < LOCK_SECONDS / 2, "the lock wait is bounded well below the stall"
+        # The busy timeout (2 s) ends the wait long before the other process lets go.
+        assert waited < LOCK_SECONDS * 0.8, waited
+        assert holder.poll() is None, "the lock was still held when the member was told"
     # The lock is gone: trying again saves it, exactly once.
-    again = await (await sandbox.press(step, "Skip")).response_message()
+    again = await (await sandbox.press(step, "Skip")).response_message(timeout=10)
     assert again.embeds[0]["description"].startswith("Saved")
     assert await bot.services.checkins.count() == 1
     row = await bot.services.database.fetchone("PRAGMA integrity_check")
@@ -264,7 +266,7 @@ async def test_a_slow_write_is_acknowledged_then_saved(
         pressed = await sandbox.press(step, "Skip")
         saved = await pressed.response_message(timeout=8)
     answered_in_time(pressed)
-    assert pressed.callback_type == 6
+    assert pressed.callback_type == 6, (saved.content, saved.embeds)
     assert saved.id == step.id  # the check-in message itself, edited
     assert saved.embeds[0]["description"].startswith("Saved")
     assert await bot.services.checkins.count() == 1
