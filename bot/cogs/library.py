@@ -11,9 +11,8 @@ member types is never logged and never shown to anyone else.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import discord
 from discord import app_commands
@@ -21,7 +20,7 @@ from discord.ext import commands
 
 from bot.app import PeerlightBot
 from bot.domain.cards import RESOURCES_POINTER, WARNING_LABELS
-from bot.domain.catalog import Catalog, cut, fold
+from bot.domain.catalog import Catalog, SearchIndex, cut, fold
 from bot.domain.choices import Choices, Parsed, content_warning_choices, region_choices
 from bot.domain.content import (
     INTERNATIONAL,
@@ -121,7 +120,9 @@ class Library(commands.Cog):
         privately, with a line pointing to /resources. Otherwise the answer, posted for
         everyone only when shared and shareable."""
         if level >= CrisisLevel.HELPER:
-            await self._crisis_first(interaction, level, answer, block_alone, region)
+            await views.crisis_first(
+                interaction, level, answer, block_alone=block_alone, region=region
+            )
             return
         if level is CrisisLevel.NONE:
             reply = answer(share)
@@ -136,43 +137,15 @@ class Library(commands.Cog):
             reply = reply.with_line(RESOURCES_POINTER)
         await views.send(interaction, reply)
 
-    async def _crisis_first(
-        self,
-        interaction: discord.Interaction,
-        level: CrisisLevel,
-        answer: Answer,
-        block_alone: bool,
-        region: ResourceRegion | None,
-    ) -> None:
-        """The crisis block, then the answer. The member's own danger outranks worry for
-        someone else (the detector says DANGER when a message has both)."""
-        services = self.bot.services
-        member_id = interaction.user.id
-        someone_else = level is CrisisLevel.HELPER
-        whole = services.memory.claim_crisis_block(
-            member_id, services.clock(), someone_else=someone_else
-        )
-        try:
-            reply = views.crisis_reply(
-                services,
-                interaction.locale,
-                guild_id=interaction.guild_id,
-                someone_else=someone_else,
-                repeat=not whole,
-                # The exercise the block offers as a button is shown as a card instead.
-                offer_exercise=whole or not block_alone,
-                region=region,
-            )
-            if not (block_alone and whole):
-                # When the normal answer can't be given, the block is the whole answer.
-                with contextlib.suppress(UserFacingError):
-                    reply = reply.then(answer(False))
-            await views.send(interaction, reply)
-        except Exception:
-            if whole:
-                # Not delivered, so not seen: the next try must show the whole block.
-                services.memory.release_crisis_block(member_id, someone_else=someone_else)
-            raise
+    @staticmethod
+    def _listed(text: str, index: SearchIndex, ids: Mapping[str, object]) -> bool:
+        """Whether `text` is exactly an id or a name from a fixed list (what autocomplete
+        sends, or its name typed out), so a choice rather than the member's own words."""
+        key = text.strip()
+        if key in ids:
+            return True
+        wanted = fold(" ".join(key.split()))
+        return any(fold(hit.label) == wanted for hit in index.search(key, limit=3))
 
     def _level(self, *texts: str | None) -> CrisisLevel:
         return self.catalog.crisis.detect_all(*texts).level
@@ -239,22 +212,23 @@ class Library(commands.Cog):
         shared: bool,
     ) -> Reply:
         catalog = self.catalog
-        feeling_id: str | None = None
+        feelings: tuple[str, ...] = ()
         if feeling and feeling.strip():
-            feeling_id = catalog.match_feeling(feeling)
+            # A phrase or short sentence: "really anxious", "scared and alone".
+            feelings = catalog.read_feelings(feeling)
             # Every card for supporters fits someone supporting another person, so words
             # that match no feeling only narrow nothing down for them.
-            if feeling_id is None and audience is Audience.SELF:
+            if not feelings and audience is Audience.SELF:
                 return self._closest_feelings(
                     "I couldn't match that to a feeling I know, so I can't pick a technique "
                     "for it yet. Is one of these close?",
                     feeling,
                     area,
                 )
-        request = views.CopeRequest((feeling_id,) if feeling_id else (), area, audience)
+        request = views.CopeRequest(feelings, area, audience)
         suggestion = views.suggest_technique(self.bot.services, member_id, request)
         if suggestion is None:
-            label = catalog.feelings[feeling_id].label if feeling_id else "that"
+            label = catalog.feelings[feelings[0]].label if feelings else "that"
             return self._closest_feelings(
                 f"I don't have a technique for feeling {label.lower()} yet. Is one of these close?",
                 feeling or "",
@@ -295,7 +269,9 @@ class Library(commands.Cog):
         def answer(shared: bool) -> Reply:
             return views.technique_reply(self.catalog, self._find_technique(name))
 
-        await self._respond(interaction, self._level(name), answer)
+        # A technique picked from the list is a choice; anything else is read as words.
+        picked = self._listed(name, self.catalog.technique_index, self.catalog.techniques)
+        await self._respond(interaction, self._level(None if picked else name), answer)
 
     def _find_technique(self, name: str) -> Technique:
         catalog = self.catalog
@@ -350,7 +326,10 @@ class Library(commands.Cog):
                 return views.story_cards(self.catalog, story, shareable=True)
             return views.story_reply(self.catalog, story)
 
-        level = self._level(theme, skipped.leftover)
+        picked = theme is not None and self._listed(
+            theme, self.catalog.theme_index, self.catalog.themes
+        )
+        level = self._level(None if picked else theme, skipped.leftover)
         await self._respond(interaction, level, answer, share=share)
 
     def _pick_story(

@@ -52,7 +52,7 @@ from bot.storage.schedules import (
     ScheduleStore,
 )
 from bot.ui import window
-from bot.ui.checks import is_moderator, moderator_only
+from bot.ui.checks import is_moderator, moderator_only, words_first
 from bot.ui.embeds import message_kwargs
 
 log = logging.getLogger(__name__)
@@ -101,6 +101,7 @@ class ScheduleCommands(commands.GroupCog, group_name="schedule"):
     )
     @app_commands.choices(kind=KIND_CHOICES)
     @moderator_only()
+    @words_first()
     async def add(
         self,
         interaction: discord.Interaction,
@@ -193,6 +194,7 @@ class ScheduleCommands(commands.GroupCog, group_name="schedule"):
     @app_commands.command(name="remove")
     @app_commands.describe(id=ID_DESCRIPTION)
     @moderator_only()
+    @words_first()
     async def remove(self, interaction: discord.Interaction, id: str) -> None:
         """Stop and delete a scheduled prompt (moderators)."""
         guild = _guild(interaction)
@@ -211,6 +213,7 @@ class ScheduleCommands(commands.GroupCog, group_name="schedule"):
     @app_commands.command(name="pause")
     @app_commands.describe(id=ID_DESCRIPTION)
     @moderator_only()
+    @words_first()
     async def pause(self, interaction: discord.Interaction, id: str) -> None:
         """Stop a scheduled prompt for now, keeping it to resume later (moderators)."""
         guild = _guild(interaction)
@@ -231,6 +234,7 @@ class ScheduleCommands(commands.GroupCog, group_name="schedule"):
     @app_commands.command(name="resume")
     @app_commands.describe(id=ID_DESCRIPTION)
     @moderator_only()
+    @words_first()
     async def resume(self, interaction: discord.Interaction, id: str) -> None:
         """Start a paused scheduled prompt again, from its next time (moderators)."""
         guild = _guild(interaction)
@@ -259,6 +263,7 @@ class ScheduleCommands(commands.GroupCog, group_name="schedule"):
     @app_commands.command(name="preview")
     @app_commands.describe(id="The schedule to preview; leave empty for the next one to post")
     @moderator_only()
+    @words_first()
     async def preview(self, interaction: discord.Interaction, id: str | None = None) -> None:
         """See privately what a scheduled prompt will post next (moderators)."""
         guild = _guild(interaction)

@@ -1,4 +1,4 @@
-"""Who counts as a moderator, and who hosts the bot.
+"""Who counts as a moderator, who hosts the bot, and words read before anything else.
 
 A moderator has Manage Server in that server, or a role whose id is configured. Roles are
 matched by id only: role ids are unique across Discord, names are not, and anyone able to
@@ -19,7 +19,9 @@ from discord import app_commands
 
 from bot.app import PeerlightBot
 from bot.config import ModerationSettings
-from bot.ui.errors import NotHost, NotModerator
+from bot.domain.crisis import CrisisLevel
+from bot.ui import views
+from bot.ui.errors import CrisisShown, NotHost, NotModerator
 
 T = TypeVar("T")
 
@@ -77,5 +79,31 @@ def host_only() -> Callable[[T], T]:
         if isinstance(client, PeerlightBot) and await is_host(client, interaction.user):
             return True
         raise NotHost()
+
+    return app_commands.check(predicate)
+
+
+def words_first() -> Callable[[T], T]:
+    """Every text option a member typed into the command goes through the crisis detector
+    before anything else, whoever the member is and whatever the command: for danger, or
+    worry for someone else, the crisis block is the answer (nothing else happens; it is
+    not a refusal). Put it last, right above the function, so it runs before the other
+    checks (a member who is not a moderator still sees the lines).
+
+    For commands whose text is not the member's own words but a value to parse (a time,
+    a schedule's id); the library's commands read theirs themselves, to answer after the
+    block.
+    """
+
+    async def predicate(interaction: discord.Interaction[Any]) -> bool:
+        client = interaction.client
+        if not isinstance(client, PeerlightBot):
+            return True
+        texts = [value for _, value in interaction.namespace if isinstance(value, str)]
+        level = client.services.content.catalog.crisis.detect_all(*texts).level
+        if level < CrisisLevel.HELPER:
+            return True
+        await views.crisis_first(interaction, level)
+        raise CrisisShown()
 
     return app_commands.check(predicate)

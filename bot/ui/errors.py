@@ -50,6 +50,12 @@ class NotHost(app_commands.CheckFailure):
     """Raised by the host check."""
 
 
+class CrisisShown(app_commands.CheckFailure):
+    """Raised by the check that reads a command's text options first
+    (`checks.words_first`) once it has shown the crisis block: that is the answer, and
+    nothing more is said."""
+
+
 def message_for(error: BaseException) -> tuple[str, bool]:
     """(text for the member, whether it was expected). Unwraps discord.py's wrapper."""
     original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
@@ -87,6 +93,8 @@ async def send_private(interaction: discord.Interaction, text: str) -> None:
 async def on_app_command_error(
     interaction: discord.Interaction, error: app_commands.AppCommandError
 ) -> None:
+    if isinstance(error, CrisisShown):
+        return
     text, expected = message_for(error)
     if not expected:
         name = interaction.command.qualified_name if interaction.command else "(unknown)"

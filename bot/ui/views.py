@@ -10,6 +10,7 @@ so a member never sees "This interaction failed".
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections import OrderedDict
@@ -30,6 +31,7 @@ from bot.domain.cards import (
 )
 from bot.domain.catalog import Catalog, cut, why_this_one
 from bot.domain.content import Area, Audience, Feeling, ResourceRegion, Story, Technique
+from bot.domain.crisis import CrisisLevel
 from bot.domain.errors import UserFacingError
 from bot.domain.memory import CRISIS_BLOCK_COOLDOWN, Shown
 from bot.services import Services
@@ -474,6 +476,51 @@ def crisis_reply(
     shown = region if region is not None else member_region(services, locale)
     card = crisis_card(shown, catalog.regions.get("INTL"), someone_else=someone_else, repeat=repeat)
     return Reply(card, (tuple(choices),))
+
+
+async def crisis_first(
+    interaction: discord.Interaction[Any],
+    level: CrisisLevel,
+    answer: Callable[[bool], Reply] | None = None,
+    *,
+    block_alone: bool = False,
+    region: ResourceRegion | None = None,
+) -> None:
+    """For danger or worry for someone else (HELPER): the crisis block, then the `answer`
+    (given False: never shared), privately.
+
+    The whole block at most once in ten minutes per member, else the shorter one: the
+    lines come first every time. With `block_alone`, the whole block is the whole reply;
+    when the answer can't be given (it raises `UserFacingError`) the block is too. The
+    member's own danger outranks worry for someone else (the detector says DANGER when a
+    message has both); each has its own cooldown.
+    """
+    services = services_of(interaction)
+    member_id = interaction.user.id
+    someone_else = level is CrisisLevel.HELPER
+    whole = services.memory.claim_crisis_block(
+        member_id, services.clock(), someone_else=someone_else
+    )
+    try:
+        reply = crisis_reply(
+            services,
+            interaction.locale,
+            guild_id=interaction.guild_id,
+            someone_else=someone_else,
+            repeat=not whole,
+            # The exercise the block offers as a button is then shown as a card instead.
+            offer_exercise=whole or not block_alone or answer is None,
+            region=region,
+        )
+        if answer is not None and not (block_alone and whole):
+            with contextlib.suppress(UserFacingError):
+                reply = reply.then(answer(False))
+        await send(interaction, reply)
+    except Exception:
+        if whole:
+            # Not delivered, so not seen: the next try must show the whole block.
+            services.memory.release_crisis_block(member_id, someone_else=someone_else)
+        raise
 
 
 # -- buttons --------------------------------------------------------------------------------

@@ -1120,3 +1120,51 @@ async def test_story_skip_reads_the_words_around_the_choices_as_the_members_own(
         await sandbox.command("story", {"skip": "suicide, I want to kill myself"})
     ).response_message()
     assert titles(message)[0] == CRISIS_TITLE
+
+
+async def test_cope_reads_a_sentence_with_two_feelings(
+    sandbox: Sandbox, bot: PeerlightBot, catalog: Catalog
+) -> None:
+    message = await (
+        await sandbox.command("cope", {"feeling": "scared and alone"})
+    ).response_message()
+    technique = catalog.techniques[technique_by_title(catalog, only_embed(message)["title"])]
+    # The best fits are mainly for both feelings or one of them.
+    assert {"scared", "lonely"} & set(technique.helps_with.main)
+    assert message.content.startswith("Why this one: for ")
+    another = next(
+        c
+        for row in message.components
+        for c in row["components"]
+        if c.get("label") == "Another one"
+    )
+    assert another["custom_id"] == "peerlight:cope:next:scared+lonely:"
+    pressed = await sandbox.press(message, "Another one")
+    again = await pressed.response_message()
+    second = catalog.techniques[technique_by_title(catalog, only_embed(again)["title"])]
+    assert second.id != technique.id
+    assert {"scared", "lonely"} & set(second.helps_with.feelings)
+
+
+async def test_a_technique_or_theme_picked_from_the_list_is_a_choice_not_words(
+    sandbox: Sandbox, bot: PeerlightBot, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A detector that reads every text it is given as danger: only what reaches it shows.
+    def alarmed(self: Any, *texts: str | None) -> CrisisMatch:
+        if any(text and text.strip() for text in texts):
+            return CrisisMatch(CrisisLevel.DANGER, "anything")
+        return CrisisMatch(CrisisLevel.NONE, "")
+
+    monkeypatch.setattr(type(catalog.crisis), "detect_all", alarmed)
+    title = catalog.techniques["box-breathing"].title
+    for name in ("box-breathing", title, f"  {title.upper()} "):
+        picked = await (await sandbox.command("technique", {"name": name})).response_message()
+        assert titles(picked) == [title], name
+    typed = await (
+        await sandbox.command("technique", {"name": "box breathing or else"})
+    ).response_message()
+    assert is_crisis_block(typed)
+    themed = await (await sandbox.command("story", {"theme": "grief"})).response_message()
+    assert not is_crisis_block(themed)
+    worded = await (await sandbox.command("story", {"theme": "grief and more"})).response_message()
+    assert is_crisis_block(worded)
