@@ -113,7 +113,7 @@ def test_every_command_runs_without_options_or_says_what_it_needs(session: Sessi
         ("/cope anxious", "/cope takes no more words"),
         ("/cope feeling:calm extra", "needs an option name in front"),
         ("/cope :calm", "needs an option name before the colon"),
-        ("/cope mood:calm", "its options are feeling, area and share"),
+        ("/cope mood:calm", "its options are feeling, area,"),
         ("/cope area:legs", "takes emotional, physical, social or psychological"),
         ("/cope share:maybe", "takes true or false"),
         ("/cope feeling:calm feeling:low", "given twice"),
