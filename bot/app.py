@@ -29,6 +29,10 @@ EXTENSIONS: tuple[str, ...] = (
 # replies opens one connection each, and setting them all up costs more than waiting for
 # one of a few already open.
 HTTP_CONNECTIONS = 64
+# The longest discord.py may sleep on a rate limit before it raises instead (its
+# smallest allowed value). Unset, a long 429 would hold a request for as long as Discord
+# says; interaction paths bound their own calls tighter (`bot.ui.window`).
+MAX_RATELIMIT_WAIT = 30.0
 
 
 def command_payload(
@@ -79,6 +83,7 @@ class PeerlightBot(commands.Bot):
             intents=gateway_intents(),
             allowed_mentions=discord.AllowedMentions.none(),
             guild_ready_timeout=guild_ready_timeout,
+            max_ratelimit_timeout=MAX_RATELIMIT_WAIT,
         )
         self.services = services
         self.sync_on_start = sync_on_start

@@ -22,7 +22,13 @@ import yaml
 from bot.config import ConfigError, LoadedSettings, Settings, load_settings, read_token
 from bot.logs import configure_logging
 from bot.services import Services, utc_now
-from bot.storage.content_files import ContentLibrary, LoadReport, load_library
+from bot.storage.content_files import (
+    ContentLibrary,
+    LoadReport,
+    StaleDates,
+    coverage_problems,
+    load_library,
+)
 from bot.storage.database import Database, DatabaseError
 
 if TYPE_CHECKING:
@@ -71,6 +77,15 @@ def _parser() -> argparse.ArgumentParser:
         "directory", nargs="?", type=Path, help="content folder (default: as configured)"
     )
     check.add_argument("--format", choices=("text", "github"), default="text")
+    check.add_argument(
+        "--stale-dates",
+        choices=[mode.value for mode in StaleDates],
+        default=StaleDates.WARN.value,
+        help=(
+            "a support line last verified a year ago or more: a warning (default; pull "
+            "requests and CI) or an error (the scheduled check)"
+        ),
+    )
     preview = content_sub.add_parser("preview", help="print an item's cards as the bot shows them")
     preview.add_argument("item", help="an id (box-breathing) or a file path")
     preview.add_argument("--content-dir", type=Path, help="content folder (default: as configured)")
@@ -100,7 +115,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     if args.command == "content":
         if args.content_command == "check":
-            return content_check(args.directory or loaded.settings.content_path, args.format)
+            return content_check(
+                args.directory or loaded.settings.content_path,
+                args.format,
+                stale_dates=StaleDates(args.stale_dates),
+            )
         return content_preview(args.item, args.content_dir or loaded.settings.content_path)
     if args.command == "demo":
         from bot.sandbox.console import run_demo
@@ -122,9 +141,24 @@ def _today() -> dt.date:
     return utc_now().date()
 
 
-def content_check(directory: Path, output: str, stream: TextIO = sys.stdout) -> int:
-    report = load_library(directory, today=_today(), revision=None)
-    for problem in report.problems:
+def content_check(
+    directory: Path,
+    output: str,
+    stream: TextIO = sys.stdout,
+    *,
+    stale_dates: StaleDates = StaleDates.WARN,
+) -> int:
+    from bot.domain.coverage import coverage, coverage_table
+
+    report = load_library(directory, today=_today(), revision=None, stale_dates=stale_dates)
+    problems = list(report.problems)
+    if report.catalog is not None:
+        rows = coverage(report.catalog)
+        print(coverage_table(rows), file=stream)
+        gaps = coverage_problems(directory, rows)
+        problems = sorted([*problems, *gaps])
+        report.problems = problems
+    for problem in problems:
         print(problem.format_github() if output == "github" else problem.format(), file=stream)
     print(report.summary(), file=stream)
     return EXIT_CONTENT if report.errors else EXIT_OK
@@ -133,7 +167,7 @@ def content_check(directory: Path, output: str, stream: TextIO = sys.stdout) -> 
 def _previews(catalog: Catalog, item: str) -> list[Rendered] | None:
     """What `content preview` shows for an id, a region code or a content file."""
     from bot.domain.cards import (
-        crisis_card,
+        crisis_cards,
         prompt_card,
         resources_card,
         story_card,
@@ -153,8 +187,8 @@ def _previews(catalog: Catalog, item: str) -> list[Rendered] | None:
         ]
         return [prompt_card(catalog.prompts[i]) for i in ids if i in catalog.prompts] or None
     if region is not None and folder in ("", "resources"):
-        # Both ways a member meets these lines: /resources, and the crisis block.
-        return [resources_card(region, intl), crisis_card(region, intl)]
+        # Every way a member meets these lines: /resources, and each crisis block.
+        return [resources_card(region, intl), *crisis_cards(region, intl)]
     if key in catalog.techniques and folder in ("", "techniques"):
         return [technique_card(catalog.techniques[key])]
     if key in catalog.stories and folder in ("", "stories"):
@@ -204,6 +238,7 @@ def content_schema(out: Path) -> int:
 
     from bot.domain.content import PromptFile, ResourceRegion, Story, Technique, Vocabulary
     from bot.domain.crisis import CrisisPhrases
+    from bot.domain.relevance import RelevanceSet
 
     kinds: dict[str, type[BaseModel]] = {
         "technique": Technique,
@@ -212,6 +247,7 @@ def content_schema(out: Path) -> int:
         "resources": ResourceRegion,
         "vocabulary": Vocabulary,
         "crisis_phrases": CrisisPhrases,
+        "relevance": RelevanceSet,
     }
     out.mkdir(parents=True, exist_ok=True)
     for name, model in kinds.items():

@@ -8,11 +8,13 @@ environment variable that holds it is, so it cannot end up in a log line or an e
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -64,12 +66,49 @@ class DiscordSettings(_Section):
                 raise ValueError(f"server ids are positive numbers, got {guild_id}")
         return value
 
-    @field_validator("api_base", "gateway_url")
+    @field_validator("api_base")
     @classmethod
-    def _url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("http://", "https://", "ws://", "wss://")):
-            raise ValueError(f"must be a URL starting with http(s):// or ws(s)://, got {value!r}")
-        return value
+    def _api_url(cls, value: str | None) -> str | None:
+        return None if value is None else transport_problem_free(value, "https", "http")
+
+    @field_validator("gateway_url")
+    @classmethod
+    def _gateway_url(cls, value: str | None) -> str | None:
+        return None if value is None else transport_problem_free(value, "wss", "ws")
+
+
+def _is_loopback(host: str) -> bool:
+    if host.casefold() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def transport_problem_free(value: str, secure: str, plain: str) -> str:
+    """`value` if the token may travel to it: encrypted, or unencrypted to this machine only.
+
+    The bot token goes with every request and with the gateway's IDENTIFY, so a plain
+    connection to another host would hand it to anyone on the way.
+    """
+    shown = value if len(value) <= 80 else value[:77] + "..."
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname or ""
+    except ValueError:
+        parts, host = None, ""
+    if parts is None or parts.scheme not in (secure, plain) or not host:
+        raise ValueError(
+            f"must be a URL starting with {secure}:// (or {plain}:// to this machine), "
+            f"got {shown!r}"
+        )
+    if parts.scheme == plain and not _is_loopback(host):
+        raise ValueError(
+            f"must use {secure}:// (the bot token is sent there); {plain}:// is allowed only "
+            f"to a loopback address such as 127.0.0.1, got {shown!r}"
+        )
+    return value
 
 
 def _positive_id(value: Any) -> bool:
@@ -77,10 +116,44 @@ def _positive_id(value: Any) -> bool:
 
 
 class ModerationSettings(_Section):
-    role: str | None = Field(
+    role: int | None = Field(
         default=None,
-        description="Name or id of the role allowed moderator commands, besides Manage Server.",
+        description="Id of the role allowed moderator commands, besides Manage Server.",
     )
+    host_ids: tuple[int, ...] = Field(
+        default=(),
+        description=(
+            "User ids allowed to run /content reload, besides the application's owner or "
+            "team members."
+        ),
+    )
+
+    @field_validator("role", mode="before")
+    @classmethod
+    def _role_id(cls, value: Any) -> Any:
+        if value is None or _positive_id(value):
+            return value
+        text = str(value).strip()
+        if text.startswith("<@&") and text.endswith(">"):
+            text = text[3:-1]
+        if text.isascii() and text.isdigit() and int(text) > 0:
+            return int(text)
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        raise ValueError(
+            f"must be the role's id (a number), not its name, got {shown!r}. Role names are "
+            "not unique: anyone who can create a role with that name would become a "
+            "moderator. To find the id: in Discord turn on User Settings → Advanced → "
+            "Developer Mode, then Server Settings → Roles, right-click the role → Copy Role ID"
+        )
+
+    @field_validator("host_ids")
+    @classmethod
+    def _host_ids(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        for user_id in value:
+            if user_id <= 0:
+                raise ValueError(f"user ids are positive numbers, got {user_id}")
+        return value
+
     reach_out_channels: dict[int, int] = Field(
         default_factory=dict,
         description=(
@@ -236,10 +309,20 @@ def parse_settings(
             if value is not None:
                 updates[key] = (base_dir / value.expanduser()).resolve()
     env_discord: dict[str, Any] = {}
-    if os.environ.get(API_BASE_ENV):
-        env_discord["api_base"] = os.environ[API_BASE_ENV]
-    if os.environ.get(GATEWAY_URL_ENV):
-        env_discord["gateway_url"] = os.environ[GATEWAY_URL_ENV]
+    env_problems: list[str] = []
+    for name, key, secure, plain in (
+        (API_BASE_ENV, "api_base", "https", "http"),
+        (GATEWAY_URL_ENV, "gateway_url", "wss", "ws"),
+    ):
+        value = os.environ.get(name)
+        if not value:
+            continue
+        try:
+            env_discord[key] = transport_problem_free(value, secure, plain)
+        except ValueError as exc:
+            env_problems.append(f"{name} (environment): {exc}")
+    if env_problems:
+        raise ConfigError(env_problems, source)
     if env_discord:
         updates["discord"] = settings.discord.model_copy(update=env_discord)
     return settings.model_copy(update=updates) if updates else settings

@@ -204,3 +204,58 @@ def test_config_flag_after_the_command_word(tmp_path: Path) -> None:
     result = _cli("run", "--config", str(config))
     assert result.returncode == 2
     assert "privacy.min_group_size" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("api_base", "http://discord.example.com/api/v10"),
+        ("api_base", "http://10.0.0.5:8080/api/v10"),
+        ("api_base", "ftp://127.0.0.1/api"),
+        ("api_base", "https://"),
+        ("gateway_url", "ws://gateway.example.com/"),
+        ("gateway_url", "http://127.0.0.1:9/gateway"),
+    ],
+)
+def test_the_token_never_travels_in_clear_to_another_host(key: str, value: str) -> None:
+    (problem,) = problems({"discord": {key: value}})
+    assert problem.startswith(f"discord.{key}: must ")
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("api_base", "https://discord.com/api/v10"),
+        ("api_base", "http://127.0.0.1:8765/api/v10"),
+        ("api_base", "http://localhost:8765/api/v10"),
+        ("api_base", "http://[::1]:8765/api/v10"),
+        ("api_base", "http://127.3.4.5/api/v10"),
+        ("gateway_url", "wss://gateway.discord.gg/"),
+        ("gateway_url", "ws://127.0.0.1:8765/gateway"),
+    ],
+)
+def test_encrypted_or_loopback_transport_is_accepted(key: str, value: str) -> None:
+    assert getattr(parse_settings({"discord": {key: value}}).discord, key) == value
+
+
+def test_the_environment_urls_follow_the_same_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PEERLIGHT_DISCORD_API_BASE", "http://203.0.113.9/api/v10")
+    with pytest.raises(ConfigError) as caught:
+        parse_settings({})
+    (problem,) = caught.value.problems
+    assert problem.startswith("PEERLIGHT_DISCORD_API_BASE (environment): must use https://")
+
+
+def test_plain_http_api_base_exits_2_naming_the_key(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text("discord:\n  api_base: http://api.example.net/api/v10\n", "utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "DISCORD_TOKEN": "x"},
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "discord.api_base: must use https://" in result.stderr

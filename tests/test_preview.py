@@ -39,7 +39,9 @@ def test_a_region_shows_its_crisis_block_too() -> None:
     assert code == 0
     assert "┃ YOU DON'T HAVE TO GO THROUGH THIS ALONE" in text
     assert "116 123" in text
-    assert "If you are in immediate danger, call your local emergency number." in text
+    assert "If you are in immediate danger, call 999 or 112 now." in text
+    assert "┃ HELPING SOMEONE WHO MAY BE IN DANGER" in text
+    assert "If they are in immediate danger, call 999 or 112 now." in text
 
 
 def test_a_prompts_file_shows_every_prompt_in_it() -> None:

@@ -1,4 +1,4 @@
-"""/content status and /content reload: the content library, for moderators."""
+"""/content status (moderators) and /content reload (the host of the bot only)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from bot.domain.cards import (
     content_reloaded_card,
     content_status_card,
 )
-from bot.ui.checks import moderator_only
+from bot.ui.checks import host_only, moderator_only
 from bot.ui.embeds import message_kwargs
 
 log = logging.getLogger(__name__)
@@ -40,9 +40,10 @@ class ContentAdmin(commands.GroupCog, group_name="content"):
         await interaction.response.send_message(ephemeral=True, **message_kwargs(card))
 
     @app_commands.command(name="reload")
-    @moderator_only()
+    @host_only()
     async def reload(self, interaction: discord.Interaction) -> None:
-        """Load the content files again; if they have errors, the current library stays."""
+        """Load the content files again (host only); if they have errors, the current library
+        stays."""
         services = self.bot.services
         await interaction.response.defer(ephemeral=True, thinking=True)
         report = await services.content.reload(services.clock())

@@ -34,7 +34,7 @@ from bot.domain.periods import (
     weeks_for,
     window_from_weeks,
 )
-from bot.ui import checkin_views
+from bot.ui import checkin_views, window
 from bot.ui.charts import render_weekly_moods
 from bot.ui.checks import moderator_only
 from bot.ui.embeds import message_kwargs
@@ -193,11 +193,16 @@ class Checkin(commands.Cog):
         return dict(zip(self.windows, summaries, strict=True))
 
     async def send_summary(self, interaction: discord.Interaction, days: int) -> None:
-        services = self.bot.services
         guild_id = interaction.guild_id
         assert guild_id is not None  # guild_only
         self._check_window(days)
-        await interaction.response.defer(thinking=True, ephemeral=True)
+        # Answered at once when the query and chart are quick; acknowledged after
+        # `window.ACK_BUDGET` otherwise (the first chart imports matplotlib).
+        kwargs = await window.within(interaction, self._summary_message(guild_id, days))
+        await window.reply(interaction, **kwargs)
+
+    async def _summary_message(self, guild_id: int, days: int) -> dict[str, Any]:
+        services = self.bot.services
         today = services.clock().astimezone(dt.UTC).date()
         summary = (await self.published(guild_id, today))[days]
         mondays = completed_weeks(today, weeks_for(days))
@@ -226,7 +231,7 @@ class Checkin(commands.Cog):
             kwargs["file"] = discord.File(
                 io.BytesIO(png), filename=f"checkins-{weeks_for(days)}-weeks.png"
             )
-        await interaction.followup.send(ephemeral=True, **kwargs)
+        return kwargs
 
     # -- retention -------------------------------------------------------------------------
 

@@ -1,25 +1,36 @@
 """/cope, /technique, /story and /resources: the library, and crisis safety around it.
 
-Every free-text option goes through the crisis detector before anything else. Danger
-answers with the crisis block first (SAFETY.md §1), at most once in ten minutes per member;
-after that, and for distress, a line pointing to /resources goes with the normal answer.
-What a member types is never logged and never shown to anyone else.
+Every free-text option goes through the crisis detector before anything else; names
+picked from a fixed list (content notes in `skip`, a region) are read as choices
+(`bot.domain.choices`) and only the rest as the member's words. Danger, and worry that
+someone else is in danger, answer with the crisis lines first, every time: the whole
+block, or within ten minutes of the last one a shorter block with the lines and the
+emergency number. Distress gets the answer with a line pointing to /resources. What a
+member types is never logged and never shown to anyone else.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.app import PeerlightBot
-from bot.domain.cards import DANGER_POINTER, RESOURCES_POINTER, WARNING_LABELS
-from bot.domain.catalog import Catalog, cut, fold
-from bot.domain.content import Area, ContentWarning, ResourceRegion, Story, Technique
+from bot.domain.cards import RESOURCES_POINTER, WARNING_LABELS
+from bot.domain.catalog import Catalog, SearchIndex, cut, fold
+from bot.domain.choices import Choices, Parsed, content_warning_choices, region_choices
+from bot.domain.content import (
+    INTERNATIONAL,
+    Area,
+    Audience,
+    ContentWarning,
+    ResourceRegion,
+    Story,
+    Technique,
+)
 from bot.domain.crisis import CrisisLevel
 from bot.domain.errors import UserFacingError
 from bot.domain.memory import Shown
@@ -32,7 +43,12 @@ AREA_CHOICES = [
     app_commands.Choice(name="Social: people and connection", value=Area.SOCIAL.value),
     app_commands.Choice(name="Psychological: thoughts and plans", value=Area.PSYCHOLOGICAL.value),
 ]
-REGION_ALIASES = {"UK": "GB"}
+FOR_CHOICES = [
+    app_commands.Choice(name="Me: how I feel", value=Audience.SELF.value),
+    app_commands.Choice(
+        name="Someone I'm supporting: how to be there for them", value=Audience.SUPPORTER.value
+    ),
+]
 CLOSEST = 3
 SHOWN_REGION_TEXT = 40
 # The cooldown `MemberMemory.claim_crisis_block` records, released when the block is not
@@ -50,6 +66,8 @@ def _choice(name: str, value: str) -> app_commands.Choice[str]:
 class Library(commands.Cog):
     def __init__(self, bot: PeerlightBot) -> None:
         self.bot = bot
+        # The regions as choices, made once per catalog.
+        self._regions: tuple[Catalog, Choices[str]] | None = None
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(*views.DYNAMIC_ITEMS)
@@ -95,29 +113,16 @@ class Library(commands.Cog):
         share: bool = False,
         point_to_resources: bool = True,
         block_alone: bool = False,
+        region: ResourceRegion | None = None,
     ) -> None:
-        """Danger: the crisis block first (alone with `block_alone`), else, within its
-        cooldown, the answer with a line pointing to the crisis lines. Distress: the answer,
+        """Danger or worry for someone else (HELPER): the crisis block first, then the
+        answer (unless `block_alone` and the block is the whole one). Distress: the answer,
         privately, with a line pointing to /resources. Otherwise the answer, posted for
         everyone only when shared and shareable."""
-        services = self.bot.services
-        member_id = interaction.user.id
-        if level is CrisisLevel.DANGER and services.memory.claim_crisis_block(
-            member_id, services.clock()
-        ):
-            try:
-                reply = views.crisis_reply(
-                    services, interaction.locale, guild_id=interaction.guild_id
-                )
-                if not block_alone:
-                    # When the normal answer can't be given, the block is the whole answer.
-                    with contextlib.suppress(UserFacingError):
-                        reply = reply.then(answer(False))
-                await views.send(interaction, reply)
-            except Exception:
-                # Not delivered, so not seen: the next try must show the whole block.
-                services.memory.release_crisis_block(member_id)
-                raise
+        if level >= CrisisLevel.HELPER:
+            await views.crisis_first(
+                interaction, level, answer, block_alone=block_alone, region=region
+            )
             return
         if level is CrisisLevel.NONE:
             reply = answer(share)
@@ -129,10 +134,18 @@ class Library(commands.Cog):
         except UserFacingError as error:
             reply = Reply.text(error.message)
         if point_to_resources:
-            reply = reply.with_line(
-                DANGER_POINTER if level is CrisisLevel.DANGER else RESOURCES_POINTER
-            )
+            reply = reply.with_line(RESOURCES_POINTER)
         await views.send(interaction, reply)
+
+    @staticmethod
+    def _listed(text: str, index: SearchIndex, ids: Mapping[str, object]) -> bool:
+        """Whether `text` is exactly an id or a name from a fixed list (what autocomplete
+        sends, or its name typed out), so a choice rather than the member's own words."""
+        key = text.strip()
+        if key in ids:
+            return True
+        wanted = fold(" ".join(key.split()))
+        return any(fold(hit.label) == wanted for hit in index.search(key, limit=3))
 
     def _level(self, *texts: str | None) -> CrisisLevel:
         return self.catalog.crisis.detect_all(*texts).level
@@ -143,61 +156,76 @@ class Library(commands.Cog):
     @app_commands.describe(
         feeling="How you feel, in a word or two: pick one or type your own",
         area="Which part of you to look after (optional)",
+        for_whom="For you (the default), or for supporting someone else",
         share="Also post the technique in this channel for others; nothing about you is shown",
     )
-    @app_commands.choices(area=AREA_CHOICES)
+    @app_commands.rename(for_whom="for")
+    @app_commands.choices(area=AREA_CHOICES, for_whom=FOR_CHOICES)
     async def cope(
         self,
         interaction: discord.Interaction,
         feeling: str | None = None,
         area: app_commands.Choice[str] | None = None,
+        for_whom: app_commands.Choice[str] | None = None,
         share: bool = False,
     ) -> None:
         """A coping technique for how you feel right now: what to do and why it helps."""
         level = self._level(feeling)
-        if level is CrisisLevel.DANGER:
-            # The crisis block (with its grounding button) is the answer, and within its
-            # cooldown a grounding exercise; searching the member's words for a feeling to
-            # match would only get in the way.
-            guild_id = interaction.guild_id
+        if level >= CrisisLevel.HELPER:
+            # The crisis block (with a button for an exercise) is the answer, and within
+            # its cooldown the shorter block and the exercise itself: grounding, or for a
+            # member worried about someone else, how to ask and listen. Searching the
+            # member's words for a feeling to match would only get in the way.
+            someone_else = level is CrisisLevel.HELPER
             await self._respond(
                 interaction,
                 level,
-                lambda shared: self._grounding_offer(guild_id),
+                lambda shared: self._exercise(someone_else=someone_else),
                 block_alone=True,
             )
             return
         chosen_area = Area(area.value) if area is not None else None
+        audience = Audience(for_whom.value) if for_whom is not None else Audience.SELF
         member_id = interaction.user.id
 
         def answer(shared: bool) -> Reply:
-            return self._cope_answer(member_id, feeling, chosen_area, shared)
+            return self._cope_answer(member_id, feeling, chosen_area, audience, shared)
 
         await self._respond(interaction, level, answer, share=share)
 
-    def _grounding_offer(self, guild_id: int | None) -> Reply:
-        services = self.bot.services
-        technique = views.grounding_technique(self.catalog)
-        choices = views.crisis_choices(services, guild_id=guild_id, offer_grounding=False)
+    def _exercise(self, *, someone_else: bool) -> Reply:
+        catalog = self.catalog
+        if someone_else:
+            technique = views.supporters_technique(catalog)
+        else:
+            technique = views.grounding_technique(catalog)
         if technique is None:
-            return Reply.text("", choices)
-        return views.technique_cards(self.catalog, technique, (choices,))
+            return Reply.text("")  # the block alone is the answer
+        return views.technique_cards(catalog, technique)
 
     def _cope_answer(
-        self, member_id: int, feeling: str | None, area: Area | None, shared: bool
+        self,
+        member_id: int,
+        feeling: str | None,
+        area: Area | None,
+        audience: Audience,
+        shared: bool,
     ) -> Reply:
         catalog = self.catalog
         feeling_id: str | None = None
         if feeling and feeling.strip():
             feeling_id = catalog.match_feeling(feeling)
-            if feeling_id is None:
+            # Every card for supporters fits someone supporting another person, so words
+            # that match no feeling only narrow nothing down for them.
+            if feeling_id is None and audience is Audience.SELF:
                 return self._closest_feelings(
                     "I couldn't match that to a feeling I know, so I can't pick a technique "
                     "for it yet. Is one of these close?",
                     feeling,
                     area,
                 )
-        suggestion = views.suggest_technique(self.bot.services, member_id, feeling_id, area)
+        request = views.CopeRequest((feeling_id,) if feeling_id else (), area, audience)
+        suggestion = views.suggest_technique(self.bot.services, member_id, request)
         if suggestion is None:
             label = catalog.feelings[feeling_id].label if feeling_id else "that"
             return self._closest_feelings(
@@ -207,11 +235,7 @@ class Library(commands.Cog):
             )
         if shared:
             return views.technique_cards(catalog, suggestion.technique, shareable=True)
-        return views.technique_reply(
-            catalog,
-            suggestion.technique,
-            another=(feeling_id, area) if suggestion.alternatives > 1 else None,
-        )
+        return views.suggestion_reply(catalog, suggestion, request)
 
     def _closest_feelings(self, message: str, text: str, area: Area | None) -> Reply:
         catalog = self.catalog
@@ -244,7 +268,9 @@ class Library(commands.Cog):
         def answer(shared: bool) -> Reply:
             return views.technique_reply(self.catalog, self._find_technique(name))
 
-        await self._respond(interaction, self._level(name), answer)
+        # A technique picked from the list is a choice; anything else is read as words.
+        picked = self._listed(name, self.catalog.technique_index, self.catalog.techniques)
+        await self._respond(interaction, self._level(None if picked else name), answer)
 
     def _find_technique(self, name: str) -> Technique:
         catalog = self.catalog
@@ -289,23 +315,29 @@ class Library(commands.Cog):
     ) -> None:
         """A peer specialist's story: what they did on a hard day, and what helped."""
         member_id = interaction.user.id
+        # A content note's name ("suicide") is a choice from a fixed list, not something the
+        # member says about themselves; everything else in `skip` is read like any text.
+        skipped = WARNING_CHOICES.parse(skip or "")
 
         def answer(shared: bool) -> Reply:
-            story = self._pick_story(member_id, theme, skip)
+            story = self._pick_story(member_id, theme, skipped)
             if shared:
                 return views.story_cards(self.catalog, story, shareable=True)
             return views.story_reply(self.catalog, story)
 
-        # A content note's name ("suicide") is a choice from a fixed list, not something the
-        # member says about themselves; everything else in `skip` is read like any text.
-        level = self._level(theme, unlisted_warnings(skip or ""))
+        picked = theme is not None and self._listed(
+            theme, self.catalog.theme_index, self.catalog.themes
+        )
+        level = self._level(None if picked else theme, skipped.leftover)
         await self._respond(interaction, level, answer, share=share)
 
-    def _pick_story(self, member_id: int, theme: str | None, skip: str | None) -> Story:
+    def _pick_story(
+        self, member_id: int, theme: str | None, skipped: Parsed[ContentWarning]
+    ) -> Story:
         services = self.bot.services
         catalog = self.catalog
         theme_id = self._find_theme(theme) if theme and theme.strip() else None
-        avoid = parse_warnings(skip or "")
+        avoid = warnings_to_avoid(skipped)
         shown = services.memory.shown_to(member_id)
         story = catalog.pick_story(
             theme_id, avoid, exclude=shown.recent(Shown.STORY), rng=services.rng
@@ -354,41 +386,49 @@ class Library(commands.Cog):
     async def resources(self, interaction: discord.Interaction, region: str | None = None) -> None:
         """People you can talk to right now: free support and crisis lines."""
         services = self.bot.services
-        level = self._level(region)
+        catalog = self.catalog
+        typed = region or ""
+        # A region's name is a choice; the words around it are read like any text.
+        parsed = self._regions_as_choices().parse(typed)
+        named = catalog.regions[parsed.chosen[0]] if parsed.chosen else None
+        level = self._level(parsed.leftover)
+        # A place without lines of its own (a part of what was typed that names no region
+        # and is not about how the member feels) gets the international directory, never
+        # another country's lines. Words that are only about the member ("hopeless") are
+        # not a place: their own region's lines are shown.
+        unknown = named is None and any(
+            self._level(part) is CrisisLevel.NONE for part in parsed.leftover_parts
+        )
+        if unknown:
+            named = catalog.regions.get(INTERNATIONAL)
 
         def answer(shared: bool) -> Reply:
-            named = self._find_region(region) if region and region.strip() else None
-            if named is not None:
-                return views.resources_reply(services, named)
-            # Support lines never depend on typing a region right: the member's own
-            # region is always shown.
-            chosen = views.member_region(services, interaction.locale)
-            reply = views.resources_reply(services, chosen)
+            shown = named or views.member_region(services, interaction.locale)
+            reply = views.resources_reply(services, shown)
             # Words that sound like distress are not repeated back as a place name.
-            if region and region.strip() and level is CrisisLevel.NONE:
-                reply = reply.with_line(self._unknown_region_line(region, chosen))
+            if unknown and level is CrisisLevel.NONE:
+                reply = reply.with_line(self._unknown_region_line(typed))
             return reply
 
-        await self._respond(interaction, level, answer, point_to_resources=False)
+        await self._respond(interaction, level, answer, point_to_resources=False, region=named)
 
-    def _find_region(self, text: str) -> ResourceRegion | None:
+    def _regions_as_choices(self) -> Choices[str]:
         catalog = self.catalog
-        code = text.strip().upper()
-        code = REGION_ALIASES.get(code, code)
-        if code in catalog.regions:
-            return catalog.regions[code]
-        wanted = fold(text).strip()
-        for hit in catalog.region_index.search(text, limit=2):
-            if fold(catalog.regions[hit.key].name).startswith(wanted) and len(wanted) >= 2:
-                return catalog.regions[hit.key]
-        return None
+        if self._regions is None or self._regions[0] is not catalog:
+            self._regions = (catalog, region_choices(catalog.regions.values()))
+        return self._regions[1]
 
-    def _unknown_region_line(self, text: str, chosen: ResourceRegion) -> str:
+    def _unknown_region_line(self, text: str) -> str:
         shown = discord.utils.escape_markdown(cut(" ".join(text.split()), SHOWN_REGION_TEXT))
-        names = ", ".join(f"{r.name} ({r.region})" for r in self.catalog.regions.values())
+        names = ", ".join(
+            f"{r.name} ({r.region})"
+            for r in self.catalog.regions.values()
+            if r.region != INTERNATIONAL
+        )
         return (
-            f"I don't have lines for “{shown}” yet; here are the ones for {chosen.name}.\n"
-            f"Regions I have lines for: {names}."
+            f"I don't have a list of lines for “{shown}” yet, sorry. Find A Helpline below "
+            "lists free helplines in more than 130 countries, so you can search for one near "
+            f"you.\nRegions I have lines for: {names}."
         )
 
     @resources.autocomplete("region")
@@ -400,53 +440,25 @@ class Library(commands.Cog):
 
 # -- content notes: parsing what a member types in `skip` ---------------------------------
 
-_WARNING_NAMES = {
-    **{fold(w.value): w for w in ContentWarning},
-    **{fold(label): w for w, label in WARNING_LABELS.items()},
-    **{fold(w.value.replace("-", "")): w for w in ContentWarning},
-}
+WARNING_CHOICES = content_warning_choices(WARNING_LABELS)
 
 
-def parse_warnings(text: str) -> list[ContentWarning]:
-    """Content warnings from "suicide, self harm". An unknown name is an error, not
-    ignored: a member who asked to skip something must be able to trust the filter."""
-    found: list[ContentWarning] = []
-    unknown = False
-    for part in text.split(","):
-        name = fold(part).strip()
-        if not name:
-            continue
-        warning = _WARNING_NAMES.get(name)
-        if warning is None:
-            unknown = True
-        elif warning not in found:
-            found.append(warning)
-    if unknown:
+def warnings_to_avoid(skipped: Parsed[ContentWarning]) -> tuple[ContentWarning, ...]:
+    """The content notes to leave out. Words that name none are an error, not ignored: a
+    member who asked to skip something must be able to trust the filter."""
+    if skipped.has_leftover:
         known = ", ".join(w.value for w in ContentWarning)
         raise UserFacingError(
             "Some of what's in `skip` isn't a content note I know, so I didn't pick a story. "
             f"You can leave out: {known} (separate them with commas)."
         )
-    return found
-
-
-def unlisted_warnings(text: str) -> str:
-    """The parts of a `skip` list that are not content-warning names."""
-    return ", ".join(
-        part
-        for part in text.split(",")
-        if part.strip() and fold(part).strip() not in _WARNING_NAMES
-    )
+    return skipped.chosen
 
 
 def complete_warnings(current: str) -> list[list[str]]:
     """Completions of the last item of a comma-separated list of content warnings."""
     *done_parts, last = current.split(",")
-    done: list[str] = []
-    for part in done_parts:
-        warning = _WARNING_NAMES.get(fold(part).strip())
-        if warning is not None and warning.value not in done:
-            done.append(warning.value)
+    done = [w.value for w in WARNING_CHOICES.parse(",".join(done_parts)).chosen]
     typed = fold(last).strip()
     options: list[list[str]] = []
     if done and not typed:

@@ -43,8 +43,16 @@ from bot.scheduling import (
     missing_permission_reason,
     missing_post_permissions,
 )
-from bot.storage.schedules import NewSchedule, Run, RunStatus, Schedule, ScheduleStore
-from bot.ui.checks import is_moderator, moderator_only
+from bot.storage.schedules import (
+    NewSchedule,
+    Run,
+    RunStatus,
+    Schedule,
+    ScheduleLimitReached,
+    ScheduleStore,
+)
+from bot.ui import window
+from bot.ui.checks import is_moderator, moderator_only, words_first
 from bot.ui.embeds import message_kwargs
 
 log = logging.getLogger(__name__)
@@ -93,6 +101,7 @@ class ScheduleCommands(commands.GroupCog, group_name="schedule"):
     )
     @app_commands.choices(kind=KIND_CHOICES)
     @moderator_only()
+    @words_first()
     async def add(
         self,
         interaction: discord.Interaction,
@@ -114,13 +123,9 @@ class ScheduleCommands(commands.GroupCog, group_name="schedule"):
                 f"The content library has no {PROMPT_KIND_LABELS[prompt_kind].lower()} prompts "
                 "yet, so there would be nothing to post. Pick another kind. Nothing was saved."
             )
+        _require_moderator_can_post(interaction, channel)
         _require_post_permissions(channel)
-        if await self.store.count(guild.id) >= MAX_SCHEDULES_PER_SERVER:
-            raise UserFacingError(
-                f"This server already has {MAX_SCHEDULES_PER_SERVER} scheduled prompts, the "
-                "most Peerlight keeps. Remove one with /schedule remove first. Nothing was saved."
-            )
-        schedule = await self.store.add(
+        adding = self.store.add(
             NewSchedule(
                 guild_id=guild.id,
                 channel_id=channel.id,
@@ -131,11 +136,19 @@ class ScheduleCommands(commands.GroupCog, group_name="schedule"):
             ),
             now=services.clock(),
             make_short_id=lambda: f"{services.rng.getrandbits(24):06x}",
+            limit=MAX_SCHEDULES_PER_SERVER,
         )
+        try:
+            schedule = await window.within(interaction, adding)
+        except ScheduleLimitReached:
+            raise UserFacingError(
+                f"This server already has {MAX_SCHEDULES_PER_SERVER} scheduled prompts, the "
+                "most Peerlight keeps. Remove one with /schedule remove first. Nothing was saved."
+            ) from None
         self.scheduler.wake()
         log.info("schedule %s added in server %s", schedule.short_id, guild.id)
         card = schedule_saved_card(self._summary(guild, schedule))
-        await interaction.response.send_message(ephemeral=True, **message_kwargs(card))
+        await window.reply(interaction, **message_kwargs(card))
 
     @add.autocomplete("timezone")
     async def timezone_choices(
@@ -164,6 +177,7 @@ class ScheduleCommands(commands.GroupCog, group_name="schedule"):
     @app_commands.command(name="remove")
     @app_commands.describe(id=ID_DESCRIPTION)
     @moderator_only()
+    @words_first()
     async def remove(self, interaction: discord.Interaction, id: str) -> None:
         """Stop and delete a scheduled prompt (moderators)."""
         guild = _guild(interaction)
@@ -182,6 +196,7 @@ class ScheduleCommands(commands.GroupCog, group_name="schedule"):
     @app_commands.command(name="pause")
     @app_commands.describe(id=ID_DESCRIPTION)
     @moderator_only()
+    @words_first()
     async def pause(self, interaction: discord.Interaction, id: str) -> None:
         """Stop a scheduled prompt for now, keeping it to resume later (moderators)."""
         guild = _guild(interaction)
@@ -202,6 +217,7 @@ class ScheduleCommands(commands.GroupCog, group_name="schedule"):
     @app_commands.command(name="resume")
     @app_commands.describe(id=ID_DESCRIPTION)
     @moderator_only()
+    @words_first()
     async def resume(self, interaction: discord.Interaction, id: str) -> None:
         """Start a paused scheduled prompt again, from its next time (moderators)."""
         guild = _guild(interaction)
@@ -212,6 +228,7 @@ class ScheduleCommands(commands.GroupCog, group_name="schedule"):
                 f"The channel schedule `{found.short_id}` posts to no longer exists. Remove it "
                 "with /schedule remove and add a new one. Nothing was changed."
             )
+        _require_moderator_can_post(interaction, channel)
         _require_post_permissions(channel)
         title = "Schedule resumed"
         if found.paused:
@@ -229,6 +246,7 @@ class ScheduleCommands(commands.GroupCog, group_name="schedule"):
     @app_commands.command(name="preview")
     @app_commands.describe(id="The schedule to preview; leave empty for the next one to post")
     @moderator_only()
+    @words_first()
     async def preview(self, interaction: discord.Interaction, id: str | None = None) -> None:
         """See privately what a scheduled prompt will post next (moderators)."""
         guild = _guild(interaction)
@@ -348,6 +366,23 @@ def _not_found(short_id: str) -> UserFacingError:
     return UserFacingError(
         f"There is no schedule with the id “{shown}” in this server. /schedule list shows the ids."
     )
+
+
+def _require_moderator_can_post(
+    interaction: discord.Interaction, channel: discord.TextChannel
+) -> None:
+    """A moderator may have the bot post only where they could post themselves: it is
+    never a way round the channel's own permissions."""
+    member = interaction.user
+    if not isinstance(member, discord.Member):
+        raise UserFacingError("Scheduled prompts belong to a server; use this in one.")
+    permissions = channel.permissions_for(member)
+    if not (permissions.view_channel and permissions.send_messages):
+        raise UserFacingError(
+            f"You can't send messages in #{channel.name} yourself, so Peerlight won't post "
+            "there for you. Pick a channel you can post in, or ask someone who can. "
+            "Nothing was saved."
+        )
 
 
 def _require_post_permissions(channel: discord.TextChannel) -> None:

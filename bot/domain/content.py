@@ -11,6 +11,7 @@ the whole library (cross-references, unique ids) live in the loader. Wording rul
 from __future__ import annotations
 
 import datetime as dt
+import re
 from enum import StrEnum
 from typing import Annotated
 
@@ -54,6 +55,13 @@ class Area(StrEnum):
     PHYSICAL = "physical"
     SOCIAL = "social"
     PSYCHOLOGICAL = "psychological"
+
+
+class Audience(StrEnum):
+    """Who a technique card is written for."""
+
+    SELF = "self"  # the member, for how they feel
+    SUPPORTER = "supporter"  # someone supporting another person
 
 
 class EvidenceLevel(StrEnum):
@@ -146,6 +154,37 @@ class Review(_Model):
     on: Date
 
 
+class HelpsWith(_Model):
+    """The feelings a technique is for: `main`, what it is written for and is offered
+    first for; `also`, feelings it helps with too, offered only after every technique
+    that is mainly for them."""
+
+    main: Annotated[tuple[Slug, ...], Field(min_length=1)]
+    also: tuple[Slug, ...] = ()
+
+    @model_validator(mode="after")
+    def _each_feeling_once(self) -> HelpsWith:
+        both = sorted(set(self.main) & set(self.also))
+        if both:
+            raise ValueError(
+                f"{', '.join(both)} is listed under both `main` and `also`; keep it in one"
+            )
+        return self
+
+    @property
+    def feelings(self) -> tuple[str, ...]:
+        return self.main + self.also
+
+    def __contains__(self, feeling: object) -> bool:
+        return feeling in self.main or feeling in self.also
+
+
+# What a member reads as the reason for a card: "For a racing mind, 5 minutes."
+BestFor = Annotated[
+    str, Strict(), StringConstraints(strip_whitespace=True, min_length=3, max_length=60)
+]
+
+
 class Technique(_Model):
     id: Slug
     title: Annotated[
@@ -153,7 +192,9 @@ class Technique(_Model):
     ]
     summary: OneLine
     areas: Annotated[tuple[Area, ...], Field(min_length=1)]
-    helps_with: Annotated[tuple[Slug, ...], Field(min_length=1)]
+    helps_with: HelpsWith
+    best_for: BestFor | None = None
+    audience: Audience = Audience.SELF
     tags: tuple[Slug, ...] = ()
     steps: Annotated[tuple[Short, ...], Field(min_length=1, max_length=15)]
     why_it_works: Medium
@@ -165,6 +206,13 @@ class Technique(_Model):
     modeled_in: tuple[Slug, ...] = ()
     reviewed: Review | None = None
     locale: Annotated[str, Strict(), StringConstraints(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")] = "en"
+
+    @field_validator("helps_with", mode="before")
+    @classmethod
+    def _a_plain_list_is_main(cls, value: object) -> object:
+        # Files written before `main` and `also` existed list feelings plainly; each of
+        # them counts as a main feeling, as it always did.
+        return {"main": value} if isinstance(value, list | tuple) else value
 
     @field_validator("cautions")
     @classmethod
@@ -261,15 +309,48 @@ class ResourceEntry(_Model):
     last_verified: Date
 
 
+INTERNATIONAL = "INTL"
+# A country's emergency number as members dial it: "911", or several that all work,
+# the first one best known: "999 or 112".
+EMERGENCY_NUMBERS = r"^[0-9]{2,4}( or [0-9]{2,4})*$"
+_EMERGENCY_NUMBERS_RE = re.compile(EMERGENCY_NUMBERS)
+
+
 class ResourceRegion(_Model):
     region: Annotated[str, Strict(), StringConstraints(pattern=r"^([A-Z]{2}|INTL)$")]
     name: Annotated[
         str, Strict(), StringConstraints(strip_whitespace=True, min_length=1, max_length=80)
     ]
+    # What to call in immediate danger, shown on every crisis and support-lines card for
+    # the region: the number itself for a country, words for the international directory.
+    emergency: Annotated[
+        str,
+        Strict(),
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=60),
+        Field(
+            description=(
+                'The emergency number, e.g. "911", or several as "999 or 112"; for INTL, '
+                '"your local emergency number"'
+            )
+        ),
+    ]
     locales: tuple[
         Annotated[str, Strict(), StringConstraints(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")], ...
     ] = ()
     entries: Annotated[tuple[ResourceEntry, ...], Field(min_length=1)]
+
+    @field_validator("emergency")
+    @classmethod
+    def _a_number_to_dial(cls, value: str, info: ValidationInfo) -> str:
+        region = info.data.get("region")
+        if region is None or region == INTERNATIONAL:
+            return value
+        if not _EMERGENCY_NUMBERS_RE.match(value):
+            raise ValueError(
+                f'write the number a member dials in an emergency, like "911", or several '
+                f'as "999 or 112"; got {value!r}'
+            )
+        return value
 
 
 class Feeling(_Model):

@@ -41,7 +41,8 @@ _BREAK = "|"
 class CrisisLevel(IntEnum):
     NONE = 0
     DISTRESS = 1
-    DANGER = 2
+    HELPER = 2
+    DANGER = 3
 
 
 @dataclass(frozen=True, slots=True)

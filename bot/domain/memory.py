@@ -1,8 +1,9 @@
 """What Peerlight remembers about a member between commands: held in memory, never on disk.
 
 Two things only: which techniques and stories a member was shown lately (so "Another one"
-shows another one), and when an action last happened (so the full crisis block is not
-repeated within minutes). Both are keyed by a pseudonym of the member id, an HMAC under a
+shows another one), and when an action last happened (so the whole crisis block is not
+repeated within minutes: a repeat is shorter, never without the lines). Both are keyed by
+a pseudonym of the member id, an HMAC under a
 key made at start-up and kept nowhere else (`bot.domain.pseudonym`), so the memory holds no
 member id, cannot be joined to one without that key, and is gone when the bot restarts
 (SAFETY.md §3).
@@ -29,6 +30,9 @@ from bot.domain.pseudonym import Pseudonyms
 DEFAULT_CAPACITY = 10_000
 RECENT_LIMIT = 8
 CRISIS_BLOCK = "crisis-block"
+# The block for a member worried about someone else cools down on its own: a member who
+# then writes about their own danger gets the whole crisis block.
+HELPER_BLOCK = "helper-block"
 CRISIS_BLOCK_COOLDOWN = dt.timedelta(minutes=10)
 
 
@@ -129,12 +133,17 @@ class MemberMemory:
         if entry is not None:
             entry.last.pop(action, None)
 
-    def claim_crisis_block(self, member_id: int, now: dt.datetime) -> bool:
-        return self.claim(member_id, CRISIS_BLOCK, now, CRISIS_BLOCK_COOLDOWN)
+    def claim_crisis_block(
+        self, member_id: int, now: dt.datetime, *, someone_else: bool = False
+    ) -> bool:
+        """Whether the whole crisis block is due (True, and now recorded), or it was shown
+        within the cooldown and a shorter one will do. The lines are shown either way."""
+        action = HELPER_BLOCK if someone_else else CRISIS_BLOCK
+        return self.claim(member_id, action, now, CRISIS_BLOCK_COOLDOWN)
 
-    def release_crisis_block(self, member_id: int) -> None:
-        """The block could not be delivered: the member's next try shows it again."""
-        self.release(member_id, CRISIS_BLOCK)
+    def release_crisis_block(self, member_id: int, *, someone_else: bool = False) -> None:
+        """The block could not be delivered: the member's next try shows it whole again."""
+        self.release(member_id, HELPER_BLOCK if someone_else else CRISIS_BLOCK)
 
 
 class RecentlyShown:

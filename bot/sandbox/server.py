@@ -29,6 +29,7 @@ import discord.http
 import yarl
 from aiohttp import BodyPartReader, WSMsgType, web
 
+from bot.sandbox.faults import Faults
 from bot.sandbox.payloads import (
     APPLICATION_ID,
     ATTACHMENT_SIZE_LIMIT,
@@ -180,16 +181,6 @@ class RecordedRequest:
     @property
     def done(self) -> bool:
         return self.status != 0
-
-
-@dataclass
-class _Failure:
-    method: str
-    pattern: re.Pattern[str]
-    status: int | None
-    delay: float
-    remaining: int
-    body: JSON | None
 
 
 class _ApiError(Exception):
@@ -479,6 +470,9 @@ class Sandbox:
         self._port = port
 
         self.member = SandboxMember(id=DEFAULT_MEMBER_ID, name="river")
+        # The application's owner (the host of the bot): a plain member of no server until
+        # a test adds them, as on Discord, where the owner need not be in a server.
+        self.owner = SandboxMember(id=stable_snowflake("application-owner"), name="sandbox-owner")
         self.moderator = SandboxMember.moderator()
         self.bot_member = SandboxMember(id=self.bot_user_id, name=bot_name, permissions=0, bot=True)
         self._known_members: dict[int, SandboxMember] = {}
@@ -499,7 +493,7 @@ class Sandbox:
 
         self._ids = SnowflakeFactory()
         self._changes = _Changes()
-        self._failures: list[_Failure] = []
+        self.faults = Faults()
         self._commands: dict[int | None, list[JSON]] = {None: []}
         self._messages: dict[int, SandboxMessage] = {}
         self._channel_messages: dict[int, list[SandboxMessage]] = {}
@@ -1005,17 +999,16 @@ class Sandbox:
         *,
         status: int | None = 500,
         delay: float = 0.0,
-        times: int = 1,
+        times: int | None = 1,
         body: JSON | None = None,
     ) -> None:
         """The next `times` matching requests wait `delay` seconds, then fail with `status`
-        (with status 0 or None they are only delayed). Method "*" matches any method."""
-        self._failures.append(
-            _Failure(method.upper(), re.compile(path_pattern), status or None, delay, times, body)
-        )
+        (with status 0 or None they are only delayed). Method "*" matches any method.
+        See `bot.sandbox.faults` for latency on every request and stalls."""
+        self.faults.add(method, path_pattern, status=status, delay=delay, times=times, body=body)
 
     def clear_failures(self) -> None:
-        self._failures.clear()
+        self.faults.clear()
 
     # -- members acting ----------------------------------------------------------------
 
@@ -1925,13 +1918,10 @@ class Sandbox:
     async def _answer(
         self, request: web.Request, record: RecordedRequest, body_error: bool
     ) -> tuple[int, Any, dict[str, str]]:
-        failure = self._take_failure(record)
-        if failure is not None:
-            if failure.delay:
-                await asyncio.sleep(failure.delay)
-            if failure.status:
-                record.injected = True
-                return _injected_reply(failure)
+        injected = await self.faults.apply(record.method, record.path)
+        if injected is not None:
+            record.injected = True
+            return injected
         if not request.path.startswith(API_PREFIX + "/"):
             self.unhandled.append(record)
             return 404, {"message": "404: Not Found", "code": 0}, {}
@@ -1956,17 +1946,6 @@ class Sandbox:
             return status, reply, {}
         self.unhandled.append(record)
         return 404, {"message": "404: Not Found", "code": 0}, {}
-
-    def _take_failure(self, record: RecordedRequest) -> _Failure | None:
-        for failure in self._failures:
-            if _method_matches(failure.method, record.method) and failure.pattern.search(
-                record.path
-            ):
-                failure.remaining -= 1
-                if failure.remaining <= 0:
-                    self._failures.remove(failure)
-                return failure
-        return None
 
     def _build_routes(self) -> list[_Route]:
         app = r"/applications/(?P<app_id>\d+)"
@@ -2080,7 +2059,7 @@ class Sandbox:
         return 204, None
 
     async def _get_application(self, call: _Call) -> _Reply:
-        owner = user_payload(stable_snowflake("application-owner"), "sandbox-owner")
+        owner = user_payload(self.owner.id, self.owner.name)
         return 200, {
             "id": str(self.application_id),
             "name": self.bot_name,
@@ -2564,25 +2543,6 @@ def _command_shape(command: Mapping[str, Any]) -> JSON:
     return {
         k: v for k, v in command.items() if k not in ("id", "application_id", "version", "guild_id")
     }
-
-
-def _injected_reply(failure: _Failure) -> tuple[int, Any, dict[str, str]]:
-    status = failure.status or 500
-    if failure.body is not None:
-        body = failure.body
-    elif status == 429:
-        body = {"message": "You are being rate limited.", "retry_after": 0.05, "global": False}
-    else:
-        default_codes = {400: 50035, 401: 0, 403: 50013, 404: 10003}
-        body = {
-            "message": f"{status}: injected by the sandbox",
-            "code": default_codes.get(status, 0),
-        }
-    headers: dict[str, str] = {}
-    if status == 429:
-        # discord.py only trusts a 429 that came through Discord's proxy.
-        headers = {"Via": "1.1 google", "Retry-After": str(body.get("retry_after", 0.05))}
-    return status, body, headers
 
 
 def _json_response(status: int, payload: Any, headers: Mapping[str, str]) -> web.Response:

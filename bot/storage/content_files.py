@@ -21,6 +21,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from itertools import chain
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
@@ -31,6 +32,7 @@ from pydantic import BaseModel, ValidationError
 from bot.domain.cards import (
     Rendered,
     card_limit_problems,
+    crisis_cards,
     prompt_card,
     resources_card,
     story_card,
@@ -38,6 +40,7 @@ from bot.domain.cards import (
 )
 from bot.domain.catalog import Catalog, LibraryItems
 from bot.domain.content import Prompt, PromptFile, ResourceRegion, Story, Technique, Vocabulary
+from bot.domain.coverage import FeelingCoverage
 from bot.domain.crisis import CrisisDetector, CrisisPhrases
 from bot.domain.style import Severity, StyleChecker
 
@@ -46,12 +49,43 @@ try:  # the C parser is several times faster; fall back quietly where libyaml is
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
 
-RESOURCE_WARN_DAYS = 180
+# A support line whose `last_verified` is a year old fails the scheduled check
+# (`StaleDates.FAIL`); for the 60 days before that, every check warns, so there is time to
+# check it again before anything fails.
 RESOURCE_FAIL_DAYS = 365
+RESOURCE_WARN_DAYS = RESOURCE_FAIL_DAYS - 60
+
+
+class StaleDates(StrEnum):
+    """What an old `last_verified` date is: a warning wherever the check runs for a change
+    (pull requests, CI, the bot loading its library), so that an old date never blocks an
+    unrelated change or a start; an error in the scheduled check that exists to catch it."""
+
+    WARN = "warn"
+    FAIL = "fail"
+
+
 VOCABULARY_FILE = "vocabulary.yaml"
 CRISIS_FILE = Path("safety") / "crisis_phrases.yaml"
 
 Mark = tuple[int, int]  # 1-based line and column
+
+# Bounds that keep `content check` and `/content reload` within a few hundred MB and a few
+# seconds on any input. The largest shipped file is about 15 KB, three levels deep.
+MAX_FILE_BYTES = 256 * 1024
+MAX_DEPTH = 16
+MAX_NODES = 20_000
+# A value quoted back in an error is cut to this many characters.
+QUOTE_LIMIT = 60
+
+
+def quoted(value: Any, limit: int = QUOTE_LIMIT) -> str:
+    """`repr(value)`, cut to `limit` characters: an error line stays a line."""
+    if isinstance(value, list | tuple | dict | set) and len(value) > limit:
+        # A long collection is never rendered in full just to be cut.
+        return f"a {type(value).__name__} of {len(value)} items"
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @dataclass(frozen=True, order=True)
@@ -291,6 +325,7 @@ class ParsedFile:
         if node is None:  # changed or gone since it was read: the top of the file
             return (1, 1), dotted(loc)
         mark = node.start_mark
+        written = list(loc)  # the path as the file writes it
         for part in loc:
             if isinstance(node, yaml.MappingNode):
                 pair = None
@@ -300,6 +335,10 @@ class ParsedFile:
                 if pair is None:
                     break
                 mark, node = pair[0].start_mark, pair[1]
+            elif isinstance(node, yaml.SequenceNode) and part == "main":
+                # A plain list of `helps_with` is its main feelings.
+                written.remove(part)
+                continue
             elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
                 if not 0 <= part < len(node.value):
                     break
@@ -307,7 +346,51 @@ class ParsedFile:
                 mark = node.start_mark
             else:
                 break
-        return _mark(mark), dotted(loc)
+        return _mark(mark), dotted(written)
+
+
+ANCHOR_MESSAGE = (
+    "anchors (&name) and aliases (*name) are not allowed in content files; "
+    "write each value out in full"
+)
+
+
+def _first_anchor(text: str) -> Mark | None:
+    """Where the first anchor or alias is, if any. A text without one is not parsed twice:
+    the caller asks only when the text holds an `&`."""
+    try:
+        for event in yaml.parse(text, Loader=_BaseLoader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                return _mark(event.start_mark)
+    except yaml.YAMLError:
+        return None  # the full parse reports the syntax error where it is
+    return None
+
+
+def _shape_problem(root: yaml.Node) -> tuple[Mark, str] | None:
+    """A tree nested deeper than MAX_DEPTH or with more than MAX_NODES nodes, walked
+    without recursion. Aliases were refused before, so every node is met once."""
+    count = 0
+    stack: list[tuple[yaml.Node, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if count > MAX_NODES:
+            return _mark(node.start_mark), (
+                f"the file has more than {MAX_NODES:,} values; split it into several files"
+            )
+        if depth > MAX_DEPTH:
+            return _mark(node.start_mark), (
+                f"values are nested more than {MAX_DEPTH} levels deep here; "
+                "content files need only a few levels"
+            )
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend((child, depth + 1) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack.append((key, depth + 1))
+                stack.append((value, depth + 1))
+    return None
 
 
 def _read_text(raw: bytes) -> str:
@@ -388,6 +471,20 @@ class _Collector:
 
     def parse(self, path: Path) -> ParsedFile | None:
         shown = self.shown(path)
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            self.add(shown, (1, 1), "", f"cannot be read ({exc.strerror or exc})")
+            return None
+        if size > MAX_FILE_BYTES:
+            self.add(
+                shown,
+                (1, 1),
+                "",
+                f"the file is {size // 1024} KB; a content file may be at most "
+                f"{MAX_FILE_BYTES // 1024} KB: split it into several files",
+            )
+            return None
         raw = path.read_bytes()
         try:
             text = _read_text(raw)
@@ -411,9 +508,18 @@ class _Collector:
             self.add(shown, (line_no, column), "", "tab character: indent with spaces only")
         if tabs:
             return None
+        if "&" in text:  # no anchor, so no alias, without this character
+            anchor = _first_anchor(text)
+            if anchor is not None:
+                self.add(shown, anchor, "", ANCHOR_MESSAGE)
+                return None
         loader = _MarkingLoader(text)
         try:
             root = loader.get_single_node()
+            too_big = _shape_problem(root) if root is not None else None
+            if too_big is not None:
+                self.add(shown, too_big[0], "", too_big[1])
+                return None
             data = loader.build(root) if root is not None else None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
@@ -447,12 +553,21 @@ class _Collector:
 M = TypeVar("M", bound=BaseModel)
 
 
+# What to write in a required field whose name alone may not say it.
+_REQUIRED_HINTS = {
+    "emergency": (
+        ': the number to call in immediate danger in this region, like emergency: "911" '
+        '(or "999 or 112"; for intl.yaml, "your local emergency number")'
+    ),
+}
+
+
 def _explain(error: Mapping[str, Any]) -> str:
     kind = error["type"]
     ctx = error.get("ctx") or {}
     got = error.get("input")
     if kind == "missing":
-        return "this field is required"
+        return "this field is required" + _REQUIRED_HINTS.get(str(error["loc"][-1]), "")
     if kind == "extra_forbidden":
         return "is not a field Peerlight knows; check the spelling (see CONTRIBUTING.md)"
     if kind == "string_too_long":
@@ -464,27 +579,29 @@ def _explain(error: Mapping[str, Any]) -> str:
     if kind in ("too_long",):
         return f"can have at most {ctx.get('max_length')} items"
     if kind == "enum":
-        return f"must be one of {ctx.get('expected')}, got {got!r}"
+        return f"must be one of {ctx.get('expected')}, got {quoted(got)}"
     if kind == "string_pattern_mismatch":
         if "a-z0-9" in str(ctx.get("pattern", "")):
-            return f"ids are lower-case words joined by hyphens, like box-breathing; got {got!r}"
-        return f"{got!r} is not in the expected form"
+            return (
+                f"ids are lower-case words joined by hyphens, like box-breathing; got {quoted(got)}"
+            )
+        return f"{quoted(got)} is not in the expected form"
     if kind == "string_type":
-        return f"must be text; put it in quotes (got {got!r})"
+        return f"must be text; put it in quotes (got {quoted(got)})"
     if kind in ("int_type", "int_parsing"):
-        return f"must be a whole number, got {got!r}"
+        return f"must be a whole number, got {quoted(got)}"
     if kind == "bool_type":
-        return f"must be true or false, got {got!r}"
+        return f"must be true or false, got {quoted(got)}"
     if kind in ("date_type", "date_parsing", "date_from_datetime_parsing"):
-        return f"must be a date like 2026-11-29, got {got!r}"
+        return f"must be a date like 2026-11-29, got {quoted(got)}"
     if kind in ("tuple_type", "list_type"):
-        return f"must be a list (write [a, b] or one `- item` per line), got {got!r}"
+        return f"must be a list (write [a, b] or one `- item` per line), got {quoted(got)}"
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         return "must be a set of `key: value` fields"
     if kind in ("greater_than_equal",):
-        return f"must be at least {ctx['ge']}, got {got!r}"
+        return f"must be at least {ctx['ge']}, got {quoted(got)}"
     if kind in ("less_than_equal",):
-        return f"must be at most {ctx['le']}, got {got!r}"
+        return f"must be at most {ctx['le']}, got {quoted(got)}"
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
     return str(error["msg"])
@@ -509,10 +626,22 @@ def _validate(
 
 
 # The fields of a technique or story that name other things, and what those must be.
-_REFERENCES: dict[str, tuple[tuple[str, str], ...]] = {
-    "technique": (("helps_with", "feeling"), ("tags", "theme"), ("modeled_in", "story")),
-    "story": (("themes", "theme"), ("techniques", "technique")),
+_REFERENCES: dict[str, tuple[tuple[tuple[str, ...], str], ...]] = {
+    "technique": (
+        (("helps_with", "main"), "feeling"),
+        (("helps_with", "also"), "feeling"),
+        (("tags",), "theme"),
+        (("modeled_in",), "story"),
+    ),
+    "story": ((("themes",), "theme"), (("techniques",), "technique")),
 }
+
+
+def _reference_values(item: BaseModel, key: tuple[str, ...]) -> tuple[str, ...]:
+    value: Any = item
+    for part in key:
+        value = getattr(value, part)
+    return tuple(map(sys.intern, value))
 
 
 class _Checked(NamedTuple):
@@ -594,6 +723,7 @@ def load_library(
     today: dt.date,
     shown_root: Path | None = None,
     revision: Callable[[Path], str | None] | None = git_revision,
+    stale_dates: StaleDates = StaleDates.WARN,
 ) -> LoadReport:
     """Load and check everything under `content_dir`. `catalog` is None if any error."""
     # A load allocates a few hundred thousand short-lived objects, and the cyclic
@@ -602,7 +732,13 @@ def load_library(
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _load_library(content_dir, today=today, shown_root=shown_root, revision=revision)
+        return _load_library(
+            content_dir,
+            today=today,
+            shown_root=shown_root,
+            revision=revision,
+            stale_dates=stale_dates,
+        )
     finally:
         if was_enabled:
             gc.enable()
@@ -614,6 +750,7 @@ def _load_library(
     today: dt.date,
     shown_root: Path | None = None,
     revision: Callable[[Path], str | None] | None = git_revision,
+    stale_dates: StaleDates = StaleDates.WARN,
 ) -> LoadReport:
     """Load and check everything under `content_dir`. `catalog` is None if any error."""
     collector = _Collector(content_dir, shown_root)
@@ -652,7 +789,7 @@ def _load_library(
     _check_unique_ids(collector, loaded)
     if vocabulary is not None:
         _check_references(collector, loaded, vocabulary)
-    _check_prompts_and_resources(collector, loaded, style, today)
+    _check_prompts_and_resources(collector, loaded, style, today, stale_dates)
     if not any(r.region == "INTL" for r, _ in loaded.regions):
         collector.add(
             collector.shown(content_dir / "resources"),
@@ -717,9 +854,7 @@ def _load_items(
             _check_item(collector, style, kind, item, parsed, (), story_card(item))
             loaded.items.add_story(item)
         name = None if path.name == f"{item.id}.yaml" else path.name
-        references = tuple(
-            tuple(map(sys.intern, getattr(item, key))) for key, _ in _REFERENCES[kind]
-        )
+        references = tuple(_reference_values(item, key) for key, _ in _REFERENCES[kind])
         checked.append(_Checked(item.id, folder, name, references))
 
 
@@ -732,6 +867,21 @@ def _claimed_ids(path: Path, parsed: ParsedFile | None) -> set[str]:
     ):
         ids.add(parsed.data["id"])
     return ids
+
+
+def coverage_problems(content_dir: Path, rows: Iterable[FeelingCoverage]) -> list[Problem]:
+    """An error for each feeling the library covers too thinly, at the feeling's place in
+    the vocabulary file (see `bot.domain.coverage`)."""
+    collector = _Collector(content_dir, None)
+    vocabulary = content_dir / VOCABULARY_FILE
+    parsed: ParsedFile | None = None
+    for index, row in enumerate(rows):
+        if row.gap is None:
+            continue
+        parsed = parsed or ParsedFile(vocabulary, collector.shown(vocabulary))
+        mark, path = parsed.locate(("feelings", index, "id"))
+        collector.add(parsed.shown, mark, path, row.gap)
+    return sorted(collector.problems)
 
 
 def _load_single(collector: _Collector, path: Path, model: type[M]) -> M | None:
@@ -749,8 +899,8 @@ def _check_file_name(collector: _Collector, parsed: ParsedFile, item_id: str) ->
             parsed.shown,
             mark,
             "id",
-            f"the id {item_id!r} must match the file name; rename the file to "
-            f"{item_id}.yaml or change the id to {parsed.path.stem!r}",
+            f"the id {quoted(item_id)} must match the file name; rename the file to "
+            f"{item_id}.yaml or change the id to {quoted(parsed.path.stem)}",
         )
 
 
@@ -776,7 +926,7 @@ def _check_unique_ids(collector: _Collector, loaded: _Loaded) -> None:
             parsed.shown,
             mark,
             path,
-            f"the id {item_id!r} is already used at {first_file.shown}:{first_mark[0]}; "
+            f"the id {quoted(item_id)} is already used at {first_file.shown}:{first_mark[0]}; "
             "ids are unique across the whole library",
         )
 
@@ -797,7 +947,7 @@ def _check_references(collector: _Collector, loaded: _Loaded, vocabulary: Vocabu
     def check(
         place: _Checked | ParsedFile,
         base: tuple[Any, ...],
-        key: str,
+        key: tuple[str, ...],
         values: Sequence[str],
         what: str,
     ) -> None:
@@ -808,11 +958,11 @@ def _check_references(collector: _Collector, loaded: _Loaded, vocabulary: Vocabu
                 if value in failed:
                     continue  # that file has its own errors; one report is enough
                 parsed = parsed or _file(collector, place)
-                mark, path = parsed.locate((*base, key, index))
+                mark, path = parsed.locate((*base, *key, index))
                 close = sorted(ids, key=lambda k: _distance(k, value))[:3]
                 hint = f"; did you mean {', '.join(close)}?" if close else ""
                 collector.add(
-                    parsed.shown, mark, path, f"{value!r} is not a {what} in {where}{hint}"
+                    parsed.shown, mark, path, f"{quoted(value)} is not a {what} in {where}{hint}"
                 )
 
     for kind, items in (("technique", loaded.techniques), ("story", loaded.stories)):
@@ -820,7 +970,7 @@ def _check_references(collector: _Collector, loaded: _Loaded, vocabulary: Vocabu
             for (key, what), values in zip(_REFERENCES[kind], checked.references, strict=True):
                 check(checked, (), key, values, what)
     for q, parsed, i in loaded.prompts:
-        check(parsed, ("prompts", i), "themes", q.themes, "theme")
+        check(parsed, ("prompts", i), ("themes",), q.themes, "theme")
 
 
 def _distance(a: str, b: str) -> int:
@@ -870,37 +1020,54 @@ def _check_item(
 
 
 def _check_prompts_and_resources(
-    collector: _Collector, loaded: _Loaded, style: StyleChecker, today: dt.date
+    collector: _Collector,
+    loaded: _Loaded,
+    style: StyleChecker,
+    today: dt.date,
+    stale_dates: StaleDates,
 ) -> None:
     for q, parsed, i in loaded.prompts:
         _check_item(collector, style, "prompt", q, parsed, ("prompts", i), prompt_card(q))
     intl = next((r for r, _ in loaded.regions if r.region == "INTL"), None)
     for region, parsed in loaded.regions:
-        for limit in card_limit_problems(resources_card(region, intl)):
-            loc = tuple(_split_path(limit.source)) if limit.source else ()
-            mark, path = parsed.locate(loc)
-            collector.add(parsed.shown, mark, path, limit.message)
+        # Every card these lines appear on must fit Discord: a problem is reported once.
+        reported: set[tuple[str, str]] = set()
+        for rendered in (resources_card(region, intl), *crisis_cards(region, intl)):
+            for limit in card_limit_problems(rendered):
+                if (limit.source or "", limit.message) in reported:
+                    continue
+                reported.add((limit.source or "", limit.message))
+                loc = tuple(_split_path(limit.source)) if limit.source else ()
+                mark, path = parsed.locate(loc)
+                collector.add(parsed.shown, mark, path, limit.message)
         for index, entry in enumerate(region.entries):
-            age = (today - entry.last_verified).days
-            if age <= RESOURCE_WARN_DAYS:
-                continue
-            mark, path = parsed.locate(("entries", index, "last_verified"))
-            if age > RESOURCE_FAIL_DAYS:
-                collector.add(
-                    parsed.shown,
-                    mark,
-                    path,
-                    f"{entry.name} was last checked {age} days ago; check the number "
-                    "still works and update last_verified (over a year is not safe to show)",
-                )
-            else:
-                collector.add(
-                    parsed.shown,
-                    mark,
-                    path,
-                    f"{entry.name} was last checked {age} days ago; please check it again",
-                    Severity.WARNING,
-                )
+            found = stale_date_problem(entry.name, entry.last_verified, today, stale_dates)
+            if found is not None:
+                mark, path = parsed.locate(("entries", index, "last_verified"))
+                collector.add(parsed.shown, mark, path, *found)
+
+
+def stale_date_problem(
+    name: str, last_verified: dt.date, today: dt.date, stale_dates: StaleDates
+) -> tuple[str, Severity] | None:
+    """What the check says about a support line last verified on `last_verified`."""
+    age = (today - last_verified).days
+    if age < RESOURCE_WARN_DAYS:
+        return None
+    if age < RESOURCE_FAIL_DAYS:
+        due = last_verified + dt.timedelta(days=RESOURCE_FAIL_DAYS)
+        return (
+            f"{name} was last checked {age} days ago; please check it again and update "
+            f"last_verified before {due.isoformat()}, when the scheduled check starts to fail",
+            Severity.WARNING,
+        )
+    message = (
+        f"{name} was last checked {age} days ago; check the number still works and update "
+        "last_verified (over a year is not safe to show)"
+    )
+    if stale_dates is StaleDates.FAIL:
+        return message, Severity.ERROR
+    return f"{message}; the scheduled check fails on this", Severity.WARNING
 
 
 def _split_path(source: str) -> Iterator[str | int]:

@@ -35,6 +35,7 @@ SETTLE_DELAY = 5.0
 SETTLE_ATTEMPTS = 50
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+BUSY_TIMEOUT_MS = 2000
 
 
 class DatabaseError(Exception):
@@ -114,7 +115,10 @@ class Database:
                 await cursor.fetchall()
             await self.connection.execute("PRAGMA foreign_keys=ON")
             await self.connection.execute("PRAGMA synchronous=NORMAL")
-            await self.connection.execute("PRAGMA busy_timeout=5000")
+            # How long a write waits for another connection's lock (a backup, the sqlite3
+            # shell) before it fails. The one connection serves every task, so this also
+            # bounds how long the others wait behind it; a member is told "not saved".
+            await self.connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS:d}")
             # Deleted check-ins are overwritten, not left readable in free pages.
             await self.connection.execute("PRAGMA secure_delete=ON")
             if await self.migrate(migrations):
@@ -212,15 +216,19 @@ class Database:
         async with self._write_lock:
             await self.connection.execute(sql, tuple(params))
 
+    # Reads run to the end in one call to the database thread. A statement left open
+    # between calls (a cursor not yet closed) holds a read snapshot, and a write queued
+    # behind it while another process holds the write lock fails at once with "database
+    # is locked" instead of waiting out the busy timeout.
+
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
-        async with self.connection.execute(sql, tuple(params)) as cursor:
-            row = await cursor.fetchone()
-        return row
+        rows = await self.connection.execute_fetchall(sql, tuple(params))
+        for row in rows:
+            return row
+        return None
 
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        async with self.connection.execute(sql, tuple(params)) as cursor:
-            rows = await cursor.fetchall()
-        return list(rows)
+        return list(await self.connection.execute_fetchall(sql, tuple(params)))
 
     async def get_meta(self, key: str) -> str | None:
         row = await self.fetchone("SELECT value FROM meta WHERE key = ?", (key,))

@@ -53,6 +53,14 @@ class ShortIdsExhausted(RuntimeError):
     """No free short id was found; only possible with a broken id source."""
 
 
+class ScheduleLimitReached(Exception):
+    """The server already has as many schedules as it may; nothing was added."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"a server keeps at most {limit} schedules")
+        self.limit = limit
+
+
 def _iso(moment: datetime) -> str:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("times are stored as aware datetimes")
@@ -213,14 +221,28 @@ class ScheduleStore:
     # schedules, as moderators see them
 
     async def add(
-        self, new: NewSchedule, *, now: datetime, make_short_id: Callable[[], str]
+        self,
+        new: NewSchedule,
+        *,
+        now: datetime,
+        make_short_id: Callable[[], str],
+        limit: int | None = None,
     ) -> Schedule:
         """Save a schedule with a short id unused in its server; its first occurrence is
-        the first one after `now`."""
+        the first one after `now`. With `limit`, raise `ScheduleLimitReached` when the
+        server has that many already: counted inside the same write transaction as the
+        insert, so two adds at once cannot both pass the count."""
         if not new.days:
             raise ValueError("a schedule needs at least one day")
         first_due = next_occurrence(now, new.at, new.days, ZoneInfo(new.timezone))
         async with self.database.transaction() as connection:
+            if limit is not None:
+                async with connection.execute(
+                    "SELECT COUNT(*) FROM schedules WHERE guild_id = ?", (new.guild_id,)
+                ) as cursor:
+                    row = await cursor.fetchone()
+                if row is not None and int(row[0]) >= limit:
+                    raise ScheduleLimitReached(limit)
             for _ in range(SHORT_ID_ATTEMPTS):
                 short_id = make_short_id()
                 try:

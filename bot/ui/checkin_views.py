@@ -40,7 +40,7 @@ from bot.domain.content import Technique
 from bot.domain.errors import UserFacingError
 from bot.services import Services
 from bot.storage.checkins import MAX_FEELINGS
-from bot.ui import views
+from bot.ui import views, window
 from bot.ui.embeds import message_kwargs, to_embeds
 from bot.ui.views import guarded, services_of
 
@@ -85,6 +85,20 @@ async def _show(
     `message_kwargs`) and `view`; a public post (a scheduled prompt) is never edited, the
     member gets a private message instead."""
     message = interaction.message
+    if interaction.response.is_done():
+        # Acknowledged while the work was slow (`window.within`): edit what was deferred.
+        if window.updates_in_place(interaction):
+            await interaction.edit_original_response(
+                content=None,
+                embeds=kwargs["embeds"],
+                view=view,
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
+            return
+        if view is not None:
+            kwargs["view"] = view
+        await interaction.followup.send(ephemeral=True, **kwargs)
+        return
     if message is not None and message.flags.ephemeral:
         await interaction.response.edit_message(
             content=None,
@@ -243,14 +257,24 @@ async def choose_mood(interaction: discord.Interaction[Any], mood: int) -> None:
             interaction, _kwargs(_feelings_embeds(mood)), _ready.feelings_view(catalog, mood)
         )
         return
-    crisis = views.crisis_reply(services, interaction.locale, guild_id=interaction.guild_id)
-    rendered = Rendered(crisis.rendered.cards + checkin_feelings_card(mood).cards)
-    rows = [
-        *crisis.groups,
-        (FeelingsChoice(mood, _ready.options(catalog)),),
-        (SkipFeelings(mood),),
-    ]
-    await _show(interaction, message_kwargs(rendered), _view(rows))
+    # The lines first, every time; within minutes of the last crisis block, the shorter one.
+    member_id = interaction.user.id
+    whole = services.memory.claim_crisis_block(member_id, services.clock())
+    try:
+        crisis = views.crisis_reply(
+            services, interaction.locale, guild_id=interaction.guild_id, repeat=not whole
+        )
+        rendered = Rendered(crisis.rendered.cards + checkin_feelings_card(mood).cards)
+        rows = [
+            *crisis.groups,
+            (FeelingsChoice(mood, _ready.options(catalog)),),
+            (SkipFeelings(mood),),
+        ]
+        await _show(interaction, message_kwargs(rendered), _view(rows))
+    except Exception:
+        if whole:
+            services.memory.release_crisis_block(member_id)
+        raise
 
 
 async def save(interaction: discord.Interaction[Any], mood: int, picked: Sequence[str]) -> None:
@@ -268,8 +292,11 @@ async def save(interaction: discord.Interaction[Any], mood: int, picked: Sequenc
 
     crisis_cards: tuple[Card, ...] = ()
     if mood == 1:
-        # The support lines stay in view after "Not OK" is saved.
-        crisis = views.crisis_reply(services, interaction.locale, guild_id=interaction.guild_id)
+        # The support lines stay in view after "Not OK" is saved: the shorter block, since
+        # the whole one was shown a step ago.
+        crisis = views.crisis_reply(
+            services, interaction.locale, guild_id=interaction.guild_id, repeat=True
+        )
         crisis_cards = crisis.rendered.cards
         open_row: tuple[Item, ...] = (open_technique(technique.id),) if technique else ()
         view = _view([*crisis.groups, open_row])
@@ -285,8 +312,9 @@ async def save(interaction: discord.Interaction[Any], mood: int, picked: Sequenc
         await _show(interaction, message_kwargs(Rendered(crisis_cards + flood.cards)), view)
         return
     try:
-        counted = await services.checkins.record(
-            guild_id, utc_day(now), mood, feelings, member_id=member_id
+        counted = await window.within(
+            interaction,
+            services.checkins.record(guild_id, utc_day(now), mood, feelings, member_id=member_id),
         )
     except Exception as error:
         # Not stored, so not counted: the member may try again straight away.

@@ -2,6 +2,8 @@
 
 Order of precedence:
 1. `UserFacingError` (raised by domain, storage or a cog): its message, ephemeral.
+   A database that refuses a change (locked, read-only, full, damaged): "nothing was
+   recorded", ephemeral, and a WARNING naming the error.
 2. A check that refused the member (not a moderator, missing permission): a kind refusal.
 3. Anything else: logged with the command's name (never the member's input), and the
    member gets a short apology, ephemeral, so they are never left with "interaction failed".
@@ -11,6 +13,7 @@ If the interaction was already answered, the message goes out as a follow-up ins
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 import discord
 from discord import app_commands
@@ -29,8 +32,28 @@ NOT_ALLOWED = (
 )
 
 
+STORAGE_UNAVAILABLE = (
+    "Sorry — I couldn't reach my records just now, so nothing was recorded or changed. "
+    "Please try again in a moment."
+)
+NOT_HOST = (
+    "Only the host of this bot (the owner of its Discord application) can reload the "
+    "content, because a reload changes it for every server. Nothing was changed."
+)
+
+
 class NotModerator(app_commands.CheckFailure):
     """Raised by the moderator check."""
+
+
+class NotHost(app_commands.CheckFailure):
+    """Raised by the host check."""
+
+
+class CrisisShown(app_commands.CheckFailure):
+    """Raised by the check that reads a command's text options first
+    (`checks.words_first`) once it has shown the crisis block: that is the answer, and
+    nothing more is said."""
 
 
 def message_for(error: BaseException) -> tuple[str, bool]:
@@ -38,8 +61,15 @@ def message_for(error: BaseException) -> tuple[str, bool]:
     original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
     if isinstance(original, UserFacingError):
         return original.message, True
+    if isinstance(original, sqlite3.OperationalError | sqlite3.DatabaseError):
+        # Locked by another process, read-only, full or damaged: the transaction was
+        # rolled back, so nothing happened, and the member is told exactly that.
+        log.warning("the database refused a change (%s: %s)", type(original).__name__, original)
+        return STORAGE_UNAVAILABLE, True
     if isinstance(original, NotModerator | app_commands.MissingPermissions):
         return NOT_ALLOWED, True
+    if isinstance(original, NotHost):
+        return NOT_HOST, True
     if isinstance(original, app_commands.CheckFailure):
         return "You can't use this command here. Nothing was changed.", True
     return APOLOGY, False
@@ -63,6 +93,8 @@ async def send_private(interaction: discord.Interaction, text: str) -> None:
 async def on_app_command_error(
     interaction: discord.Interaction, error: app_commands.AppCommandError
 ) -> None:
+    if isinstance(error, CrisisShown):
+        return
     text, expected = message_for(error)
     if not expected:
         name = interaction.command.qualified_name if interaction.command else "(unknown)"

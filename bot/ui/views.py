@@ -10,6 +10,7 @@ so a member never sees "This interaction failed".
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections import OrderedDict
@@ -28,12 +29,13 @@ from bot.domain.cards import (
     story_card,
     technique_card,
 )
-from bot.domain.catalog import Catalog, cut
-from bot.domain.content import Area, Feeling, ResourceRegion, Story, Technique
+from bot.domain.catalog import Catalog, cut, why_this_one
+from bot.domain.content import Area, Audience, Feeling, ResourceRegion, Story, Technique
+from bot.domain.crisis import CrisisLevel
 from bot.domain.errors import UserFacingError
 from bot.domain.memory import CRISIS_BLOCK_COOLDOWN, Shown
 from bot.services import Services
-from bot.ui import errors
+from bot.ui import errors, window
 from bot.ui.embeds import message_kwargs, to_embeds
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,8 @@ BUTTONS_PER_ROW = 5
 ROWS_PER_MESSAGE = 5
 STORY_TECHNIQUE_BUTTONS = 10
 GROUNDING_TECHNIQUE = "grounding-5-4-3-2-1"
+SUPPORTERS_TECHNIQUE = "ask-directly-and-listen"
+SUPPORTERS_LABEL = "How to ask and listen"
 REACH_OUT_COOLDOWN_ACTION = "reach-out"
 # Cards (a few KiB each) and replies with their buttons (about twice that) kept ready:
 # enough for the items members ask for most, little beside the catalog's own items.
@@ -265,7 +269,12 @@ def untracked(view: discord.ui.View) -> discord.ui.View:
 async def send(
     interaction: discord.Interaction[Any], reply: Reply, *, ephemeral: bool = True
 ) -> None:
-    await interaction.response.send_message(ephemeral=ephemeral, **reply.kwargs())
+    """A new message: the response itself, or a follow-up once the interaction was
+    acknowledged (`window.within`)."""
+    if interaction.response.is_done():
+        await interaction.followup.send(ephemeral=ephemeral, **reply.kwargs())
+    else:
+        await interaction.response.send_message(ephemeral=ephemeral, **reply.kwargs())
 
 
 async def replace_message(interaction: discord.Interaction[Any], reply: Reply) -> None:
@@ -297,41 +306,59 @@ def _button_label(text: str) -> str:
 
 
 @dataclass(frozen=True)
+class CopeRequest:
+    """What a member asked /cope for: feelings (at most three), an area, and whether the
+    card is for them or for supporting someone else."""
+
+    feelings: tuple[str, ...] = ()
+    area: Area | None = None
+    audience: Audience = Audience.SELF
+
+
+@dataclass(frozen=True)
 class Suggestion:
     technique: Technique
     alternatives: int  # how many techniques fitted, this one included
+    reason: str  # one line: why this one
 
 
 def suggest_technique(
-    services: Services, member_id: int, feeling: str | None, area: Area | None
+    services: Services, member_id: int, request: CopeRequest
 ) -> Suggestion | None:
-    """A technique for this feeling and area that the member wasn't shown lately.
+    """The best technique for this request that the member wasn't shown lately.
 
-    With neither, any technique: a member who just types /cope still gets something.
+    With neither feeling nor area, any technique for the audience: a member who just
+    types /cope still gets something (never a card for supporters, unless asked for).
     """
     catalog = services.content.catalog
     shown = services.memory.shown_to(member_id)
-    if feeling or area:
-        # Ids only: a technique is built from the compact library just once it is chosen.
-        ids = catalog.recommend_ids(
-            [feeling] if feeling else [],
-            area,
-            exclude=shown.recent(Shown.TECHNIQUE),
-            rng=services.rng,
-        )
-    else:
-        ids = sorted(catalog.techniques)
-        services.rng.shuffle(ids)
+    # Ids only: a technique is built from the compact library just once it is chosen.
+    ids = catalog.recommend_ids(
+        request.feelings,
+        request.area,
+        exclude=shown.recent(Shown.TECHNIQUE),
+        rng=services.rng,
+        audience=request.audience,
+    )
     chosen = shown.pick_fresh(Shown.TECHNIQUE, ids)
     if chosen is None:
         return None
-    return Suggestion(catalog.techniques[chosen], len(ids))
+    technique = catalog.techniques[chosen]
+    return Suggestion(technique, len(ids), why_this_one(catalog, technique, request.feelings))
 
 
 def grounding_technique(catalog: Catalog) -> Technique | None:
     if GROUNDING_TECHNIQUE in catalog.techniques:
         return catalog.techniques[GROUNDING_TECHNIQUE]
     tagged = sorted(catalog.techniques_tagged("grounding"))
+    return catalog.techniques[tagged[0]] if tagged else None
+
+
+def supporters_technique(catalog: Catalog) -> Technique | None:
+    """The technique for someone worried about another person: how to ask and listen."""
+    if SUPPORTERS_TECHNIQUE in catalog.techniques:
+        return catalog.techniques[SUPPORTERS_TECHNIQUE]
+    tagged = sorted(catalog.techniques_tagged("supporting-others"))
     return catalog.techniques[tagged[0]] if tagged else None
 
 
@@ -349,23 +376,34 @@ def technique_reply(
     catalog: Catalog,
     technique: Technique,
     *,
-    another: tuple[str | None, Area | None] | None = None,
+    another: CopeRequest | None = None,
+    reason: str = "",
 ) -> Reply:
     """A technique with "Another one" (when `another` names what was asked for) and
-    "A story about this" (when a specialist's story models it)."""
-    return CARDS.reply(
+    "A story about this" (when a specialist's story models it), after the one-line
+    `reason` it was chosen for, when there is one."""
+    reply = CARDS.reply(
         catalog,
         ("technique", technique.id, another),
         lambda: _technique_reply(catalog, technique, another),
     )
+    return reply.with_line(reason) if reason else reply
 
 
-def _technique_reply(
-    catalog: Catalog, technique: Technique, another: tuple[str | None, Area | None] | None
-) -> Reply:
+def suggestion_reply(catalog: Catalog, suggestion: Suggestion, request: CopeRequest) -> Reply:
+    """The chosen technique, why it was chosen, and "Another one" when others fit."""
+    return technique_reply(
+        catalog,
+        suggestion.technique,
+        another=request if suggestion.alternatives > 1 else None,
+        reason=suggestion.reason,
+    )
+
+
+def _technique_reply(catalog: Catalog, technique: Technique, another: CopeRequest | None) -> Reply:
     buttons: list[Item] = []
     if another is not None:
-        buttons.append(AnotherTechnique(*another))
+        buttons.append(AnotherTechnique(another))
     if catalog.stories_for_technique(technique.id):
         buttons.append(StoryAboutTechnique(technique.id))
     return technique_cards(catalog, technique, (tuple(buttons),))
@@ -404,27 +442,85 @@ def crisis_reply(
     locale: discord.Locale | str | None,
     *,
     guild_id: int | None = None,
-    offer_grounding: bool = True,
+    offer_exercise: bool = True,
+    someone_else: bool = False,
+    repeat: bool = False,
+    region: ResourceRegion | None = None,
 ) -> Reply:
-    """The crisis block and its choices: a grounding exercise, every support line, and,
-    only in a server that opted in (`guild_id`, None in a DM), asking a moderator to
-    reach out."""
+    """The crisis block and its choices.
+
+    The lines are for `region` when the member named one, else for their Discord
+    language (`locale`). For a member in danger the choices are a grounding exercise,
+    every support line and, only in a server that opted in (`guild_id`, None in a DM),
+    asking a moderator to reach out; for a member worried about someone else
+    (`someone_else`), how to ask and listen, and every support line. `repeat`: the
+    shorter block for a repeat within minutes (`cards.crisis_card`).
+    """
     catalog = services.content.catalog
     choices: list[Item] = []
-    if offer_grounding and grounding_technique(catalog) is not None:
-        choices.append(GroundingButton())
-    choices.append(SupportLinesButton())
-    if reach_out_channel_id(services, guild_id) is not None:
-        choices.append(ReachOutButton())
-    card = crisis_card(member_region(services, locale), catalog.regions.get("INTL"))
+    if someone_else:
+        supporters = supporters_technique(catalog)
+        if offer_exercise and supporters is not None:
+            choices.append(
+                OpenTechnique(
+                    supporters.id, label=SUPPORTERS_LABEL, style=discord.ButtonStyle.primary
+                )
+            )
+        choices.append(SupportLinesButton())
+    else:
+        if offer_exercise and grounding_technique(catalog) is not None:
+            choices.append(GroundingButton())
+        choices.append(SupportLinesButton())
+        if reach_out_channel_id(services, guild_id) is not None:
+            choices.append(ReachOutButton())
+    shown = region if region is not None else member_region(services, locale)
+    card = crisis_card(shown, catalog.regions.get("INTL"), someone_else=someone_else, repeat=repeat)
     return Reply(card, (tuple(choices),))
 
 
-def crisis_choices(
-    services: Services, *, guild_id: int | None, offer_grounding: bool
-) -> tuple[Item, ...]:
-    reply = crisis_reply(services, None, guild_id=guild_id, offer_grounding=offer_grounding)
-    return reply.groups[0]
+async def crisis_first(
+    interaction: discord.Interaction[Any],
+    level: CrisisLevel,
+    answer: Callable[[bool], Reply] | None = None,
+    *,
+    block_alone: bool = False,
+    region: ResourceRegion | None = None,
+) -> None:
+    """For danger or worry for someone else (HELPER): the crisis block, then the `answer`
+    (given False: never shared), privately.
+
+    The whole block at most once in ten minutes per member, else the shorter one: the
+    lines come first every time. With `block_alone`, the whole block is the whole reply;
+    when the answer can't be given (it raises `UserFacingError`) the block is too. The
+    member's own danger outranks worry for someone else (the detector says DANGER when a
+    message has both); each has its own cooldown.
+    """
+    services = services_of(interaction)
+    member_id = interaction.user.id
+    someone_else = level is CrisisLevel.HELPER
+    whole = services.memory.claim_crisis_block(
+        member_id, services.clock(), someone_else=someone_else
+    )
+    try:
+        reply = crisis_reply(
+            services,
+            interaction.locale,
+            guild_id=interaction.guild_id,
+            someone_else=someone_else,
+            repeat=not whole,
+            # The exercise the block offers as a button is then shown as a card instead.
+            offer_exercise=whole or not block_alone or answer is None,
+            region=region,
+        )
+        if answer is not None and not (block_alone and whole):
+            with contextlib.suppress(UserFacingError):
+                reply = reply.then(answer(False))
+        await send(interaction, reply)
+    except Exception:
+        if whole:
+            # Not delivered, so not seen: the next try must show the whole block.
+            services.memory.release_crisis_block(member_id, someone_else=someone_else)
+        raise
 
 
 # -- buttons --------------------------------------------------------------------------------
@@ -440,45 +536,52 @@ def _area(value: str) -> Area | None:
         return None
 
 
+_FEELINGS = rf"(?:{_ID}(?:\+{_ID}){{0,2}})?"
+
+
 class AnotherTechnique(
     discord.ui.DynamicItem[Button],
-    template=rf"peerlight:cope:next:(?P<feeling>(?:{_ID})?):(?P<area>(?:{_AREAS})?)",
+    template=(
+        rf"peerlight:cope:next:(?P<feelings>{_FEELINGS}):(?P<area>(?:{_AREAS})?)"
+        r"(?::(?P<audience>supporter))?"
+    ),
 ):
-    """ "Another one": the next technique for the same feeling and area, in place."""
+    """ "Another one": the next technique for the same request, in place. The custom id
+    holds the feelings (joined by "+"), the area, and ":supporter" for supporters' cards;
+    buttons made before several feelings existed hold one feeling and still work."""
 
-    def __init__(self, feeling: str | None, area: Area | None) -> None:
+    def __init__(self, request: CopeRequest) -> None:
+        area = request.area.value if request.area else ""
+        audience = ":supporter" if request.audience is Audience.SUPPORTER else ""
         super().__init__(
             discord.ui.Button(
                 label="Another one",
                 style=discord.ButtonStyle.primary,
-                custom_id=f"peerlight:cope:next:{feeling or ''}:{area.value if area else ''}",
+                custom_id=f"peerlight:cope:next:{'+'.join(request.feelings)}:{area}{audience}",
             )
         )
-        self.feeling = feeling
-        self.area = area
+        self.request = request
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: Item, match: re.Match[str], /
     ) -> AnotherTechnique:
-        return cls(match["feeling"] or None, _area(match["area"]))
+        feelings = tuple(match["feelings"].split("+")) if match["feelings"] else ()
+        audience = Audience.SUPPORTER if match["audience"] else Audience.SELF
+        return cls(CopeRequest(feelings, _area(match["area"]), audience))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         await guarded(interaction, "Another one", lambda: self._next(interaction))
 
     async def _next(self, interaction: discord.Interaction[Any]) -> None:
         services = services_of(interaction)
-        suggestion = suggest_technique(services, interaction.user.id, self.feeling, self.area)
+        suggestion = suggest_technique(services, interaction.user.id, self.request)
         if suggestion is None:
             raise UserFacingError(
                 "The library changed since this message, and I have nothing to match it now. "
                 "Try /cope again."
             )
-        reply = technique_reply(
-            services.content.catalog,
-            suggestion.technique,
-            another=(self.feeling, self.area) if suggestion.alternatives > 1 else None,
-        )
+        reply = suggestion_reply(services.content.catalog, suggestion, self.request)
         await replace_message(interaction, reply)
 
 
@@ -513,15 +616,11 @@ class FeelingChoice(
 
     async def _pick(self, interaction: discord.Interaction[Any]) -> None:
         services = services_of(interaction)
-        suggestion = suggest_technique(services, interaction.user.id, self.feeling, self.area)
+        request = CopeRequest((self.feeling,), self.area)
+        suggestion = suggest_technique(services, interaction.user.id, request)
         if suggestion is None:
             raise UserFacingError("I have no technique for that feeling now. Try /cope again.")
-        reply = technique_reply(
-            services.content.catalog,
-            suggestion.technique,
-            another=(self.feeling, self.area) if suggestion.alternatives > 1 else None,
-        )
-        await send(interaction, reply)
+        await send(interaction, suggestion_reply(services.content.catalog, suggestion, request))
 
 
 class StoryAboutTechnique(
@@ -763,30 +862,43 @@ class ReachOutButton(discord.ui.DynamicItem[Button], template=r"peerlight:crisis
             await send(interaction, Reply.text(REACH_OUT_UNAVAILABLE))
             return
         member = interaction.user
-        # Pressing again within the crisis cooldown doesn't post the request twice.
-        if not services.memory.claim(
-            member.id, REACH_OUT_COOLDOWN_ACTION, services.clock(), CRISIS_BLOCK_COOLDOWN
-        ):
+        # Pressing again within the crisis cooldown doesn't post the request twice. The
+        # cooldown is per server: a request in one server tells nothing to another's.
+        action = reach_out_action(channel.guild.id)
+        if not services.memory.claim(member.id, action, services.clock(), CRISIS_BLOCK_COOLDOWN):
             await send(interaction, Reply.text(REACH_OUT_ALREADY))
             return
+        # The mention names the member for moderators but, with no mentions allowed,
+        # pings nobody. A slow or rate-limited post is given `OUTBOUND_TIMEOUT`, the
+        # member an acknowledgement after `ACK_BUDGET`, so they are never left waiting.
+        post = channel.send(
+            f"<@{member.id}> asked for a moderator to reach out to them. Please check in "
+            "with them privately and kindly.",
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
         try:
-            # The mention names the member for moderators but, with no mentions allowed,
-            # pings nobody.
-            await channel.send(
-                f"<@{member.id}> asked for a moderator to reach out to them. Please check in "
-                "with them privately and kindly.",
-                allowed_mentions=discord.AllowedMentions.none(),
-            )
-        except discord.HTTPException as error:
+            await window.within(interaction, window.bounded(post))
+        except (discord.HTTPException, discord.RateLimited, TimeoutError) as error:
+            status: object = error.status if isinstance(error, discord.HTTPException) else "none"
+            if isinstance(error, discord.RateLimited):
+                status = f"429, retry after {error.retry_after:.0f} s"
             log.warning(
-                "could not post a reach-out request to channel %s (HTTP %s)",
-                channel_id,
-                error.status,
+                "could not post a reach-out request to channel %s (HTTP %s)", channel_id, status
             )
-            services.memory.release(member.id, REACH_OUT_COOLDOWN_ACTION)
-            await send(interaction, Reply.text(REACH_OUT_FAILED))
+            services.memory.release(member.id, action)
+            await send(
+                interaction,
+                resources_reply(services, member_region(services, interaction.locale)).with_line(
+                    REACH_OUT_FAILED
+                ),
+            )
             return
         await send(interaction, Reply.text(REACH_OUT_SENT))
+
+
+def reach_out_action(guild_id: int) -> str:
+    """The member-memory action of a reach-out request in one server."""
+    return f"{REACH_OUT_COOLDOWN_ACTION}:{guild_id}"
 
 
 DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (

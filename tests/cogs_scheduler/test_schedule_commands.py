@@ -13,6 +13,7 @@ import pytest
 from bot.app import PeerlightBot
 from bot.cogs.schedule import MAX_SCHEDULES_PER_SERVER
 from bot.domain.cards import (
+    CRISIS_TITLE,
     ScheduleSummary,
     card_limit_problems,
     fits_one_message,
@@ -290,3 +291,35 @@ async def test_a_time_that_is_now_starts_tomorrow(
     reply = await add(sandbox, time="10:00", timezone="America/New_York", days="daily")
     first = reply.embeds[0]["fields"][0]["value"].split("\n")[0]
     assert first == "Fri 6 Mar 2026, 10:00 EST"
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "moderator"),
+    [
+        ("schedule add", {"time": "i want to kill myself"}, True),
+        ("schedule add", {"days": "9am", "timezone": "I want to kill myself"}, True),
+        ("schedule pause", {"id": "i want to kill myself"}, True),
+        ("schedule preview", {"id": "i want to kill myself"}, True),
+        # Whoever types it: a member who is not a moderator sees the lines, not a refusal.
+        ("schedule remove", {"id": "i want to kill myself"}, False),
+    ],
+)
+async def test_words_of_danger_in_any_schedule_option_get_the_crisis_lines_first(
+    sandbox: Sandbox,
+    scheduled_bot: PeerlightBot,
+    name: str,
+    options: dict[str, str],
+    moderator: bool,
+) -> None:
+    values = {"channel": "general", "time": "9:00", "days": "weekdays", "kind": "check-in"}
+    if name != "schedule add":
+        values = {}
+    values.update(options)
+    message = await run(sandbox, name, values, moderator=moderator)
+    assert message.embeds[0]["title"] == CRISIS_TITLE
+    assert message.embeds[0]["fields"][0]["name"].startswith("Support lines · ")
+    assert "All support lines" in [b.get("label") for b in message.buttons()]
+    assert NOT_ALLOWED not in message.content
+    assert await scheduled_bot.services.schedules.count(sandbox.guild.id) == 0
+    # The block is the whole answer: nothing else was sent.
+    assert sandbox.requests_matching("POST", r"^/webhooks/") == []

@@ -12,8 +12,8 @@ import secrets
 
 import pytest
 
-from bot.domain.catalog import Catalog
-from bot.domain.content import Area, ContentWarning
+from bot.domain.catalog import Catalog, why_this_one
+from bot.domain.content import Area, Audience, ContentWarning, Technique
 from bot.domain.memory import RECENT_LIMIT, MemberMemory, Shown
 from bot.storage.content_files import LoadReport
 
@@ -34,16 +34,64 @@ def next_technique(
     return memory.pick_fresh(member, Shown.TECHNIQUE, [t.id for t in ranked])
 
 
-def test_every_recommendation_helps_with_the_feeling(catalog: Catalog) -> None:
+def _fitting(catalog: Catalog, feeling: str) -> set[str]:
+    return {*catalog.techniques_for_feeling(feeling), *catalog.techniques_also_for(feeling)}
+
+
+def test_every_recommendation_helps_with_the_feeling_main_ones_first(catalog: Catalog) -> None:
+    supporters = set(catalog.techniques_for_supporters())
+    assert supporters
     for feeling in catalog.feelings:
-        ranked = catalog.recommend([feeling], rng=random.Random(1))
-        assert {t.id for t in ranked} == set(catalog.techniques_for_feeling(feeling))
-        assert all(feeling in t.helps_with for t in ranked)
+        ranked = list(catalog.recommend([feeling], rng=random.Random(1)))
+        assert {t.id for t in ranked} == _fitting(catalog, feeling)
+        assert all(feeling in t.helps_with.feelings for t in ranked)
+        assert not supporters & {t.id for t in ranked}
+        main = [feeling in t.helps_with.main for t in ranked]
+        assert main == sorted(main, reverse=True), feeling
+        assert main[0], feeling
+
+
+def test_a_technique_mainly_for_both_feelings_comes_first(catalog: Catalog) -> None:
+    both = set(catalog.techniques_for_feeling("anxious")) & set(
+        catalog.techniques_for_feeling("cant-sleep")
+    )
+    assert both
+    for seed in range(20):
+        ranked = catalog.recommend_ids(["anxious", "cant-sleep"], rng=random.Random(seed))
+        assert set(ranked[: len(both)]) == both
+
+
+def test_supporter_cards_only_when_asked_for(catalog: Catalog) -> None:
+    supporters = set(catalog.techniques_for_supporters())
+    for seed in range(10):
+        rng = random.Random(seed)
+        assert not supporters & set(catalog.recommend_ids([], rng=rng))
+        assert not supporters & set(catalog.recommend_ids([], Area.SOCIAL, rng=rng))
+        asked = catalog.recommend_ids(["anxious"], rng=rng, audience=Audience.SUPPORTER)
+        assert set(asked) == supporters
+        assert set(catalog.recommend_ids([], rng=rng, audience=Audience.SUPPORTER)) == supporters
+
+
+def test_a_craving_technique_is_not_an_anxiety_answer(catalog: Catalog) -> None:
+    for seed in range(40):
+        first = catalog.recommend(["anxious"], rng=random.Random(seed))[0]
+        assert "anxious" in first.helps_with.main
+        assert first.audience is Audience.SELF
+        assert first.helps_with.main != ("craving",)
+
+
+@pytest.mark.parametrize("feeling", ["calm", "hopeful", "grateful"])
+def test_good_feelings_get_what_suits_them(catalog: Catalog, feeling: str) -> None:
+    problems = {"anxious", "craving", "cant-sleep", "low", "scared", "angry", "overwhelmed"}
+    for technique in catalog.recommend([feeling], rng=random.Random(8)):
+        if feeling in technique.helps_with.main:
+            assert not problems & set(technique.helps_with.main), technique.id
 
 
 def test_the_asked_for_area_comes_first(catalog: Catalog) -> None:
-    ranked = catalog.recommend(["anxious"], Area.PHYSICAL, rng=random.Random(2))
-    in_area = [Area.PHYSICAL in t.areas for t in ranked]
+    ranked = list(catalog.recommend(["anxious"], Area.PHYSICAL, rng=random.Random(2)))
+    main = [t for t in ranked if "anxious" in t.helps_with.main]
+    in_area = [Area.PHYSICAL in t.areas for t in main]
     assert any(in_area) and not all(in_area)
     assert in_area == sorted(in_area, reverse=True)
 
@@ -56,10 +104,12 @@ def test_an_area_alone_gives_techniques_in_that_area(catalog: Catalog) -> None:
 
 def test_recently_shown_techniques_go_last_but_stay(catalog: Catalog) -> None:
     everything = [t.id for t in catalog.recommend(["anxious"], rng=random.Random(4))]
+    main = len(catalog.techniques_for_feeling("anxious"))
     recent = everything[:2]
     ranked = [t.id for t in catalog.recommend(["anxious"], exclude=recent, rng=random.Random(4))]
     assert sorted(ranked) == sorted(everything)
-    assert set(ranked[-2:]) == set(recent)
+    # Last among the techniques that fit as well: the main ones.
+    assert set(ranked[main - 2 : main]) == set(recent)
 
 
 def test_a_member_never_gets_the_same_technique_twice_in_a_row(catalog: Catalog) -> None:
@@ -74,12 +124,12 @@ def test_a_member_never_gets_the_same_technique_twice_in_a_row(catalog: Catalog)
         # Until the recent list is full, every press shows something new.
         first = shown[: min(len(matching), RECENT_LIMIT + 1)]
         assert len(set(first)) == len(first), feeling
-        assert set(shown) <= set(matching)
+        assert set(shown) <= _fitting(catalog, feeling)
 
 
 def test_every_matching_technique_comes_round(catalog: Catalog) -> None:
     memory = MemberMemory(secrets.token_bytes(32))
-    matching = set(catalog.techniques_for_feeling("anxious"))
+    matching = _fitting(catalog, "anxious")
     assert len(matching) > RECENT_LIMIT
     shown = {
         next_technique(catalog, memory, MEMBER, "anxious", random.Random(i))
@@ -110,3 +160,42 @@ def test_a_skipped_warning_is_never_in_the_story(catalog: Catalog, warning: Cont
             story = catalog.pick_story(theme, [warning], rng=rng)
             if story is not None:
                 assert warning not in story.content_warnings
+
+
+def test_why_this_one_says_what_it_is_for_and_how_long(catalog: Catalog) -> None:
+    worry = catalog.techniques["worry-time"]
+    assert worry.best_for == "a racing mind"
+    assert why_this_one(catalog, worry, ["anxious"]) == (
+        f"Why this one: for a racing mind, {worry.duration_minutes} minutes."
+    )
+    # Not mainly for what the member named: the line says it helps with that too.
+    walk = catalog.techniques["ten-minute-walk"]
+    assert why_this_one(catalog, walk, ["anxious"]).endswith("It helps when you feel anxious too.")
+    # Without `best_for`, the main feelings are named.
+    plain = walk.model_copy(update={"best_for": None})
+    assert why_this_one(catalog, plain).startswith(
+        "Why this one: for feeling low, stressed or restless, "
+    )
+
+
+def test_a_plain_list_of_feelings_is_read_as_main() -> None:
+    old = Technique.model_validate(
+        {
+            "id": "call-a-friend",
+            "title": "Call a friend",
+            "summary": "Reach out to one person.",
+            "areas": ["social"],
+            "helps_with": ["lonely", "low"],
+            "steps": ["Call."],
+            "why_it_works": "Being heard helps.",
+            "when_to_use": "When alone.",
+            "duration_minutes": 5,
+            "evidence": {"level": "peer-wisdom"},
+        }
+    )
+    assert old.helps_with.main == ("lonely", "low") and old.helps_with.also == ()
+    assert old.audience is Audience.SELF
+    with pytest.raises(ValueError, match="both `main` and `also`"):
+        Technique.model_validate(
+            old.model_dump() | {"helps_with": {"main": ["low"], "also": ["low"]}}
+        )

@@ -1,4 +1,5 @@
-"""/content status and /content reload: moderators only, and a broken reload changes nothing."""
+"""/content status (moderators) and /content reload (the host only); a broken reload changes
+nothing."""
 
 from __future__ import annotations
 
@@ -13,11 +14,11 @@ from typing import Any
 import pytest
 
 from bot.app import PeerlightBot
-from bot.config import SHIPPED_CONTENT_DIR, Settings
+from bot.config import SHIPPED_CONTENT_DIR, ConfigError, Settings, parse_settings
 from bot.sandbox.harness import running_bot, sandbox_settings
 from bot.sandbox.payloads import MEMBER_PERMISSIONS, SandboxMember, SandboxRole, stable_snowflake
 from bot.sandbox.server import Sandbox
-from bot.ui.errors import NOT_ALLOWED
+from bot.ui.errors import NOT_ALLOWED, NOT_HOST
 
 
 @pytest.fixture
@@ -65,13 +66,14 @@ async def test_status_shows_counts_load_time_and_warnings(
 async def test_status_counts_the_warnings_of_the_loaded_library(
     sandbox: Sandbox, settings: Settings, tmp_path: Path, content_copy: Path
 ) -> None:
-    # Two support lines last checked 200 days ago: old enough to warn, not to refuse.
-    stale = (dt.date.today() - dt.timedelta(days=200)).isoformat()
+    # Two support lines last checked 320 and 400 days ago: both warn, and neither stops the
+    # bot from loading its library (only the scheduled check fails on a year-old date).
+    stale_dates = [(dt.date.today() - dt.timedelta(days=days)).isoformat() for days in (320, 400)]
     australia = content_copy / "resources" / "au.yaml"
     text = australia.read_text(encoding="utf-8")
     dates = re.findall(r"last_verified: (\S+)", text)
     assert len(dates) >= 2
-    for old in dates[:2]:
+    for old, stale in zip(dates[:2], stale_dates, strict=True):
         text = text.replace(f"last_verified: {old}", f"last_verified: {stale}", 1)
     australia.write_text(text, encoding="utf-8")
     async with bot_on(sandbox, settings, tmp_path, content_dir=content_copy) as bot:
@@ -86,17 +88,40 @@ async def test_status_counts_the_warnings_of_the_loaded_library(
         assert fields["Warnings"] == "2 (run `peerlight content check` to see them)"
 
 
-@pytest.mark.parametrize("command", ["content status", "content reload"])
+@pytest.mark.parametrize(
+    ("command", "refusal"), [("content status", NOT_ALLOWED), ("content reload", NOT_HOST)]
+)
 async def test_a_member_is_refused_and_nothing_changes(
-    sandbox: Sandbox, bot: PeerlightBot, command: str
+    sandbox: Sandbox, bot: PeerlightBot, command: str, refusal: str
 ) -> None:
     content = bot.services.content
     catalog, loaded_at = content.catalog, content.loaded_at
     message = await (await sandbox.command(command)).response_message()
     assert message.ephemeral
-    assert message.content == NOT_ALLOWED
+    assert message.content == refusal
     assert message.embeds == []
     assert content.catalog is catalog and content.loaded_at == loaded_at
+
+
+async def test_reload_is_for_the_host_not_a_servers_moderators(
+    sandbox: Sandbox, settings: Settings, tmp_path: Path
+) -> None:
+    """A reload changes the library of every server: Manage Server in one is not enough."""
+    host = sandbox.add_member(SandboxMember(id=1191199223139090111, name="sam"))
+    async with bot_on(sandbox, settings, tmp_path, host_ids=(host.id,)) as bot:
+        content = bot.services.content
+        before = content.loaded_at
+        refused = await (
+            await sandbox.command("content reload", member=sandbox.moderator)
+        ).response_message()
+        assert refused.ephemeral and refused.content == NOT_HOST
+        assert content.loaded_at == before
+        owner = sandbox.add_member(sandbox.owner)
+        for who in (owner, host):
+            done = await (await sandbox.command("content reload", member=who)).response_message()
+            assert done.ephemeral and done.embeds[0]["title"] == "Content reloaded"
+            assert content.loaded_at > before
+            before = content.loaded_at
 
 
 async def test_the_configured_role_counts_as_moderator(
@@ -112,21 +137,31 @@ async def test_the_configured_role_counts_as_moderator(
     mentor = sandbox.add_member(
         SandboxMember(id=1191199223139090999, name="robin", roles=[role.id])
     )
-    for configured in ("Peer Mentor", str(role.id)):
-        async with bot_on(sandbox, settings, tmp_path, role=configured):
-            message = await (
-                await sandbox.command("content status", member=mentor)
-            ).response_message()
-            assert message.embeds and message.embeds[0]["title"] == "Content library"
-    async with bot_on(sandbox, settings, tmp_path, role="Someone Else"):
+    async with bot_on(sandbox, settings, tmp_path, role=role.id):
+        message = await (await sandbox.command("content status", member=mentor)).response_message()
+        assert message.embeds and message.embeds[0]["title"] == "Content library"
+    async with bot_on(sandbox, settings, tmp_path, role=role.id + 1):
         message = await (await sandbox.command("content status", member=mentor)).response_message()
         assert message.content == NOT_ALLOWED
+
+
+def test_a_role_name_is_refused_with_how_to_find_the_id() -> None:
+    for given in ("Peer Mentor", "@Peer Mentor", "12ab"):
+        with pytest.raises(ConfigError) as caught:
+            parse_settings({"moderation": {"role": given}})
+        (problem,) = caught.value.problems
+        assert problem.startswith("moderation.role: must be the role's id")
+        assert "Copy Role ID" in problem
+    for given in (1191199223139090999, "1191199223139090999", "<@&1191199223139090999>"):
+        assert parse_settings({"moderation": {"role": given}}).moderation.role == (
+            1191199223139090999
+        )
 
 
 async def test_reload_keeps_the_library_when_files_are_broken(
     sandbox: Sandbox, settings: Settings, tmp_path: Path, content_copy: Path
 ) -> None:
-    moderator = sandbox.moderator
+    moderator = sandbox.add_member(sandbox.owner)
     box = content_copy / "techniques" / "box-breathing.yaml"
     async with bot_on(sandbox, settings, tmp_path, content_dir=content_copy) as bot:
         content = bot.services.content
@@ -172,7 +207,7 @@ async def test_reload_shows_only_the_first_ten_errors(
         for path in broken:
             path.write_text("title: [never closed\n", encoding="utf-8")
         message = await (
-            await sandbox.command("content reload", member=sandbox.moderator)
+            await sandbox.command("content reload", member=sandbox.add_member(sandbox.owner))
         ).response_message()
         description = message.embeds[0]["description"]
         block = description.split("```")[1]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import itertools
 import logging
 import random
 import re
@@ -28,7 +29,6 @@ from bot.cogs.checkin import previous_window_kept, summary_windows
 from bot.config import Settings, parse_settings
 from bot.domain.cards import (
     CHECKIN_NOT_SAVED,
-    EMERGENCY_LINE,
     NOT_A_CRISIS_SERVICE,
     Rendered,
     checkin_feelings_card,
@@ -67,6 +67,7 @@ from ..cogs_scheduler.conftest import scheduler_of
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 CRISIS_TITLE = "You don't have to go through this alone"
+US_EMERGENCY = "call 911 now."  # the sandbox member speaks en-US
 OTHER_GUILD = 1191204167300799999
 MEMBERS = [
     SandboxMember(id=1191300000000000101, name="marigold.quinn"),
@@ -327,20 +328,44 @@ async def test_not_ok_shows_the_crisis_block_first_and_can_still_be_saved(
     crisis, feelings = step.embeds
     assert crisis["title"] == CRISIS_TITLE
     assert NOT_A_CRISIS_SERVICE in crisis["description"]
-    assert any(EMERGENCY_LINE in f["value"] for f in crisis["fields"])
+    assert any(US_EMERGENCY in f["value"] for f in crisis["fields"])
     assert feelings["title"] == "Anything you're feeling?"
     assert "All support lines" in labels(step) and "Skip" in labels(step)
     assert len(step.selects()) == 1
 
     done = await answer(await sandbox.choose(step, ["scared", "overwhelmed"]))
     crisis_again, thanks = done.embeds
-    assert crisis_again["title"] == CRISIS_TITLE  # the support lines stay in view
+    # The support lines stay in view: the shorter block, lines and emergency number only.
+    assert crisis_again["title"] == CRISIS_TITLE
+    assert "description" not in crisis_again or not crisis_again["description"]
+    assert crisis_again["fields"][0]["name"].startswith("Support lines · ")
+    assert any(US_EMERGENCY in f["value"] for f in crisis_again["fields"])
     assert thanks["description"].startswith("Saved: a mood and 2 feelings")
     assert "Open the technique" in labels(done)
     assert [row[2:] for row in await stored(bot)] == [(1, "overwhelmed scared")]
 
     lines = await answer(await sandbox.press(done, "All support lines"))
     assert lines.embeds[0]["title"].startswith("Support lines")
+
+
+async def test_not_ok_again_within_minutes_still_shows_the_lines_first(
+    sandbox: Sandbox, bot: PeerlightBot
+) -> None:
+    now = dt.datetime(2025, 3, 1, 12, 0, tzinfo=dt.UTC)
+    bot.services.clock = lambda: now
+    first = await answer(await sandbox.press(await start(sandbox), "Not OK"))
+    assert NOT_A_CRISIS_SERVICE in first.embeds[0]["description"]
+    now += dt.timedelta(minutes=3)
+    again = await answer(await sandbox.press(await start(sandbox), "Not OK"))
+    crisis, feelings = again.embeds
+    assert crisis["title"] == CRISIS_TITLE and not crisis.get("description")
+    assert crisis["fields"][0]["name"].startswith("Support lines · ")
+    assert any(US_EMERGENCY in f["value"] for f in crisis["fields"])
+    assert feelings["title"] == "Anything you're feeling?"
+    assert "All support lines" in labels(again)
+    now += dt.timedelta(minutes=10)
+    later = await answer(await sandbox.press(await start(sandbox), "Not OK"))
+    assert NOT_A_CRISIS_SERVICE in later.embeds[0]["description"]
 
 
 async def test_not_ok_offers_asking_a_moderator_where_the_server_opted_in(
@@ -707,7 +732,8 @@ async def test_summary_with_4_check_ins_says_there_are_not_enough(
         (sandbox.guild.id, days[n], mood, ["anxious"]) for n, mood in enumerate((2, 3, 3, 4))
     )
     interaction, message = await summary(sandbox, days=7)
-    assert interaction.callback_type == 5 and interaction.ephemeral
+    # Quick (no chart to draw): answered in one response, without a deferral.
+    assert interaction.callback_type == 4 and interaction.ephemeral
     assert message.ephemeral
     (embed,) = message.embeds
     assert embed["title"] == "Check-ins · last completed week"
@@ -837,8 +863,8 @@ async def test_summary_is_refused_to_members(sandbox: Sandbox, bot: PeerlightBot
 def test_the_not_ok_messages_fit_discord_for_every_region(catalog: Catalog) -> None:
     technique = max(catalog.techniques.values(), key=lambda t: len(t.summary))
     international = catalog.regions.get("INTL")
-    for region in catalog.regions.values():
-        crisis = crisis_card(region, international).cards
+    for region, repeat in itertools.product(catalog.regions.values(), (False, True)):
+        crisis = crisis_card(region, international, repeat=repeat).cards
         for then in (
             checkin_feelings_card(1),
             checkin_thanks_card(feelings=3, technique=technique),

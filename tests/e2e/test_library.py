@@ -1,8 +1,10 @@
 """/cope, /technique, /story, /resources and their buttons, through the whole stack.
 
-Also the crisis path (SAFETY.md §1): the block first, privately, at most once in ten
-minutes, its choices, and a request to moderators only when the server opted in and the
-member pressed for it, posted only in that server. (That no message the bot sent could
+Also the crisis path: the lines first, privately, every time (the whole block at most once
+in ten minutes, a shorter one with the lines and the emergency number in between), the
+helper tier for a member worried about someone else, its choices, and a request to
+moderators only when the server opted in and the member pressed for it, posted only in
+that server. (That no message the bot sent could
 ping is checked after every test by the shared `sandbox` fixture.)
 """
 
@@ -23,16 +25,17 @@ from bot.app import PeerlightBot
 from bot.config import Settings
 from bot.domain.cards import (
     CRISIS_ACKNOWLEDGEMENT,
-    DANGER_POINTER,
-    EMERGENCY_LINE,
+    CRISIS_TITLE,
     FOOTER,
+    HELPER_TITLE,
     RESOURCES_POINTER,
     card_limit_problems,
     crisis_card,
     technique_card,
 )
 from bot.domain.catalog import Catalog
-from bot.domain.content import Area, ContentWarning
+from bot.domain.content import Area, Audience, ContentWarning
+from bot.domain.crisis import CrisisLevel, CrisisMatch
 from bot.sandbox.harness import load_content, running_bot, sandbox_settings
 from bot.sandbox.payloads import SandboxMember
 from bot.sandbox.server import Sandbox, SandboxMessage
@@ -42,8 +45,8 @@ from bot.ui.embeds import message_kwargs
 from bot.ui.errors import APOLOGY
 
 NO_MENTIONS = {"parse": []}
-CRISIS_TITLE = "You don't have to go through this alone"
 DANGER = "i want to kill myself"
+GB_EMERGENCY = "If you are in immediate danger, call 999 or 112 now."
 
 
 @pytest.fixture
@@ -122,7 +125,26 @@ def _strings(value: Any) -> list[str]:
 
 
 def is_crisis_block(message: SandboxMessage) -> bool:
-    return any(e.get("title") == CRISIS_TITLE for e in message.embeds)
+    """Whether the message starts with the crisis lines, whole or shorter."""
+    return bool(message.embeds) and message.embeds[0].get("title") in (CRISIS_TITLE, HELPER_TITLE)
+
+
+def is_whole_block(message: SandboxMessage) -> bool:
+    return is_crisis_block(message) and bool(message.embeds[0].get("description"))
+
+
+def is_repeat_block(message: SandboxMessage) -> bool:
+    """The shorter block: the lines and the emergency number, without the longer text."""
+    if not is_crisis_block(message):
+        return False
+    first = message.embeds[0]
+    names = [f["name"] for f in first["fields"]]
+    return (
+        names[0].startswith("Support lines · ")
+        and "In an emergency" in names
+        and (first["title"] == HELPER_TITLE or not first.get("description"))
+        and CRISIS_ACKNOWLEDGEMENT not in message.text()
+    )
 
 
 # -- /cope -------------------------------------------------------------------------------
@@ -133,10 +155,11 @@ async def test_cope_anxious_gives_a_matching_technique_with_steps_and_why(
 ) -> None:
     message = await (await sandbox.command("cope", {"feeling": "anxious"})).response_message()
     assert message.ephemeral
-    assert message.content == ""
     embed = only_embed(message)
     technique = catalog.techniques[technique_by_title(catalog, embed["title"])]
-    assert "anxious" in technique.helps_with
+    assert "anxious" in technique.helps_with.main
+    minutes = technique.duration_minutes
+    assert message.content == f"Why this one: for {technique.best_for}, {minutes} minutes."
     assert "**Steps**\n1. " in embed["description"]
     names = [f["name"] for f in embed["fields"]]
     assert names[:2] == ["Why it works", "When to use it"]
@@ -159,7 +182,46 @@ async def test_another_one_gives_a_different_technique_each_press(
     assert all(a != b for a, b in itertools.pairwise(shown))
     assert len(set(shown)) == len(shown)
     for title in shown:
-        assert "anxious" in catalog.techniques[technique_by_title(catalog, title)].helps_with
+        technique = catalog.techniques[technique_by_title(catalog, title)]
+        assert "anxious" in technique.helps_with.main
+
+
+async def test_cope_anxious_never_offers_a_supporter_or_craving_only_card(
+    sandbox: Sandbox, bot: PeerlightBot, catalog: Catalog
+) -> None:
+    main = set(catalog.techniques_for_feeling("anxious"))
+    shown = []
+    for _ in range(40):
+        message = await (await sandbox.command("cope", {"feeling": "anxious"})).response_message()
+        technique = catalog.techniques[technique_by_title(catalog, only_embed(message)["title"])]
+        assert technique.audience is Audience.SELF, technique.id
+        assert "anxious" in technique.helps_with.feelings, technique.id
+        assert technique.helps_with.main != ("craving",), technique.id
+        shown.append(technique.id)
+    # Every technique mainly for anxiety comes first; only then, for variety, the ones
+    # that also help with it.
+    assert set(shown[: len(main)]) == main
+    assert main < set(shown)
+
+
+async def test_supporter_cards_only_when_asked_for(
+    sandbox: Sandbox, bot: PeerlightBot, catalog: Catalog
+) -> None:
+    supporters = set(catalog.techniques_for_supporters())
+    for _ in range(15):
+        message = await (await sandbox.command("cope")).response_message()
+        title = only_embed(message)["title"]
+        assert technique_by_title(catalog, title) not in supporters
+    seen = set()
+    for words in ("worried", "anxious", "my friend relapsed"):
+        asked = await (
+            await sandbox.command("cope", {"feeling": words, "for": "supporter"})
+        ).response_message()
+        seen.add(technique_by_title(catalog, only_embed(asked)["title"]))
+        pressed = await sandbox.press(asked, "Another one")
+        again = await pressed.response_message()
+        seen.add(technique_by_title(catalog, only_embed(again)["title"]))
+    assert seen == supporters
 
 
 async def test_cope_by_area_and_with_nothing_still_helps(
@@ -252,7 +314,7 @@ async def test_danger_answers_with_the_crisis_block_first(
     assert text.index(CRISIS_ACKNOWLEDGEMENT) < text.index("not a crisis service")
     assert "Samaritans" in text and "116 123" in text and "Shout" in text
     assert "findahelpline.com" in text
-    assert EMERGENCY_LINE in message.embeds[0]["fields"][-1]["value"]
+    assert message.embeds[0]["fields"][-1]["value"] == f"**{GB_EMERGENCY}**"
     assert labels(message) == ["Try a grounding exercise", "All support lines"]
 
     grounding = await (await sandbox.press(message, "Try a grounding exercise")).response_message()
@@ -275,30 +337,40 @@ async def test_a_turn_of_phrase_is_not_a_crisis(sandbox: Sandbox, bot: Peerlight
     message = await interaction.response_message()
     assert not is_crisis_block(message)
     assert CRISIS_ACKNOWLEDGEMENT not in message.text()
-    assert not message.content.startswith((RESOURCES_POINTER, DANGER_POINTER))
+    assert not message.content.startswith(RESOURCES_POINTER)
 
 
-async def test_the_crisis_block_is_not_repeated_within_ten_minutes(
+async def test_a_repeat_within_ten_minutes_still_shows_the_lines_first(
     sandbox: Sandbox, bot: PeerlightBot
 ) -> None:
     now = dt.datetime(2025, 3, 1, 12, 0, tzinfo=dt.UTC)
     bot.services.clock = lambda: now
+    sandbox.member.locale = "en-GB"
     first = await (await sandbox.command("cope", {"feeling": DANGER})).response_message()
-    assert is_crisis_block(first)
+    assert is_whole_block(first)
 
     now += dt.timedelta(minutes=9)
     again = await (await sandbox.command("cope", {"feeling": DANGER})).response_message()
-    assert not is_crisis_block(again)
-    assert again.content == DANGER_POINTER
-    assert titles(again) == ["Five senses grounding"]
+    # Shorter, never a bare pointer: the lines and the emergency number first, then the
+    # grounding exercise itself rather than a button for it.
+    assert is_repeat_block(again) and not is_whole_block(again)
+    assert again.content == ""
+    assert titles(again) == [CRISIS_TITLE, "Five senses grounding"]
+    block = again.embeds[0]
+    assert "Samaritans" in block["fields"][0]["value"] and "116 123" in block["fields"][0]["value"]
+    assert "findahelpline.com" in block["fields"][1]["value"]
+    assert block["fields"][-1]["value"] == f"**{GB_EMERGENCY}**"
     assert labels(again) == ["All support lines"]
+    # Every danger message, in any command, starts with the lines again.
+    third = await (await sandbox.command("technique", {"name": DANGER})).response_message()
+    assert is_repeat_block(third)
     # /resources always works, cooldown or not.
-    lines = await (await sandbox.command("resources")).response_message()
+    lines = await (await sandbox.command("resources", locale="en-US")).response_message()
     assert "988" in lines.text()
 
     now += dt.timedelta(minutes=1)
     later = await (await sandbox.command("technique", {"name": DANGER})).response_message()
-    assert is_crisis_block(later)
+    assert is_whole_block(later)
 
 
 async def test_danger_in_another_command_puts_the_block_before_the_answer(
@@ -351,12 +423,11 @@ async def test_a_crisis_block_that_could_not_be_sent_is_shown_on_the_next_try(
     retry = await (await sandbox.command(command, options)).response_message()
     assert titles(retry)[0] == CRISIS_TITLE
     assert "All support lines" in labels(retry)
-    assert not retry.content.startswith(DANGER_POINTER)
+    assert is_whole_block(retry)
 
     now += dt.timedelta(minutes=1)  # delivered this time, so now it cools down
     again = await (await sandbox.command(command, options)).response_message()
-    assert not is_crisis_block(again)
-    assert again.content.startswith(DANGER_POINTER)
+    assert is_repeat_block(again) and not is_whole_block(again)
 
     # The failed send was reported like any failure, naming the command only; it is
     # expected here, so it is not left for the shared check on ERROR records.
@@ -390,12 +461,12 @@ async def test_reach_out_is_offered_and_posted_only_in_the_server_that_opted_in(
         block = await (
             await sandbox.command("cope", {"feeling": DANGER}, member=elsewhere, guild_id=other.id)
         ).response_message()
-        assert is_crisis_block(block)
+        assert is_whole_block(block)
         assert REACH_OUT not in labels(block)
         cooling = await (
             await sandbox.command("cope", {"feeling": DANGER}, member=elsewhere, guild_id=other.id)
         ).response_message()
-        assert not is_crisis_block(cooling)
+        assert is_repeat_block(cooling)
         assert labels(cooling) == ["All support lines"]
 
         # The server that did: the button, and only a press sends anything.
@@ -512,8 +583,8 @@ async def test_reach_out_is_never_offered_outside_a_server(
         services = bot.services
         in_a_dm = views.crisis_reply(services, "en-US", guild_id=None)
         assert not any(isinstance(i, views.ReachOutButton) for g in in_a_dm.groups for i in g)
-        choices = views.crisis_choices(services, guild_id=None, offer_grounding=False)
-        assert not any(isinstance(i, views.ReachOutButton) for i in choices)
+        repeat = views.crisis_reply(services, "en-US", guild_id=None, repeat=True)
+        assert not any(isinstance(i, views.ReachOutButton) for g in repeat.groups for i in g)
         assert views.reach_out_channel_id(services, None) is None
         in_the_server = views.crisis_reply(services, "en-US", guild_id=sandbox.guild.id)
         assert any(isinstance(i, views.ReachOutButton) for g in in_the_server.groups for i in g)
@@ -608,7 +679,7 @@ async def test_story_when_nothing_fits_or_the_choice_is_unknown(
     sandbox: Sandbox, bot: PeerlightBot
 ) -> None:
     none_fit = await (
-        await sandbox.command("story", {"theme": "supporting-others", "skip": "suicide"})
+        await sandbox.command("story", {"theme": "supporting-others", "skip": "suicide, relapse"})
     ).response_message()
     assert none_fit.ephemeral
     assert "don't have a story that fits" in none_fit.content
@@ -641,7 +712,7 @@ async def test_resources_for_en_gb_lists_samaritans(sandbox: Sandbox, bot: Peerl
     samaritans = next(f for f in embed["fields"] if f["name"] == "Samaritans")
     assert "116 123" in samaritans["value"]
     assert any(f["name"] == "Find A Helpline" for f in embed["fields"])
-    assert EMERGENCY_LINE in embed["description"]
+    assert GB_EMERGENCY in embed["description"]
     assert embed["footer"]["text"] == FOOTER
 
 
@@ -655,39 +726,100 @@ async def test_resources_for_a_named_region(sandbox: Sandbox, bot: PeerlightBot)
 
 
 @pytest.mark.parametrize(
-    ("typed", "locale", "shown", "region"),
+    ("typed", "region"),
     [
-        # The member's Discord language decides...
-        ("Scotland", "en-GB", "Scotland", "United Kingdom"),
-        ("  New   Zealand ", "en-US", "New Zealand", "United States"),
-        # ...else the server's default region (INTL here).
-        ("NZ", "fr", "NZ", "International"),
-        ("Atlantis", "ja", "Atlantis", "International"),
+        # Codes, names and other names, in any case, with dots, spaces and one typo.
+        ("gb", "United Kingdom"),
+        ("U.K.", "United Kingdom"),
+        ("  united   kingdom ", "United Kingdom"),
+        ("Untied Kingdom", "United Kingdom"),
+        ("Scotland", "United Kingdom"),
+        ("I'm in the UK", "United Kingdom"),
+        ("usa", "United States"),
+        ("irland", "Ireland"),
+        ("Canda", "Canada"),
+    ],
+)
+async def test_resources_reads_a_region_as_members_write_it(
+    sandbox: Sandbox, bot: PeerlightBot, typed: str, region: str
+) -> None:
+    message = await (
+        await sandbox.command("resources", {"region": typed}, locale="ja")
+    ).response_message()
+    assert only_embed(message)["title"] == f"Support lines · {region}"
+    assert message.content == ""
+    assert not is_crisis_block(message)
+
+
+@pytest.mark.parametrize(
+    ("typed", "locale", "shown"),
+    [
+        # Whatever the member's Discord language says, a region without lines of its own
+        # gets the international directory, never another country's lines.
+        ("FR", "en-US", "FR"),
+        ("France", "en-GB", "France"),
+        ("  New   Zealand ", "en-US", "New Zealand"),
+        ("Atlantis", "ja", "Atlantis"),
         # What was typed is cut to 40 characters, and shown as plain text.
         (
             "the small island off the coast where my grandmother lives",
             "en-GB",
             "the small island off the coast where my…",
-            "United Kingdom",
         ),
-        ("*Mars*", "en-GB", "\\*Mars\\*", "United Kingdom"),
+        ("*Mars*", "en-GB", "\\*Mars\\*"),
     ],
 )
-async def test_resources_for_an_unknown_region_still_gives_lines(
-    sandbox: Sandbox, bot: PeerlightBot, typed: str, locale: str, shown: str, region: str
+async def test_resources_for_a_region_without_lines_gives_the_international_directory(
+    sandbox: Sandbox, bot: PeerlightBot, typed: str, locale: str, shown: str
 ) -> None:
     message = await (
         await sandbox.command("resources", {"region": typed}, locale=locale)
     ).response_message()
     assert message.ephemeral
-    assert only_embed(message)["title"] == f"Support lines · {region}"
+    embed = only_embed(message)
+    assert embed["title"] == "Support lines · International"
+    assert [f["name"] for f in embed["fields"]] == ["Find A Helpline"]
+    assert (
+        "If you are in immediate danger, call your local emergency number now."
+        in (embed["description"])
+    )
+    for other in ("988", "116 123", "13 11 14", "911", "999"):
+        assert other not in message.text(), other
     assert "**" not in message.content
     line, regions = message.content.split("\n")
-    assert line == f"I don't have lines for “{shown}” yet; here are the ones for {region}."
+    assert line.startswith(f"I don't have a list of lines for “{shown}” yet, sorry.")
+    assert "Find A Helpline" in line
     assert regions.startswith("Regions I have lines for: ")
     for known in bot.services.content.catalog.regions.values():
-        assert f"{known.name} ({known.region})" in regions
-    assert any(f["name"] == "Find A Helpline" for f in only_embed(message)["fields"])
+        if known.region != "INTL":
+            assert f"{known.name} ({known.region})" in regions
+
+
+@pytest.mark.parametrize(
+    ("region", "emergency"),
+    [
+        ("US", "911"),
+        ("CA", "911"),
+        ("GB", "999 or 112"),
+        ("IE", "112 or 999"),
+        ("AU", "000"),
+        ("INTL", "your local emergency number"),
+    ],
+)
+async def test_every_region_names_its_emergency_number_on_both_cards(
+    sandbox: Sandbox, bot: PeerlightBot, region: str, emergency: str
+) -> None:
+    line = f"If you are in immediate danger, call {emergency} now."
+    lines = await (await sandbox.command("resources", {"region": region})).response_message()
+    assert line in only_embed(lines)["description"]
+    block = await (
+        await sandbox.command("resources", {"region": f"{region}, {DANGER}"})
+    ).response_message()
+    assert is_whole_block(block)
+    assert block.embeds[0]["fields"][-1]["value"] == f"**{line}**"
+    assert block.embeds[0]["fields"][0]["name"].endswith(
+        bot.services.content.catalog.regions[region].name
+    )
 
 
 async def test_resources_never_repeats_words_of_distress_as_a_region(
@@ -764,8 +896,8 @@ async def test_a_reply_keeps_its_card_and_view_while_the_catalog_is_the_same(
     catalog: Catalog,
 ) -> None:
     technique = catalog.techniques["box-breathing"]
-    reply = views.technique_reply(catalog, technique, another=("anxious", None))
-    again = views.technique_reply(catalog, technique, another=("anxious", None))
+    reply = views.technique_reply(catalog, technique, another=views.CopeRequest(("anxious",)))
+    again = views.technique_reply(catalog, technique, another=views.CopeRequest(("anxious",)))
     assert again.view() is reply.view()
     assert again.embeds is reply.embeds
     assert again.embeds is not None
@@ -815,7 +947,9 @@ async def test_a_prepared_reply_joined_after_another_keeps_its_own_view(
     catalog: Catalog,
 ) -> None:
     technique = catalog.techniques["box-breathing"]
-    reply = views.technique_reply(catalog, technique, another=("anxious", Area.EMOTIONAL))
+    reply = views.technique_reply(
+        catalog, technique, another=views.CopeRequest(("anxious",), Area.EMOTIONAL)
+    )
     before = _components(reply)
     first = views.Reply.text("first", (views.GroundingButton(), views.SupportLinesButton()))
     joined = first.then(reply)
@@ -841,3 +975,172 @@ async def test_replies_leave_no_timer_behind(sandbox: Sandbox, bot: PeerlightBot
     await asyncio.sleep(0.05)
     # discord.py would otherwise keep a 15-minute timeout task for each private reply.
     assert len(asyncio.all_tasks()) <= before + 2
+
+
+# -- worry for someone else: the helper tier -------------------------------------------------
+
+HELPER = "my friend says she wants to kill herself"
+BOTH = "I want to kill myself and my friend says she wants to kill herself"
+ASK_AND_LISTEN = "How to ask and listen"
+
+
+@pytest.fixture
+def helper_detector(catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shipped detector, reading HELPER for the helper phrase above (and only it):
+    the reply side of the helper tier, end to end, whichever detector is installed."""
+    detector_type = type(catalog.crisis)
+    detect_all = detector_type.detect_all
+
+    def helper_aware(self: Any, *texts: str | None) -> CrisisMatch:
+        if any(text and text.strip().lower() == HELPER for text in texts):
+            return CrisisMatch(CrisisLevel.HELPER, HELPER)
+        return detect_all(self, *texts)
+
+    monkeypatch.setattr(detector_type, "detect_all", helper_aware)
+
+
+def _helper_block_checks(message: SandboxMessage, emergency: str) -> None:
+    block = message.embeds[0]
+    assert block["title"] == HELPER_TITLE
+    description = block["description"]
+    # How to support them now comes first, in order: stay, ask directly, help them reach
+    # a line, the emergency number.
+    steps = ["Stay with them", "Are you thinking about suicide?", "help them reach", emergency]
+    positions = [description.index(step) for step in steps]
+    assert positions == sorted(positions), description
+    assert description.index("worried about someone") < positions[0]
+    names = [f["name"] for f in block["fields"]]
+    assert names[:2] == ["Support lines · United Kingdom", "Anywhere in the world"]
+    assert "Samaritans" in block["fields"][0]["value"]
+    emergency_field = next(f for f in block["fields"] if f["name"] == "In an emergency")
+    assert emergency_field["value"] == f"**If they are in immediate danger, call {emergency} now.**"
+    text = message.text().lower()
+    for unsafe in ("committed", "successful", "failed attempt"):
+        assert unsafe not in text
+
+
+async def test_worry_for_someone_else_gets_how_to_help_then_the_lines(
+    sandbox: Sandbox, bot: PeerlightBot, catalog: Catalog, helper_detector: None
+) -> None:
+    now = dt.datetime(2025, 3, 1, 12, 0, tzinfo=dt.UTC)
+    bot.services.clock = lambda: now
+    sandbox.member.locale = "en-GB"
+    general = sandbox.guild.channel("general").id
+    message = await (
+        await sandbox.command("cope", {"feeling": HELPER, "share": True})
+    ).response_message()
+    assert message.ephemeral and sandbox.channel_messages(general) == []
+    assert titles(message) == [HELPER_TITLE]
+    _helper_block_checks(message, "999 or 112")
+    assert labels(message) == [ASK_AND_LISTEN, "All support lines"]
+    how = await (await sandbox.press(message, ASK_AND_LISTEN)).response_message()
+    assert only_embed(how)["title"] == catalog.techniques["ask-directly-and-listen"].title
+
+    # Again within ten minutes: the steps in one line, the lines, the emergency number,
+    # then how to ask and listen itself.
+    now += dt.timedelta(minutes=5)
+    again = await (await sandbox.command("cope", {"feeling": HELPER})).response_message()
+    assert titles(again) == [HELPER_TITLE, catalog.techniques["ask-directly-and-listen"].title]
+    assert is_repeat_block(again)
+    block = again.embeds[0]
+    assert (
+        block["description"]
+        == "Stay with them, ask them directly, and help them reach one of these lines."
+    )
+    assert "116 123" in block["fields"][0]["value"]
+    assert labels(again) == ["All support lines"]
+
+    # Their own danger, minutes later, gets the whole crisis block: a cooldown of its own.
+    now += dt.timedelta(minutes=1)
+    own = await (await sandbox.command("cope", {"feeling": DANGER})).response_message()
+    assert is_whole_block(own) and titles(own) == [CRISIS_TITLE]
+
+
+async def test_worry_for_someone_else_in_any_command_puts_the_block_first(
+    sandbox: Sandbox, bot: PeerlightBot, helper_detector: None
+) -> None:
+    message = await (
+        await sandbox.command("story", {"theme": "grief", "skip": HELPER}, locale="en-US")
+    ).response_message()
+    assert titles(message)[0] == HELPER_TITLE
+    assert "If they are in immediate danger, call 911 now." in message.text()
+    assert "988" in message.embeds[0]["fields"][0]["value"]
+
+
+async def test_danger_to_the_writer_wins_over_worry_for_someone_else(
+    sandbox: Sandbox, bot: PeerlightBot
+) -> None:
+    message = await (await sandbox.command("cope", {"feeling": BOTH})).response_message()
+    assert titles(message) == [CRISIS_TITLE]
+    assert is_whole_block(message)
+
+
+# Runs once the detector reads worry for someone else (CrisisLevel.HELPER) by itself.
+async def test_the_detector_and_the_reply_agree_on_worry_for_someone_else(
+    sandbox: Sandbox, bot: PeerlightBot, catalog: Catalog
+) -> None:
+    if catalog.crisis.detect_all(HELPER).level is not CrisisLevel.HELPER:
+        pytest.skip("this detector does not read worry for someone else yet")
+    sandbox.member.locale = "en-GB"
+    message = await (await sandbox.command("cope", {"feeling": HELPER})).response_message()
+    assert titles(message) == [HELPER_TITLE]
+    _helper_block_checks(message, "999 or 112")
+
+
+# -- /story skip: choices, and the words around them -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "skip",
+    [
+        "suicide, self harm",
+        "Suicide/Self-Harm",
+        "suicide and self harm",
+        "SUICIDE ;  selfharm",
+        "suicde, self-harn",
+        "no stories about suicide or self harm please",
+    ],
+)
+async def test_story_skip_reads_content_notes_as_choices(
+    sandbox: Sandbox, bot: PeerlightBot, catalog: Catalog, skip: str
+) -> None:
+    for _ in range(4):
+        message = await (await sandbox.command("story", {"skip": skip})).response_message()
+        assert not is_crisis_block(message)
+        assert message.content == ""
+        story = next(s for s in catalog.stories.values() if s.title == only_embed(message)["title"])
+        assert ContentWarning.SUICIDE not in story.content_warnings
+        assert ContentWarning.SELF_HARM not in story.content_warnings
+
+
+async def test_story_skip_reads_the_words_around_the_choices_as_the_members_own(
+    sandbox: Sandbox, bot: PeerlightBot
+) -> None:
+    message = await (
+        await sandbox.command("story", {"skip": "suicide, I want to kill myself"})
+    ).response_message()
+    assert titles(message)[0] == CRISIS_TITLE
+
+
+async def test_a_technique_or_theme_picked_from_the_list_is_a_choice_not_words(
+    sandbox: Sandbox, bot: PeerlightBot, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A detector that reads every text it is given as danger: only what reaches it shows.
+    def alarmed(self: Any, *texts: str | None) -> CrisisMatch:
+        if any(text and text.strip() for text in texts):
+            return CrisisMatch(CrisisLevel.DANGER, "anything")
+        return CrisisMatch(CrisisLevel.NONE, "")
+
+    monkeypatch.setattr(type(catalog.crisis), "detect_all", alarmed)
+    title = catalog.techniques["box-breathing"].title
+    for name in ("box-breathing", title, f"  {title.upper()} "):
+        picked = await (await sandbox.command("technique", {"name": name})).response_message()
+        assert titles(picked) == [title], name
+    typed = await (
+        await sandbox.command("technique", {"name": "box breathing or else"})
+    ).response_message()
+    assert is_crisis_block(typed)
+    themed = await (await sandbox.command("story", {"theme": "grief"})).response_message()
+    assert not is_crisis_block(themed)
+    worded = await (await sandbox.command("story", {"theme": "grief and more"})).response_message()
+    assert is_crisis_block(worded)

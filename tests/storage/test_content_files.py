@@ -5,7 +5,8 @@ is one mistake: its first comment lines say where it goes in that library (`# ta
 what the check must print (`# expect:`, one per problem), as `path:line:column: severity:
 field: message`. Path, line, column, severity and field must match exactly; the message
 may be any part of the printed one. `# expect-warning-only: true` marks a file that must
-still leave the library loadable, and `# marker:` names a file that must never appear.
+still leave the library loadable, `# marker:` names a file that must never appear, and
+`# stale-dates: fail` loads the library as the scheduled check does.
 """
 
 from __future__ import annotations
@@ -35,7 +36,17 @@ from bot.domain.content import (
     Vocabulary,
 )
 from bot.domain.crisis import CrisisPhrases
-from bot.storage.content_files import LoadReport, Problem, load_library
+from bot.domain.relevance import RelevanceSet
+from bot.domain.style import Severity
+from bot.storage.content_files import (
+    RESOURCE_FAIL_DAYS,
+    RESOURCE_WARN_DAYS,
+    LoadReport,
+    Problem,
+    StaleDates,
+    load_library,
+    stale_date_problem,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = REPO / "content"
@@ -64,11 +75,13 @@ class BrokenCase:
     expects: tuple[str, ...]
     warning_only: bool
     marker: str | None
+    stale_dates: StaleDates
 
 
 def _read_case(path: Path) -> BrokenCase:
     raw = path.read_bytes()
     target, marker, warning_only = None, None, False
+    stale_dates = StaleDates.WARN
     expects: list[str] = []
     for line in raw.decode("utf-8", errors="replace").splitlines():
         if not line.startswith("#"):
@@ -83,13 +96,15 @@ def _read_case(path: Path) -> BrokenCase:
             warning_only = value == "true"
         elif key == "marker":
             marker = value
+        elif key == "stale-dates":
+            stale_dates = StaleDates(value)
     assert target, f"{path.name}: needs a `# target:` line"
     assert expects, f"{path.name}: needs at least one `# expect:` line"
     for expect in expects:
         assert EXPECT_FORM.match(expect), f"{path.name}: malformed expect {expect!r}"
         if warning_only:
             assert ": warning: " in expect, f"{path.name}: a warning-only case expects warnings"
-    return BrokenCase(path.stem, raw, target, tuple(expects), warning_only, marker)
+    return BrokenCase(path.stem, raw, target, tuple(expects), warning_only, marker, stale_dates)
 
 
 BROKEN_CASES = [_read_case(path) for path in sorted(BROKEN.glob("*.yaml"))]
@@ -117,7 +132,10 @@ REQUIRED_CASES = {
     "title-not-text",
     "yml-extension",
     "resource-400-days-old",
-    "resource-200-days-old",
+    "resource-400-days-old-scheduled",
+    "resource-320-days-old",
+    "resource-without-emergency",
+    "resource-emergency-not-a-number",
     "committed-suicide",
     "addict-in-technique",
     "contact-details-in-story",
@@ -150,8 +168,10 @@ def _make_library(root: Path) -> Path:
     return library
 
 
-def _load(library: Path) -> LoadReport:
-    return load_library(library, today=TODAY, shown_root=library, revision=None)
+def _load(library: Path, stale_dates: StaleDates = StaleDates.WARN) -> LoadReport:
+    return load_library(
+        library, today=TODAY, shown_root=library, revision=None, stale_dates=stale_dates
+    )
 
 
 def _place(library: Path, case: BrokenCase) -> None:
@@ -207,7 +227,7 @@ def test_a_broken_file_is_reported_where_it_is(
 ) -> None:
     _place(library, case)
 
-    report = _load(library)
+    report = _load(library, case.stale_dates)
 
     listing = _listing(report.problems)
     for expect in case.expects:
@@ -359,6 +379,7 @@ SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "resources": ResourceRegion,
     "vocabulary": Vocabulary,
     "crisis_phrases": CrisisPhrases,
+    "relevance": RelevanceSet,
 }
 
 
@@ -368,7 +389,7 @@ def _kind_of(relative: Path) -> str:
         return "vocabulary"
     if parts == ("safety", "crisis_phrases.yaml"):
         return "crisis_phrases"
-    folders = {"techniques": "technique", "stories": "story"}
+    folders = {"techniques": "technique", "stories": "story", "relevance": "relevance"}
     folders |= {"prompts": "prompts", "resources": "resources"}
     if len(parts) == 2 and parts[0] in folders:
         return folders[parts[0]]
@@ -387,10 +408,14 @@ def _validator(kind: str) -> Draft202012Validator:
     return Draft202012Validator(schema)
 
 
+# safety/corpus/ holds labelled messages for evaluating crisis detection, not content the
+# bot loads, so it has no content schema.
 SHIPPED_FILES = sorted(
     path.relative_to(SHIPPED)
     for path in SHIPPED.rglob("*")
-    if path.is_file() and path.suffix in (".yaml", ".yml")
+    if path.is_file()
+    and path.suffix in (".yaml", ".yml")
+    and path.relative_to(SHIPPED).parts[:2] != ("safety", "corpus")
 )
 
 
@@ -525,5 +550,93 @@ def test_content_check_passes_the_shipped_library(tmp_path: Path) -> None:
     assert summary is not None, result.stdout
     techniques, stories, prompts, regions, errors, warnings = map(int, summary.groups())
     assert errors == 0
-    assert techniques >= 16 and stories >= 8 and prompts >= 48 and regions >= 6
-    assert len(lines) == warnings + 1, result.stdout
+    assert techniques >= 36 and stories >= 20 and prompts >= 48 and regions >= 6
+    # The coverage table (a title, a header and a row per feeling), then any warnings.
+    assert lines[0].startswith("coverage: "), result.stdout
+    table = 2 + len(yaml.safe_load((SHIPPED / "vocabulary.yaml").read_text())["feelings"])
+    assert len(lines) == table + warnings + 1, result.stdout
+
+
+# -- old support-line dates: a warning for changes, an error in the scheduled check ----------
+
+
+@pytest.mark.parametrize(
+    ("age", "warn", "fail"),
+    [
+        (RESOURCE_WARN_DAYS - 1, None, None),
+        (RESOURCE_WARN_DAYS, Severity.WARNING, Severity.WARNING),
+        (RESOURCE_FAIL_DAYS - 1, Severity.WARNING, Severity.WARNING),
+        (RESOURCE_FAIL_DAYS, Severity.WARNING, Severity.ERROR),
+        (RESOURCE_FAIL_DAYS + 400, Severity.WARNING, Severity.ERROR),
+    ],
+)
+def test_an_old_date_warns_for_60_days_then_fails_only_when_scheduled(
+    age: int, warn: Severity | None, fail: Severity | None
+) -> None:
+    assert RESOURCE_FAIL_DAYS - RESOURCE_WARN_DAYS == 60
+    checked = TODAY - dt.timedelta(days=age)
+    found = {mode: stale_date_problem("Shout", checked, TODAY, mode) for mode in StaleDates}
+    assert (found[StaleDates.WARN] or (None, None))[1] is warn
+    assert (found[StaleDates.FAIL] or (None, None))[1] is fail
+    for problem in found.values():
+        if problem is not None:
+            assert problem[0].startswith(f"Shout was last checked {age} days ago")
+
+
+def _shipped_with_shout_checked(tmp_path: Path, days_ago: int) -> Path:
+    """A copy of the shipped library whose last GB line (Shout) was checked `days_ago`."""
+    library = tmp_path / "shipped"
+    shutil.copytree(SHIPPED, library)
+    gb = library / "resources" / "gb.yaml"
+    old = (dt.date.today() - dt.timedelta(days=days_ago)).isoformat()
+    text = gb.read_text(encoding="utf-8")
+    last = re.findall(r"last_verified: (\S+)", text)[-1]
+    gb.write_text(text[::-1].replace(last[::-1], old[::-1], 1)[::-1], encoding="utf-8")
+    return library
+
+
+def _dates(output: str) -> list[str]:
+    return [line for line in output.splitlines() if "last_verified" in line]
+
+
+def test_content_check_warns_on_a_year_old_date_and_fails_only_with_stale_dates_fail(
+    tmp_path: Path,
+) -> None:
+    library = _shipped_with_shout_checked(tmp_path, 400)
+
+    warned = _cli("content", "check", str(library), cwd=library)
+    failed = _cli("content", "check", str(library), "--stale-dates", "fail", cwd=library)
+
+    assert warned.returncode == 0, warned.stdout + warned.stderr
+    (warning,) = _dates(warned.stdout)
+    assert re.match(r"^resources/gb\.yaml:\d+:5: warning: entries\[1\]\.last_verified: ", warning)
+    assert "the scheduled check fails on this" in warning
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    (error,) = _dates(failed.stdout)
+    assert re.match(r"^resources/gb\.yaml:\d+:5: error: entries\[1\]\.last_verified: ", error)
+    assert "Shout was last checked 400 days ago" in error
+
+
+def test_a_date_inside_the_warning_window_passes_both_ways(tmp_path: Path) -> None:
+    library = _shipped_with_shout_checked(tmp_path, RESOURCE_WARN_DAYS + 1)
+
+    for extra in ((), ("--stale-dates", "fail")):
+        result = _cli("content", "check", str(library), *extra, cwd=library)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert ": warning: entries[1].last_verified: Shout was last checked" in result.stdout
+
+
+def test_only_the_scheduled_workflow_fails_on_old_dates() -> None:
+    workflows = REPO / ".github" / "workflows"
+    scheduled = yaml.safe_load((workflows / "support-lines.yml").read_text(encoding="utf-8"))
+    # PyYAML reads the key `on` as True (YAML 1.1).
+    triggers = scheduled.get("on", scheduled.get(True))
+    assert triggers["schedule"] and "pull_request" not in triggers
+    (job,) = scheduled["jobs"].values()
+    commands = [step.get("run", "") for step in job["steps"]]
+    assert any("peerlight content check --stale-dates fail" in c for c in commands), commands
+    for path in [*workflows.glob("*.yml"), REPO / ".ci" / "run"]:
+        if path.name != "support-lines.yml":
+            text = path.read_text(encoding="utf-8")
+            assert "stale-dates fail" not in text, path
+            assert "content check" not in text or "--stale-dates" not in text, path
