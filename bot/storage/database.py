@@ -25,6 +25,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import aiosqlite
 
@@ -81,8 +82,11 @@ class Database:
     @classmethod
     @asynccontextmanager
     async def open(
-        cls, path: Path, migrations: Iterable[Migration] | None = None
+        cls, path: Path, migrations: Iterable[Migration] | None = None, *, mode: str = "rwc"
     ) -> AsyncIterator[Database]:
+        """`mode` is SQLite's URI mode: "rwc" (read, write, create) for the bot; "ro"
+        opens read-only, as a file the bot may not write behaves (file modes do not stop
+        root, SQLite's mode does)."""
         steps = list(migrations) if migrations is not None else load_migrations()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -91,7 +95,8 @@ class Database:
                 f"{path}: cannot create the folder for the database ({exc.strerror or exc})"
             ) from None
         try:
-            connection = await aiosqlite.connect(path, isolation_level=None)
+            uri = f"file:{quote(str(path))}?mode={mode}"
+            connection = await aiosqlite.connect(uri, isolation_level=None, uri=True)
         except (sqlite3.Error, OSError) as exc:
             raise DatabaseError(f"{path}: cannot open the database ({exc})") from None
         db = cls(connection, path)
@@ -124,6 +129,29 @@ class Database:
             if await self.migrate(migrations):
                 # What a migration moved or dropped is not left in free pages.
                 await self.settle()
+            # Every start proves the file can be written: a read-only file would otherwise
+            # be found out by the first member whose check-in it could not store.
+            await self.connection.execute("BEGIN IMMEDIATE")
+            try:
+                await self.connection.execute("CREATE TABLE peerlight_write_check (x)")
+            finally:
+                await self.connection.execute("ROLLBACK")
+        except sqlite3.OperationalError as exc:
+            text = str(exc)
+            if "readonly" in text or "read-only" in text or "read only" in text:
+                raise DatabaseError(
+                    f"{self.path}: the database is read-only ({text}); give Peerlight write "
+                    "access to the file and its folder, or point `database` at a writable path"
+                ) from None
+            if "locked" in text or "busy" in text:
+                raise DatabaseError(
+                    f"{self.path}: another program is holding the database locked ({text}); "
+                    "stop it (or another Peerlight using the same file) and start again"
+                ) from None
+            raise DatabaseError(
+                f"{self.path}: the database cannot be used ({text}); check the disk and the "
+                "file, or point `database` at another path"
+            ) from None
         except sqlite3.DatabaseError as exc:
             raise DatabaseError(
                 f"{self.path}: this file is not a Peerlight database or it is damaged ({exc}); "
