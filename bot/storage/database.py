@@ -234,7 +234,10 @@ class Database:
             try:
                 yield self.connection
             except BaseException:
-                await self.connection.execute("ROLLBACK")
+                # SQLite has already rolled back after some errors (a full disk): a second
+                # ROLLBACK would fail and hide the error that matters.
+                if self.connection.in_transaction:
+                    await self.connection.execute("ROLLBACK")
                 raise
             await self.connection.execute("COMMIT")
 
