@@ -28,6 +28,7 @@ from bot.storage.content_files import (
     StaleDates,
     coverage_problems,
     load_library,
+    load_relevance,
 )
 from bot.storage.database import Database, DatabaseError
 
@@ -89,12 +90,29 @@ def _parser() -> argparse.ArgumentParser:
     preview = content_sub.add_parser("preview", help="print an item's cards as the bot shows them")
     preview.add_argument("item", help="an id (box-breathing) or a file path")
     preview.add_argument("--content-dir", type=Path, help="content folder (default: as configured)")
+    evaluate = content_sub.add_parser(
+        "eval", help="score /cope's first card against the relevance set in relevance/"
+    )
+    evaluate.add_argument(
+        "directory", nargs="?", type=Path, help="content folder (default: as configured)"
+    )
+    evaluate.add_argument(
+        "--floor",
+        type=_floor,
+        action="append",
+        default=[],
+        metavar="SPLIT.MEASURE=SHARE",
+        help=(
+            "exit 1 when a figure is below this, e.g. tuned.first=0.9 or "
+            "holdout.understood=0.9 (measures: first, understood); may be repeated"
+        ),
+    )
     schema = content_sub.add_parser("schema", help="write a JSON Schema per content kind")
     schema.add_argument(
         "--out", type=Path, default=None, help="folder to write to (default: ./schemas)"
     )
     # --config is accepted before or after the command word.
-    for command in (run, sync, demo, check, preview):
+    for command in (run, sync, demo, check, preview, evaluate):
         command.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="settings file")
     return parser
 
@@ -119,6 +137,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.directory or loaded.settings.content_path,
                 args.format,
                 stale_dates=StaleDates(args.stale_dates),
+            )
+        if args.content_command == "eval":
+            return content_eval(
+                args.directory or loaded.settings.content_path, floors=dict(args.floor)
             )
         return content_preview(args.item, args.content_dir or loaded.settings.content_path)
     if args.command == "demo":
@@ -162,6 +184,106 @@ def content_check(
         print(problem.format_github() if output == "github" else problem.format(), file=stream)
     print(report.summary(), file=stream)
     return EXIT_CONTENT if report.errors else EXIT_OK
+
+
+_MEASURES = ("first", "understood")
+
+
+def _floor(text: str) -> tuple[tuple[str, str], float]:
+    name, _, share = text.partition("=")
+    split, _, measure = name.partition(".")
+    try:
+        value = float(share)
+    except ValueError:
+        value = -1.0
+    if split not in ("tuned", "holdout") or measure not in _MEASURES or not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: write SPLIT.MEASURE=SHARE, e.g. tuned.first=0.9 "
+            "(split tuned or holdout, measure first or understood, share from 0 to 1)"
+        )
+    return (split, measure), value
+
+
+def content_eval(
+    directory: Path,
+    stream: TextIO = sys.stdout,
+    *,
+    floors: dict[tuple[str, str], float] | None = None,
+) -> int:
+    """Per split: the share of cases whose first card a specialist accepts, beside a
+    random pick among matching techniques, and the share whose text is understood. The
+    tuned split's failures are listed; the holdout's only counted."""
+    from bot.domain.evaluation import SEEDS, evaluate
+    from bot.domain.relevance import Split
+
+    report = load_library(directory, today=_today(), revision=None)
+    if report.catalog is None:
+        _print_content_errors(report)
+        return EXIT_CONTENT
+    sets, problems = load_relevance(directory, report.catalog)
+    for problem in problems:
+        print(problem.format(), file=sys.stderr)
+    if problems:
+        return EXIT_CONTENT
+    results = [evaluate(report.catalog, sets[split]) for split in Split]
+    print(
+        f"/cope's first card against the relevance set (each case drawn {SEEDS} times: "
+        "ties are broken at random)",
+        file=stream,
+    )
+    print(
+        f"{'split':<8} {'cases':>5}  {'first card acceptable':>21}  {'random pick':>11}  "
+        f"{'understood':>10}",
+        file=stream,
+    )
+    for result in results:
+        print(
+            f"{result.split.value:<8} {len(result.cases):>5}  {result.first_acceptable:>21.1%}  "
+            f"{result.random_pick:>11.1%}  {result.understood:>10.1%}",
+            file=stream,
+        )
+    print("goals: first card acceptable >= 90%, understood >= 95%", file=stream)
+    for result in results:
+        failures = result.failures
+        if result.split is Split.HOLDOUT:
+            not_understood = sum(1 for c in failures if not c.understood)
+            print(
+                f"holdout: {len(failures)} of {len(result.cases)} cases not perfect "
+                f"({not_understood} not understood); the holdout is only scored, never listed",
+                file=stream,
+            )
+            continue
+        print(f"tuned: {len(failures)} of {len(result.cases)} cases not perfect", file=stream)
+        for case_result in failures:
+            case = case_result.case
+            options = "".join(
+                f" [{key} {value}]"
+                for key, value in (("area", case.area), ("for", case.audience.value))
+                if value and value != "self"
+            )
+            firsts = ", ".join(
+                f"{t} {case_result.first.count(t)}/{SEEDS}"
+                for t in dict.fromkeys(case_result.first)
+            )
+            print(
+                f"  {case.text!r}{options}: read {list(case_result.read)}, "
+                f"expected {list(case.feelings)}; first cards {firsts or 'none'}; "
+                f"accepted {', '.join(case.accept)}",
+                file=stream,
+            )
+    floors = floors or {}
+    below = [
+        f"{result.split.value}.{measure} {value:.1%} < {floor:.1%}"
+        for result in results
+        for measure, value in (
+            ("first", result.first_acceptable),
+            ("understood", result.understood),
+        )
+        if value < (floor := floors.get((result.split.value, measure), 0.0))
+    ]
+    for line in below:
+        print(f"below the floor: {line}", file=stream)
+    return EXIT_CONTENT if below else EXIT_OK
 
 
 def _previews(catalog: Catalog, item: str) -> list[Rendered] | None:
