@@ -222,6 +222,7 @@ def technique_for_mood(
                 if not NOT_FOR_CHECKINS.intersection(technique.tags):
                     return technique
     not_for_checkins = {i for tag in NOT_FOR_CHECKINS for i in catalog.techniques_tagged(tag)}
+    not_for_checkins.update(catalog.techniques_for_supporters())
     rest = sorted(set(catalog.techniques) - not_for_checkins)
     return catalog.techniques[rng.choice(rest)] if rest else None
 
