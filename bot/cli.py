@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, TextIO
 import yaml
 
 from bot.config import ConfigError, LoadedSettings, Settings, load_settings, read_token
+from bot.logs import configure_logging
 from bot.services import Services, utc_now
 from bot.storage.content_files import (
     ContentLibrary,
@@ -475,11 +476,9 @@ async def _bot_for(
 
     Raises `_Stop` with the exit code where start-up cannot go on.
     """
-
     from bot.app import PeerlightBot
-    from bot.logs import setup_logging
 
-    setup_logging(settings.log_level)
+    configure_logging(settings.log_level)
     report = await asyncio.to_thread(load_content_or_report, settings)
     if report.catalog is None:
         _print_content_errors(report)

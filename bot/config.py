@@ -199,6 +199,8 @@ class PrivacySettings(_Section):
     min_group_size: int = Field(default=10, ge=5)
     retention_days: int = Field(default=90, ge=1, le=3650)
     checkin_window_hours: int = Field(default=6, ge=1, le=168)
+    # The weekly privacy budget of a summary; it can only be lowered (SAFETY.md §4).
+    epsilon: float = Field(default=3.0, gt=0, le=3)
 
 
 class CrisisSettings(_Section):

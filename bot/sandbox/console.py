@@ -553,9 +553,9 @@ def run_demo(
     settings: Settings, *, content_dir: Path | None = None, out: TextIO | None = None
 ) -> int:
     """The demo in this terminal; returns the exit code."""
-    from bot.logs import setup_logging
+    from bot.logs import configure_logging
 
-    setup_logging(logging.WARNING)
+    configure_logging(logging.WARNING)
     stream = out or sys.stdout
     interactive = sys.stdin.isatty() and stream.isatty()
     read = _reader(interactive, stream)
