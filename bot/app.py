@@ -109,6 +109,7 @@ class PeerlightBot(commands.Bot):
         errors.install(self.tree)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
+            log.debug("loaded %s", extension)
         for guild_id in self.services.settings.discord.guild_ids:
             self.tree.copy_global_to(guild=discord.Object(guild_id))
         if self.sync_on_start:
