@@ -109,6 +109,7 @@ class PeerlightBot(commands.Bot):
         errors.install(self.tree)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
+            log.debug("loaded %s", extension)
         # Last, so it can leave alone every custom id the cogs' controls answer.
         from bot.ui import checkin_views, unknown, views
 

@@ -1,6 +1,7 @@
 """The `peerlight` command: run | sync | demo | content check/preview/schema.
 
-Exit codes: 0 ok, 1 content or validation failures, 2 bad usage or configuration.
+Exit codes: 0 ok, 1 content or validation failures, 2 bad usage or configuration,
+3 Discord could not be reached within the give-up time, 141 the output pipe was closed.
 """
 
 from __future__ import annotations
@@ -9,8 +10,10 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import io
 import json
 import logging
+import os
 import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
@@ -20,6 +23,7 @@ from typing import TYPE_CHECKING, TextIO
 import yaml
 
 from bot.config import ConfigError, LoadedSettings, Settings, load_settings, read_token
+from bot.logs import configure_logging
 from bot.services import Services, utc_now
 from bot.storage.content_files import (
     ContentLibrary,
@@ -27,6 +31,7 @@ from bot.storage.content_files import (
     StaleDates,
     coverage_problems,
     load_library,
+    load_relevance,
 )
 from bot.storage.database import Database, DatabaseError
 
@@ -38,6 +43,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("bot")
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
+EXIT_PIPE = 141  # 128 + SIGPIPE, what a shell reports for any tool whose reader left
 
 NO_TOKEN = (
     "peerlight: no Discord token. Create a bot at https://discord.com/developers/applications "
@@ -58,6 +64,13 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = sub.add_parser("run", help="run the bot on Discord (token from the environment)")
+    run.add_argument(
+        "--give-up-after",
+        type=float,
+        metavar="SECONDS",
+        help="exit with code 3 after this long without a connection to Discord "
+        "(default: discord.give_up_after_seconds, else keep trying)",
+    )
     sync = sub.add_parser("sync", help="register the slash commands with Discord now")
     sync.add_argument(
         "--guild", type=int, help="only this server (instant); default: as configured"
@@ -88,17 +101,57 @@ def _parser() -> argparse.ArgumentParser:
     preview = content_sub.add_parser("preview", help="print an item's cards as the bot shows them")
     preview.add_argument("item", help="an id (box-breathing) or a file path")
     preview.add_argument("--content-dir", type=Path, help="content folder (default: as configured)")
+    evaluate = content_sub.add_parser(
+        "eval", help="score /cope's first card against the relevance set in relevance/"
+    )
+    evaluate.add_argument(
+        "directory", nargs="?", type=Path, help="content folder (default: as configured)"
+    )
+    evaluate.add_argument(
+        "--floor",
+        type=_floor,
+        action="append",
+        default=[],
+        metavar="SPLIT.MEASURE=SHARE",
+        help=(
+            "exit 1 when a figure is below this, e.g. tuned.first=0.9 or "
+            "holdout.understood=0.9 (measures: first, understood); may be repeated"
+        ),
+    )
     schema = content_sub.add_parser("schema", help="write a JSON Schema per content kind")
     schema.add_argument(
         "--out", type=Path, default=None, help="folder to write to (default: ./schemas)"
     )
     # --config is accepted before or after the command word.
-    for command in (run, sync, demo, check, preview):
+    for command in (run, sync, demo, check, preview, evaluate):
         command.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="settings file")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The `peerlight` command; returns the exit code (see README, "Exit codes")."""
+    _tolerant_streams()
+    try:
+        return _dispatch(argv)
+    except BrokenPipeError:
+        # The reader went away (`peerlight content preview gb | head`): stop quietly, as
+        # other command-line tools do, and keep the interpreter from complaining on exit.
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_PIPE
+
+
+def _tolerant_streams() -> None:
+    """Whatever the terminal's encoding, print what it can show and replace the rest."""
+    for stream, errors in ((sys.stdout, "replace"), (sys.stderr, "backslashreplace")):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors=errors)
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(errors="replace")
+
+
+def _dispatch(argv: Sequence[str] | None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command is None or (args.command == "content" and args.content_command is None):
@@ -119,6 +172,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.format,
                 stale_dates=StaleDates(args.stale_dates),
             )
+        if args.content_command == "eval":
+            return content_eval(
+                args.directory or loaded.settings.content_path, floors=dict(args.floor)
+            )
         return content_preview(args.item, args.content_dir or loaded.settings.content_path)
     if args.command == "demo":
         from bot.sandbox.console import run_demo
@@ -130,7 +187,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     if args.command == "sync":
         return asyncio.run(sync_commands(loaded, token, args.guild))
-    return asyncio.run(run_bot(loaded.settings, token))
+    give_up = args.give_up_after
+    if give_up is not None and give_up <= 0:
+        print("peerlight: --give-up-after takes a number of seconds above 0", file=sys.stderr)
+        return EXIT_USAGE
+    return asyncio.run(run_bot(loaded.settings, token, give_up))
 
 
 # -- content ----------------------------------------------------------------------------
@@ -161,6 +222,106 @@ def content_check(
         print(problem.format_github() if output == "github" else problem.format(), file=stream)
     print(report.summary(), file=stream)
     return EXIT_CONTENT if report.errors else EXIT_OK
+
+
+_MEASURES = ("first", "understood")
+
+
+def _floor(text: str) -> tuple[tuple[str, str], float]:
+    name, _, share = text.partition("=")
+    split, _, measure = name.partition(".")
+    try:
+        value = float(share)
+    except ValueError:
+        value = -1.0
+    if split not in ("tuned", "holdout") or measure not in _MEASURES or not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: write SPLIT.MEASURE=SHARE, e.g. tuned.first=0.9 "
+            "(split tuned or holdout, measure first or understood, share from 0 to 1)"
+        )
+    return (split, measure), value
+
+
+def content_eval(
+    directory: Path,
+    stream: TextIO = sys.stdout,
+    *,
+    floors: dict[tuple[str, str], float] | None = None,
+) -> int:
+    """Per split: the share of cases whose first card a specialist accepts, beside a
+    random pick among matching techniques, and the share whose text is understood. The
+    tuned split's failures are listed; the holdout's only counted."""
+    from bot.domain.evaluation import SEEDS, evaluate
+    from bot.domain.relevance import Split
+
+    report = load_library(directory, today=_today(), revision=None)
+    if report.catalog is None:
+        _print_content_errors(report)
+        return EXIT_CONTENT
+    sets, problems = load_relevance(directory, report.catalog)
+    for problem in problems:
+        print(problem.format(), file=sys.stderr)
+    if problems:
+        return EXIT_CONTENT
+    results = [evaluate(report.catalog, sets[split]) for split in Split]
+    print(
+        f"/cope's first card against the relevance set (each case drawn {SEEDS} times: "
+        "ties are broken at random)",
+        file=stream,
+    )
+    print(
+        f"{'split':<8} {'cases':>5}  {'first card acceptable':>21}  {'random pick':>11}  "
+        f"{'understood':>10}",
+        file=stream,
+    )
+    for result in results:
+        print(
+            f"{result.split.value:<8} {len(result.cases):>5}  {result.first_acceptable:>21.1%}  "
+            f"{result.random_pick:>11.1%}  {result.understood:>10.1%}",
+            file=stream,
+        )
+    print("goals: first card acceptable >= 90%, understood >= 95%", file=stream)
+    for result in results:
+        failures = result.failures
+        if result.split is Split.HOLDOUT:
+            not_understood = sum(1 for c in failures if not c.understood)
+            print(
+                f"holdout: {len(failures)} of {len(result.cases)} cases not perfect "
+                f"({not_understood} not understood); the holdout is only scored, never listed",
+                file=stream,
+            )
+            continue
+        print(f"tuned: {len(failures)} of {len(result.cases)} cases not perfect", file=stream)
+        for case_result in failures:
+            case = case_result.case
+            options = "".join(
+                f" [{key} {value}]"
+                for key, value in (("area", case.area), ("for", case.audience.value))
+                if value and value != "self"
+            )
+            firsts = ", ".join(
+                f"{t} {case_result.first.count(t)}/{SEEDS}"
+                for t in dict.fromkeys(case_result.first)
+            )
+            print(
+                f"  {case.text!r}{options}: read {list(case_result.read)}, "
+                f"expected {list(case.feelings)}; first cards {firsts or 'none'}; "
+                f"accepted {', '.join(case.accept)}",
+                file=stream,
+            )
+    floors = floors or {}
+    below = [
+        f"{result.split.value}.{measure} {value:.1%} < {floor:.1%}"
+        for result in results
+        for measure, value in (
+            ("first", result.first_acceptable),
+            ("understood", result.understood),
+        )
+        if value < (floor := floors.get((result.split.value, measure), 0.0))
+    ]
+    for line in below:
+        print(f"below the floor: {line}", file=stream)
+    return EXIT_CONTENT if below else EXIT_OK
 
 
 def _previews(catalog: Catalog, item: str) -> list[Rendered] | None:
@@ -315,11 +476,9 @@ async def _bot_for(
 
     Raises `_Stop` with the exit code where start-up cannot go on.
     """
-    import discord
-
     from bot.app import PeerlightBot
 
-    discord.utils.setup_logging(level=logging.getLevelName(settings.log_level), root=True)
+    configure_logging(settings.log_level)
     report = await asyncio.to_thread(load_content_or_report, settings)
     if report.catalog is None:
         _print_content_errors(report)
@@ -352,18 +511,40 @@ def _bad_token(settings: Settings) -> int:
     return EXIT_USAGE
 
 
-async def run_bot(settings: Settings, token: str) -> int:
+async def run_bot(settings: Settings, token: str, give_up_after: float | None = None) -> int:
     import discord
 
+    from bot.reconnect import EXIT_UNREACHABLE, OneLineReconnects, Status, Watchdog, log_in
+
+    give_up = give_up_after if give_up_after is not None else settings.discord.give_up_after_seconds
     try:
         async with _bot_for(settings, sync_on_start=True, background=True) as bot:
+            logging.getLogger("discord.client").addFilter(OneLineReconnects())
             loop = asyncio.get_running_loop()
+            stopping = asyncio.Event()
+
+            closing: list[asyncio.Task[None]] = []
+
+            def request_stop() -> None:
+                stopping.set()
+                closing.append(asyncio.ensure_future(bot.close()))
+
             for signum in (signal.SIGTERM, signal.SIGINT):
-                loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))
+                loop.add_signal_handler(signum, request_stop)
+            status = Status()
+            watchdog = Watchdog(bot, give_up, status) if give_up is not None else None
+            watching = asyncio.create_task(watchdog.run()) if watchdog is not None else None
             try:
-                await bot.start(token)
+                if not await log_in(bot, token, give_up, status, stopping):
+                    return EXIT_OK if stopping.is_set() else EXIT_UNREACHABLE
+                await bot.connect(reconnect=True)
             except discord.LoginFailure:
                 return _bad_token(settings)
+            finally:
+                if watching is not None:
+                    watching.cancel()
+            if watchdog is not None and watchdog.gave_up:
+                return EXIT_UNREACHABLE
     except _Stop as stop:
         return stop.code
     log.info("Peerlight stopped")

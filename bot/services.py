@@ -8,15 +8,18 @@ import random
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from fractions import Fraction
 from functools import cached_property
 
 from bot.config import Settings
 from bot.domain.flood import KEY_BYTES as FLOOD_KEY_BYTES
 from bot.domain.flood import FloodControl
 from bot.domain.memory import KEY_BYTES, MemberMemory
+from bot.domain.noise import MAX_EPSILON, Sampler, WeeklyBudget
 from bot.storage.checkins import CheckinStore
 from bot.storage.content_files import ContentLibrary
 from bot.storage.database import Database
+from bot.storage.published import PeriodPublisher
 from bot.storage.schedules import ScheduleStore
 
 Clock = Callable[[], dt.datetime]
@@ -52,6 +55,19 @@ class Services:
     rng: random.Random = field(default_factory=random.Random)
     memory: MemberMemory = field(default_factory=fresh_member_memory)
     scheduler_timing: SchedulerTiming = field(default_factory=SchedulerTiming)
+    # Noise for published summaries: the operating system's secure generator; tests pass
+    # a seeded random.Random.
+    noise: Sampler = field(default_factory=secrets.SystemRandom)
+
+    @property
+    def budget(self) -> WeeklyBudget:
+        # The setting is a decimal such as 2.5; as a fraction the noise stays exact.
+        epsilon = Fraction(str(self.settings.privacy.epsilon)).limit_denominator(1000)
+        return WeeklyBudget(min(epsilon, MAX_EPSILON))
+
+    @cached_property
+    def publisher(self) -> PeriodPublisher:
+        return PeriodPublisher(self.database, self.noise)
 
     @cached_property
     def checkins(self) -> CheckinStore:

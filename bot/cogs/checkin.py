@@ -25,8 +25,15 @@ from discord.ext import commands, tasks
 
 from bot.app import PeerlightBot
 from bot.domain.cards import Rendered, summary_card
-from bot.domain.checkins import MIN_WINDOW_DAYS, summarise
+from bot.domain.checkins import Summary, summarise_nested
 from bot.domain.errors import UserFacingError
+from bot.domain.periods import (
+    STANDARD_WEEKS,
+    completed_weeks,
+    fits_retention,
+    weeks_for,
+    window_from_weeks,
+)
 from bot.ui import checkin_views, window
 from bot.ui.charts import render_weekly_moods
 from bot.ui.checks import moderator_only
@@ -41,19 +48,29 @@ CHANGE_FIELD = "Change"
 
 
 def summary_windows(retention_days: int) -> tuple[int, ...]:
-    """The /summary windows worth offering: the usual ones that check-ins are kept long
-    enough to fill, and the whole retention period when it falls between them. Empty when
-    check-ins are kept for less than the shortest window a summary may cover."""
-    windows = {days for days in SUMMARY_DAYS if days <= retention_days}
-    if MIN_WINDOW_DAYS <= retention_days < SUMMARY_DAYS[-1]:
-        windows.add(retention_days)
+    """The /summary windows worth offering, in days: the usual ones (the last completed
+    week, four, twelve) that check-ins are kept long enough to fill, and the longest run
+    of completed weeks retention allows when it falls between them. Empty when check-ins
+    are kept too briefly to cover even one completed week."""
+    windows = {
+        days for days, weeks in STANDARD_WEEKS.items() if fits_retention(weeks, retention_days)
+    }
+    longest = (retention_days - 6) // 7
+    most = max(STANDARD_WEEKS.values())
+    if 1 <= longest < most and not any(weeks_for(days) >= longest for days in windows):
+        windows.add(7 * longest)
     return tuple(sorted(windows))
 
 
 def previous_window_kept(days: int, retention_days: int) -> bool:
-    """Whether the `days` days before a window of `days` days ending today are all still
-    kept: retention keeps today and the `retention_days` days before it."""
-    return 2 * days - 1 <= retention_days
+    """Whether the weeks just before a window are kept long enough, on any day of the
+    week, to compare against."""
+    return fits_retention(2 * weeks_for(days), retention_days)
+
+
+def window_label(days: int) -> str:
+    weeks = weeks_for(days)
+    return "The last completed week" if weeks == 1 else f"The last {weeks} completed weeks"
 
 
 def _or_list(numbers: tuple[int, ...]) -> str:
@@ -85,7 +102,7 @@ class Checkin(commands.Cog):
         self.default_days = (
             DEFAULT_SUMMARY_DAYS
             if DEFAULT_SUMMARY_DAYS in self.windows
-            else max(self.windows, default=MIN_WINDOW_DAYS)
+            else max(self.windows, default=SUMMARY_DAYS[0])
         )
         self.summary_command = self._summary_command()
 
@@ -115,7 +132,8 @@ class Checkin(commands.Cog):
 
     def _summary_command(self) -> app_commands.Command[Any, ..., None]:
         choices = [
-            app_commands.Choice(name=f"Last {days} days", value=days) for days in self.windows
+            app_commands.Choice(name=f"{window_label(days)} ({days} days)", value=days)
+            for days in self.windows
         ]
 
         @app_commands.command(name="summary")
@@ -137,14 +155,42 @@ class Checkin(commands.Cog):
         kept = f"Peerlight keeps check-ins for {self.retention_days} days"
         if not self.windows:
             raise UserFacingError(
-                f"{kept}, fewer than the {MIN_WINDOW_DAYS} days a summary covers, so there is "
-                "no summary to show. An operator can keep them longer with "
-                "`privacy.retention_days`."
+                f"{kept}, too few to cover a whole completed week on any day of the week, so "
+                "there is no summary to show. An operator can keep them longer with "
+                "`privacy.retention_days` (13 days or more)."
             )
         raise UserFacingError(
             f"{kept}, so a summary here covers {_or_list(self.windows)} days: the windows "
             "they are kept long enough to fill. Pick one of those."
         )
+
+    async def published(self, guild_id: int, today: dt.date) -> dict[int, Summary]:
+        """Every offered window's summary for this server, as of `today`: made of
+        completed weeks whose noisy counts are stored once (published now where missing),
+        and protected together. The same on every day of a week, and after a restart."""
+        services = self.bot.services
+        longest = max(weeks_for(days) for days in self.windows)
+        wanted = set(completed_weeks(today, longest))
+        previous: dict[int, list[dt.date]] = {}
+        for days in self.windows:
+            if previous_window_kept(days, self.retention_days):
+                weeks = weeks_for(days)
+                previous[days] = completed_weeks(today, weeks, skip=weeks)
+                wanted.update(previous[days])
+        mondays = sorted(wanted)
+        feelings = tuple(sorted(services.content.catalog.feelings))
+        await services.checkins.publish_weeks(
+            services.publisher, services.budget, guild_id, mondays, feelings
+        )
+        stored = await services.checkins.published_weeks(services.publisher, guild_id, mondays)
+        windows = [
+            window_from_weeks(
+                stored, completed_weeks(today, weeks_for(days)), previous.get(days, ())
+            )
+            for days in self.windows
+        ]
+        summaries = summarise_nested(windows, services.settings.privacy.min_group_size)
+        return dict(zip(self.windows, summaries, strict=True))
 
     async def send_summary(self, interaction: discord.Interaction, days: int) -> None:
         guild_id = interaction.guild_id
@@ -157,21 +203,18 @@ class Checkin(commands.Cog):
 
     async def _summary_message(self, guild_id: int, days: int) -> dict[str, Any]:
         services = self.bot.services
-        end = services.clock().astimezone(dt.UTC).date()
-        data = await services.checkins.window(guild_id, end, days)
-        compare = previous_window_kept(days, self.retention_days)
-        if not compare:
-            # Only part of the window before is kept: a mean over it would mislead.
-            data = dataclasses.replace(data, previous_moods={})
-        summary = summarise(data, services.settings.privacy.min_group_size)
+        today = services.clock().astimezone(dt.UTC).date()
+        summary = (await self.published(guild_id, today))[days]
+        mondays = completed_weeks(today, weeks_for(days))
         catalog = services.content.catalog
         rendered = summary_card(
             summary,
-            start=end - dt.timedelta(days=days - 1),
-            end=end,
+            start=mondays[0],
+            end=mondays[-1] + dt.timedelta(days=6),
             feeling_labels={f.id: f.label for f in catalog.feelings.values()},
+            epsilon=services.settings.privacy.epsilon,
         )
-        if not compare and summary.mean is not None:
+        if not previous_window_kept(days, self.retention_days) and summary.mean is not None:
             rendered = _with_change(
                 rendered,
                 f"No comparison: check-ins are kept {self.retention_days} days, not long "
@@ -181,10 +224,12 @@ class Checkin(commands.Cog):
         if summary.enough:
             # matplotlib is synchronous and takes tens of milliseconds: off the event loop.
             png = await asyncio.to_thread(
-                render_weekly_moods, summary, title=f"Check-ins per week · last {days} days"
+                render_weekly_moods,
+                summary,
+                title=f"Check-ins per week · {window_label(days).lower()}",
             )
             kwargs["file"] = discord.File(
-                io.BytesIO(png), filename=f"checkins-last-{days}-days.png"
+                io.BytesIO(png), filename=f"checkins-{weeks_for(days)}-weeks.png"
             )
         return kwargs
 

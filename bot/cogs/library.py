@@ -212,22 +212,23 @@ class Library(commands.Cog):
         shared: bool,
     ) -> Reply:
         catalog = self.catalog
-        feeling_id: str | None = None
+        feelings: tuple[str, ...] = ()
         if feeling and feeling.strip():
-            feeling_id = catalog.match_feeling(feeling)
+            # A phrase or short sentence: "really anxious", "scared and alone".
+            feelings = catalog.read_feelings(feeling)
             # Every card for supporters fits someone supporting another person, so words
             # that match no feeling only narrow nothing down for them.
-            if feeling_id is None and audience is Audience.SELF:
+            if not feelings and audience is Audience.SELF:
                 return self._closest_feelings(
                     "I couldn't match that to a feeling I know, so I can't pick a technique "
                     "for it yet. Is one of these close?",
                     feeling,
                     area,
                 )
-        request = views.CopeRequest((feeling_id,) if feeling_id else (), area, audience)
+        request = views.CopeRequest(feelings, area, audience)
         suggestion = views.suggest_technique(self.bot.services, member_id, request)
         if suggestion is None:
-            label = catalog.feelings[feeling_id].label if feeling_id else "that"
+            label = catalog.feelings[feelings[0]].label if feelings else "that"
             return self._closest_feelings(
                 f"I don't have a technique for feeling {label.lower()} yet. Is one of these close?",
                 feeling or "",

@@ -632,8 +632,8 @@ def checkin_feelings_card(mood: int) -> Rendered:
         )
     else:
         description = (
-            f"You picked {mood_label(mood)}. Choose up to three feelings, or Skip. "
-            "Nothing is saved until you do."
+            f"You picked {mood_label(mood)}. Choose up to three feelings, or Skip, and "
+            "I'll suggest something to try."
         )
     card = Card(title="Anything you're feeling?", description=description, tone=Tone.PROMPT)
     return Rendered((card,))
@@ -678,7 +678,8 @@ def _day_range(start: dt.date, end: dt.date) -> str:
 
 
 def _change_text(summary: Summary) -> str:
-    before = f"the {summary.days} days before"
+    weeks = summary.days // 7
+    before = "the week before" if weeks == 1 else f"the {weeks} weeks before"
     if summary.change is not None and summary.previous_mean is not None:
         return f"{summary.change:+.1f} against {before} ({summary.previous_mean:.1f} then)"
     if summary.mean is None:
@@ -692,10 +693,16 @@ def summary_card(
     start: dt.date,
     end: dt.date,
     feeling_labels: Mapping[str, str],
+    epsilon: float = 3.0,
 ) -> Rendered:
-    """What a moderator sees for one window: only what `summary` allows (rules in
-    `bot.domain.checkins`), for the whole server."""
-    title = f"Check-ins · last {summary.days} days"
+    """What a moderator sees for one window of completed weeks: only what `summary`
+    allows (rules in `bot.domain.checkins`), for the whole server."""
+    weeks = summary.days // 7
+    title = (
+        "Check-ins · last completed week"
+        if weeks == 1
+        else (f"Check-ins · last {weeks} completed weeks")
+    )
     where = f"{_day_range(start, end)} (UTC) · the whole server"
     if not summary.enough:
         card = Card(
@@ -704,7 +711,7 @@ def summary_card(
                 f"{where}\n\n**{INSUFFICIENT_MESSAGE}**\nA summary appears once enough "
                 "members have checked in that nobody can be picked out."
             ),
-            footer="",
+            footer=noise_note(epsilon),
             tone=Tone.INFO,
         )
         return Rendered((card,))
@@ -734,10 +741,19 @@ def summary_card(
             CardField("Moods", moods),
             CardField("Most-named feelings", feelings),
         ),
-        footer=suppression_note(k) if hidden else "",
+        footer=(f"{suppression_note(k)} " if hidden else "") + noise_note(epsilon),
         tone=Tone.INFO,
     )
     return Rendered((card,))
+
+
+def noise_note(epsilon: float) -> str:
+    """What every summary says about its numbers (SAFETY.md §4)."""
+    return (
+        "Only whole weeks that are over are shown. Each week's numbers carry random noise, "
+        "added once when the week ended and kept, so asking again gives the same answer "
+        f"and no one member's check-ins can be made out (ε = {epsilon:g} a week)."
+    )
 
 
 # -- moderators: scheduled prompts -------------------------------------------------------------
@@ -782,7 +798,7 @@ def _schedule_value(
 ) -> str:
     lines = [summary.when]
     if summary.paused_reason is not None:
-        lines.append(f"**Paused:** {_clip(summary.paused_reason, detail_limit)}")
+        lines.append(f"**Not posting:** {_clip(summary.paused_reason, detail_limit)}")
         lines.append(f"`/schedule resume id:{summary.short_id}` starts it again.")
     else:
         if summary.upcoming:

@@ -41,9 +41,19 @@ from bot.domain.content import (
 from bot.domain.crisis import CrisisDetector
 
 AUTOCOMPLETE_LIMIT = 25
-# How much a named feeling adds to a technique's fit: one it is mainly for outweighs any
-# number it also helps with (a member names at most three).
-MAIN_FIT = 4
+# The most feelings one request is ranked for (a check-in also takes up to three).
+MAX_FEELINGS = 3
+# Words that make the next feeling named, within NEGATION_REACH words, not meant:
+# "not anxious", "never really lonely", "no longer angry". As read after normalising.
+NEGATIONS = frozenset({"not", "no", "never", "nor", "without", "isnt", "dont", "arent"})
+NEGATION_REACH = 3
+CAN = frozenset({"can", "could"})
+# How much a named feeling adds to a technique's fit. `main` lists feelings best first:
+# the first main feeling counts MAIN_FIT, each later one a step less, down to MAIN_FLOOR;
+# a feeling it also helps with counts ALSO_FIT. Any main feeling outweighs every feeling
+# a member could name (at most three) that it only also helps with.
+MAIN_FIT = 8
+MAIN_FLOOR = 5
 ALSO_FIT = 1
 CHOICE_NAME_LIMIT = 100
 
@@ -424,7 +434,9 @@ class LibraryItems:
         self.stories: CompactItems[Story] = CompactItems(Story)
         self.replaced = False  # an id was added twice: its indexes would list it twice
         self._titles: list[str] = []  # of the techniques, in the order added
-        # Techniques for members themselves, by main feeling and by feeling helped also.
+        # Techniques for members themselves, by main feeling and by feeling helped also;
+        # how well each fits a feeling (see MAIN_FIT).
+        self._fit: dict[tuple[str, str], int] = {}
         self._by_feeling: defaultdict[str, list[str]] = defaultdict(list)
         self._also_by_feeling: defaultdict[str, list[str]] = defaultdict(list)
         # Techniques for someone supporting another person: offered only when asked for.
@@ -443,10 +455,12 @@ class LibraryItems:
         self.techniques.add(technique)
         self._titles.append(technique.title)
         if technique.audience is Audience.SELF:
-            for feeling in technique.helps_with.main:
+            for place, feeling in enumerate(technique.helps_with.main):
                 self._by_feeling[feeling].append(technique_id)
+                self._fit[technique_id, feeling] = max(MAIN_FLOOR, MAIN_FIT - place)
             for feeling in technique.helps_with.also:
                 self._also_by_feeling[feeling].append(technique_id)
+                self._fit[technique_id, feeling] = ALSO_FIT
         else:
             self._for_supporters.append(technique_id)
             for feeling in technique.helps_with.feelings:
@@ -594,6 +608,7 @@ class Catalog:
         self._by_feeling = {k: tuple(v) for k, v in items._by_feeling.items()}
         self._also_by_feeling = {k: tuple(v) for k, v in items._also_by_feeling.items()}
         self._for_supporters = tuple(items._for_supporters)
+        self._fit = items._fit
         self._supporter_feelings = {k: tuple(v) for k, v in items._supporter_feelings.items()}
         self._by_area = {k: tuple(v) for k, v in items._by_area.items()}
         self._by_tag = {k: tuple(v) for k, v in items._by_tag.items()}
@@ -606,6 +621,17 @@ class Catalog:
         self._feeling_words = {
             fold(w): f.id for f in vocabulary.feelings for w in (f.id, f.label, *f.words)
         }
+
+        # Every way of naming a feeling, as words read the way crisis detection reads
+        # them, so "I'm" and "im", "ANXIOUS!!" and "anxious" are the same to both.
+        phrases: dict[tuple[str, ...], str] = {}
+        for f in vocabulary.feelings:
+            for name in (f.id.replace("-", " "), f.label, *f.words):
+                words = tuple(crisis.normalise(name).split())
+                if words:
+                    phrases.setdefault(words, f.id)
+        self._feeling_phrases = phrases
+        self._longest_phrase = max((len(w) for w in phrases), default=0)
 
         self.feeling_index = SearchIndex((f.id, f"{f.label}", f.words) for f in vocabulary.feelings)
         self.theme_index = SearchIndex(
@@ -679,6 +705,39 @@ class Catalog:
                 return found.pop()
         return None
 
+    def read_feelings(self, text: str, limit: int = MAX_FEELINGS) -> tuple[str, ...]:
+        """The feelings named in a phrase or short sentence, in the order written.
+
+        "really anxious", "I'm feeling down", "stressed out" and "scared and alone" are
+        read word by word, normalised as crisis detection normalises them, taking the
+        longest name of a feeling at each place ("want to use" before "use"). A feeling
+        just after a negation is left out: "not anxious, just tired" is tired. A single
+        word also matches as `match_feeling` does, by the start of a name.
+        """
+        whole = self.match_feeling(text)
+        if whole is not None:
+            return (whole,)
+        words = self.crisis.normalise(text).split()
+        found: list[str] = []
+        negated_until = -1
+        i = 0
+        while i < len(words):
+            for size in range(min(self._longest_phrase, len(words) - i), 0, -1):
+                feeling = self._feeling_phrases.get(tuple(words[i : i + size]))
+                if feeling is not None:
+                    if i <= negated_until:
+                        negated_until = -1  # a negation covers one feeling
+                    elif feeling not in found:
+                        found.append(feeling)
+                    i += size
+                    break
+            else:
+                # "can't settle" is no negation of a feeling, "not anxious" is.
+                if words[i] in NEGATIONS and (i == 0 or words[i - 1] not in CAN):
+                    negated_until = i + NEGATION_REACH
+                i += 1
+        return tuple(found[:limit])
+
     def closest_feelings(self, text: str, limit: int = 3) -> list[Feeling]:
         hits = self.feeling_index.search(text, limit=limit)
         feelings = [self.feelings[h.key] for h in hits]
@@ -718,10 +777,13 @@ class Catalog:
     ) -> list[str]:
         """Ids of the techniques that fit, best first: by fit, then area, then variety.
 
-        Fit: a technique mainly for a named feeling counts `MAIN_FIT`, one that also
-        helps with it `ALSO_FIT`, summed over the feelings; so every technique mainly for
-        what the member feels comes before one that only also helps. Area: within the
-        same fit, one in the asked-for area first. Variety: within that, recently shown
+        Fit: a technique mainly for a named feeling counts `MAIN_FIT` when that is its
+        first main feeling, a step less for each later one, and `ALSO_FIT` when it only
+        also helps; summed over the feelings. First come the techniques mainly for the
+        most of the named feelings (so every technique mainly for what the member feels
+        comes before one that only also helps); among those, one in the asked-for area;
+        then the best fit (one written first of all for the feeling before one for which
+        it is a second thought). Variety: within that, recently shown
         ids (`exclude`) last and ties shuffled with `rng`.
 
         Cards for supporters are offered only with `audience=SUPPORTER`, and then only
@@ -730,6 +792,7 @@ class Catalog:
         """
         excluded = set(exclude)
         fit: dict[str, int] = {}
+        mains: Counter[str] = Counter()  # how many named feelings each is mainly for
         if audience is Audience.SUPPORTER:
             for technique_id in self._for_supporters:
                 fit[technique_id] = 0
@@ -737,11 +800,14 @@ class Catalog:
                 for technique_id in self._supporter_feelings.get(feeling, ()):
                     fit[technique_id] += MAIN_FIT
         else:
+            how_well = self._fit
             for feeling in feelings:
-                for technique_id in self._by_feeling.get(feeling, ()):
-                    fit[technique_id] = fit.get(technique_id, 0) + MAIN_FIT
-                for technique_id in self._also_by_feeling.get(feeling, ()):
-                    fit[technique_id] = fit.get(technique_id, 0) + ALSO_FIT
+                for technique_id in chain(
+                    self._by_feeling.get(feeling, ()), self._also_by_feeling.get(feeling, ())
+                ):
+                    how = how_well[technique_id, feeling]
+                    fit[technique_id] = fit.get(technique_id, 0) + how
+                    mains[technique_id] += how >= MAIN_FLOOR
             if not fit:
                 supporters = set(self._for_supporters)
                 pool = self._by_area.get(area, ()) if area is not None else self._areas
@@ -750,7 +816,8 @@ class Catalog:
         ids = list(fit)
         (rng or random.Random(0)).shuffle(ids)
         areas = self._areas
-        ids.sort(key=lambda i: (-fit[i], not areas[i] & bit, i in excluded))
+        # How many named feelings it is mainly for, then the area, then how well.
+        ids.sort(key=lambda i: (-mains[i], not areas[i] & bit, -fit[i], i in excluded))
         return ids
 
     def techniques_tagged(self, tag: str) -> tuple[str, ...]:

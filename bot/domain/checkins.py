@@ -87,6 +87,7 @@ __all__ = [
     "Summary",
     "WindowData",
     "summarise",
+    "summarise_nested",
     "suppress_small_cells",
     "suppression_note",
 ]
@@ -326,8 +327,15 @@ def _previous_mean(previous: MoodCounts, k: int) -> float | None:
     return previous.mean
 
 
-def summarise(data: WindowData, k: int) -> Summary:
-    """Apply the module's rule to one window's raw counts."""
+def summarise(
+    data: WindowData,
+    k: int,
+    *,
+    forced_moods: Iterable[int] = (),
+    hidden_feelings: Iterable[str] = (),
+) -> Summary:
+    """Apply the module's rule to one window's counts. `forced_moods` and
+    `hidden_feelings` are hidden whatever their counts (`summarise_nested` uses them)."""
     _check_group_size(k)
     if data.days < MIN_WINDOW_DAYS:
         raise ValueError(f"a summary covers at least {MIN_WINDOW_DAYS} days, not {data.days}")
@@ -335,7 +343,7 @@ def summarise(data: WindowData, k: int) -> Summary:
     if moods.total < k:
         return _insufficient(data.days, k)
 
-    forced: set[int] = set()
+    forced: set[int] = set(forced_moods)
     while True:
         distribution, protected = _protect(moods.counts, k, forced)
         if not protected:
@@ -348,8 +356,13 @@ def summarise(data: WindowData, k: int) -> Summary:
     mean = None if any(cell.hidden for cell in distribution.values()) else moods.mean
     previous_mean = _previous_mean(MoodCounts(data.previous_moods), k)
     change = None if mean is None or previous_mean is None else mean - previous_mean
+    never = set(hidden_feelings)
     shown_feelings = sorted(
-        ((name, count) for name, count in data.feelings.items() if count >= k),
+        (
+            (name, count)
+            for name, count in data.feelings.items()
+            if count >= k and name not in never
+        ),
         key=lambda feeling: (-feeling[1], feeling[0]),
     )
     return Summary(
@@ -364,3 +377,65 @@ def summarise(data: WindowData, k: int) -> Summary:
         top_feelings=tuple(shown_feelings[:TOP_FEELINGS]),
         weekly=weekly,
     )
+
+
+def _shown_feelings(summary: Summary) -> dict[str, int]:
+    return dict(summary.top_feelings)
+
+
+def summarise_nested(windows: Sequence[WindowData], k: int) -> tuple[Summary, ...]:
+    """Summaries of windows that each contain the one before (shortest first), protected
+    together: a moderator may read any of them, so the difference between two of them is
+    published too, and no such difference may be a count from 1 to k-1.
+
+    Each window is summarised by the module's rule. Then, against every shorter window:
+    a mood or feeling shown in both whose counts differ by 1 to k-1 is hidden in the
+    longer one (and its rule applied again around it); and if the totals differ by 1 to
+    k-1, the longer window shows no numbers at all. A longer window depends only on the
+    shorter ones, so one pass, shortest first, settles every pair.
+    """
+    _check_group_size(k)
+    done: list[Summary] = []
+    for data in windows:
+        forced: set[int] = set()
+        hidden: set[str] = set()
+        while True:
+            summary = summarise(data, k, forced_moods=forced, hidden_feelings=hidden)
+            if not summary.enough:
+                break
+            more_forced, more_hidden, clash = _differences(summary, done, k)
+            if clash:
+                summary = _insufficient(data.days, k)
+                break
+            if more_forced <= forced and more_hidden <= hidden:
+                break
+            forced |= more_forced
+            hidden |= more_hidden
+        done.append(summary)
+    return tuple(done)
+
+
+def _small(difference: int, k: int) -> bool:
+    return 0 < abs(difference) < k
+
+
+def _differences(
+    summary: Summary, shorter: Sequence[Summary], k: int
+) -> tuple[set[int], set[str], bool]:
+    forced: set[int] = set()
+    hidden: set[str] = set()
+    feelings = _shown_feelings(summary)
+    for other in shorter:
+        if not other.enough:
+            continue
+        assert summary.total is not None and other.total is not None
+        if _small(summary.total - other.total, k):
+            return forced, hidden, True
+        for mood in MOODS:
+            mine, theirs = summary.distribution[mood].value, other.distribution[mood].value
+            if mine is not None and theirs is not None and _small(mine - theirs, k):
+                forced.add(mood)
+        for name, count in _shown_feelings(other).items():
+            if name in feelings and _small(feelings[name] - count, k):
+                hidden.add(name)
+    return forced, hidden, False

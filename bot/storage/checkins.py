@@ -1,8 +1,15 @@
 """Anonymous check-ins in SQLite: written as members finish them, read back only as counts.
 
 What a row holds is fixed by SAFETY.md §3 and the `checkins` table's constraints: a random
-id, the server, the UTC day, the mood and up to three feeling ids. Nothing passed to this
-module identifies a member, so nothing written by it can.
+id, the server, the UTC day, the mood and up to three feeling ids. A member's id is used
+only for the day's claim (`bot.storage.daily`): a keyed hash under a key that is deleted
+when the day ends, so nothing written here can be joined to a member afterwards.
+
+Recording, for code that simulates a community (tests, the demo): `record(guild_id, day,
+mood, feelings)` stores one check-in for the `day` given (any date; no clock is read), and
+`record(..., member_id=...)` applies the one-per-day rule as a member's check-in does.
+`record_many` stores many at once. Moderators never see these rows: they see the noisy
+weekly counts `publish_weeks` stores once a week is over (`bot.storage.published`).
 
 Check-ins that arrive while one is being written share the next transaction (a group
 commit): when many members finish at once, one commit stores them all instead of each
@@ -18,16 +25,26 @@ import re
 import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from typing import Any
+
+import aiosqlite
 
 from bot.domain.checkins import MOODS, WindowData
+from bot.domain.noise import WeeklyBudget
+from bot.domain.periods import week_start
+from bot.storage.daily import DailyLimit
 from bot.storage.database import Database
+from bot.storage.published import PeriodPublisher
 
 __all__ = [
     "DELETE_BATCH",
+    "FEELING_SERIES",
     "ID_BYTES",
     "MAX_FEELINGS",
+    "MOOD_SERIES",
     "WRITE_BATCH",
     "CheckinStore",
+    "WeekCells",
     "week_start",
 ]
 
@@ -40,11 +57,20 @@ _FEELING_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 _INSERT = "INSERT INTO checkins (id, guild_id, day, mood, feelings) VALUES (?, ?, ?, ?, ?)"
 _ROW_VALUES = "(?, ?, ?, ?, ?)"
+MOOD_SERIES = "checkin.mood"
+FEELING_SERIES = "checkin.feeling"
+MOOD_CELLS: tuple[str, ...] = tuple(str(mood) for mood in MOODS)
+DAILY_TOPIC = "checkin"
+# Noisy counts of one week: mood (1-5) → count, and feeling id → count.
+WeekCells = tuple[dict[int, int], dict[str, int]]
 
 
-def week_start(day: dt.date) -> dt.date:
-    """The Monday of `day`'s week."""
-    return day - dt.timedelta(days=day.weekday())
+def _insert_rows(count: int) -> str:
+    return _INSERT.removesuffix(_ROW_VALUES) + ", ".join([_ROW_VALUES] * count)
+
+
+def _values(batch: Sequence[tuple[_Row, Any, Any]]) -> list[object]:
+    return [value for row, _, _ in batch for value in row]
 
 
 _Row = tuple[bytes, int, str, int, str]
@@ -68,52 +94,89 @@ def _row(guild_id: int, day: dt.date, mood: int, feelings: Iterable[str]) -> _Ro
     return secrets.token_bytes(ID_BYTES), guild_id, day.isoformat(), mood, " ".join(chosen)
 
 
+_Waiting = tuple[_Row, int | None, asyncio.Future[bool]]
+
+
 class CheckinStore:
     def __init__(self, database: Database) -> None:
         self.database = database
-        # Rows waiting for the next transaction, each with what its `record` awaits.
-        self._waiting: list[tuple[_Row, asyncio.Future[None]]] = []
+        self.daily = DailyLimit(database, DAILY_TOPIC)
+        # Rows waiting for the next transaction, each with the member whose day it claims
+        # (None: not limited) and what its `record` awaits (True: counted).
+        self._waiting: list[_Waiting] = []
         # Started by the first row that finds none running; it ends as soon as nothing
         # waits, so it never outlives the check-ins it writes (nor the database).
         self._writer: asyncio.Task[None] | None = None
 
     async def record(
-        self, guild_id: int, day: dt.date, mood: int, feelings: Sequence[str] = ()
-    ) -> None:
-        """Store one check-in; returns only after it is committed."""
+        self,
+        guild_id: int,
+        day: dt.date,
+        mood: int,
+        feelings: Sequence[str] = (),
+        *,
+        member_id: int | None = None,
+    ) -> bool:
+        """Store one check-in; returns only after it is committed. With `member_id`, only
+        the member's first check-in of `day` in this server is stored: True when stored,
+        False when the member had already checked in that day (nothing is written)."""
         row = _row(guild_id, day, mood, feelings)
         loop = asyncio.get_running_loop()
-        committed: asyncio.Future[None] = loop.create_future()
-        self._waiting.append((row, committed))
+        committed: asyncio.Future[bool] = loop.create_future()
+        self._waiting.append((row, member_id, committed))
         if self._writer is None or self._writer.done():
             self._writer = loop.create_task(self._write(), name="peerlight-checkin-writer")
-        await committed
+        return await committed
+
+    async def counted_today(self, guild_id: int, member_id: int, day: dt.date) -> bool:
+        """Whether this member's check-in of `day` in this server is already stored."""
+        return await self.daily.claimed(day, guild_id, member_id)
 
     async def _write(self) -> None:
         """Write what waits, a batch per transaction, until nothing does."""
         while self._waiting:
             batch = self._waiting[:WRITE_BATCH]
             del self._waiting[:WRITE_BATCH]
-            # One multi-row INSERT: atomic on its own, and one round trip to the database.
-            sql = _INSERT.removesuffix(_ROW_VALUES) + ", ".join([_ROW_VALUES] * len(batch))
             try:
-                await self.database.execute_alone(sql, [v for row, _ in batch for v in row])
+                counted = await self._store(batch)
             except asyncio.CancelledError:
                 # Stopped with the event loop: whether the batch was committed cannot be
                 # told, so no one waiting is told it was.
-                for _, committed in batch + self._waiting:
+                for _, _, committed in batch + self._waiting:
                     committed.cancel()
                 self._waiting.clear()
                 raise
             except Exception as error:
                 # Nothing of the batch was stored, so every member in it is told so.
-                for _, committed in batch:
+                for _, _, committed in batch:
                     if not committed.done():
                         committed.set_exception(error)
                 continue
-            for _, committed in batch:
+            for (_, _, committed), stored in zip(batch, counted, strict=True):
                 if not committed.done():  # a caller that gave up is skipped
-                    committed.set_result(None)
+                    committed.set_result(stored)
+            self.database.request_settle()
+
+    async def _store(self, batch: list[_Waiting]) -> list[bool]:
+        """Each member's claim of the day and the check-ins that counted, in one
+        transaction; without members, one multi-row INSERT, atomic on its own."""
+        claims = [
+            (index, (dt.date.fromisoformat(row[2]), (row[1], member_id)))
+            for index, (row, member_id, _) in enumerate(batch)
+            if member_id is not None
+        ]
+        if not claims:
+            await self.database.execute_alone(_insert_rows(len(batch)), _values(batch))
+            return [True] * len(batch)
+        async with self.database.transaction() as connection:
+            firsts = await self.daily.claim_many(connection, [claim for _, claim in claims])
+            counted = [True] * len(batch)
+            for (index, _), first in zip(claims, firsts, strict=True):
+                counted[index] = first
+            stored = [item for item, keep in zip(batch, counted, strict=True) if keep]
+            if stored:
+                await connection.execute(_insert_rows(len(stored)), _values(stored))
+        return counted
 
     async def aclose(self) -> None:
         """Wait until every check-in handed to `record` so far is written (or failed)."""
@@ -126,7 +189,49 @@ class CheckinStore:
         rows = [_row(*checkin) for checkin in checkins]
         async with self.database.transaction() as connection:
             await connection.executemany(_INSERT, rows)
+        self.database.request_settle()
         return len(rows)
+
+    # -- publication ------------------------------------------------------------------
+
+    async def publish_weeks(
+        self,
+        publisher: PeriodPublisher,
+        budget: WeeklyBudget,
+        guild_id: int,
+        mondays: Iterable[dt.date],
+        feelings: tuple[str, ...],
+    ) -> int:
+        """Store the noisy counts of these weeks (each already over) where not stored yet;
+        return how many weeks were published now. `feelings`: the vocabulary's ids."""
+        published = 0
+        for monday in mondays:
+            if monday.weekday() != 0:
+                raise ValueError(f"a week starts on a Monday, not {monday}")
+            published += await publisher.publish(
+                guild_id, MOOD_SERIES, monday, MOOD_CELLS, budget.mood_scale, _week_moods
+            )
+            await publisher.publish(
+                guild_id, FEELING_SERIES, monday, feelings, budget.feeling_scale, _week_feelings
+            )
+        if published:
+            self.database.request_settle()
+        return published
+
+    async def published_weeks(
+        self, publisher: PeriodPublisher, guild_id: int, mondays: list[dt.date]
+    ) -> dict[dt.date, WeekCells]:
+        """The stored noisy counts of these weeks (weeks not published are left out)."""
+        moods = await publisher.read(guild_id, MOOD_SERIES, mondays)
+        feelings = await publisher.read(guild_id, FEELING_SERIES, mondays)
+        return {
+            monday: (
+                {int(cell): value for cell, value in moods[monday].items()},
+                dict(feelings.get(monday, {})),
+            )
+            for monday in mondays
+            if monday in moods
+        }
 
     async def window(self, guild_id: int, end_day: dt.date, days: int) -> WindowData:
         """Raw counts for the `days` days ending with `end_day` (inclusive), split by week,
@@ -176,6 +281,14 @@ class CheckinStore:
             previous_moods=dict(previous),
         )
 
+    async def guild_ids(self) -> set[int]:
+        """Every server with check-ins or published counts stored."""
+        rows = await self.database.fetchall(
+            "SELECT DISTINCT guild_id FROM checkins "
+            "UNION SELECT DISTINCT guild_id FROM published_periods"
+        )
+        return {int(row[0]) for row in rows}
+
     async def delete_older_than(self, day: dt.date) -> int:
         """Delete every server's check-ins from before `day`; return how many."""
         return await self._delete_in_batches("day < ?", (day.isoformat(),))
@@ -198,6 +311,7 @@ class CheckinStore:
                 batch = cursor.rowcount
             deleted += batch
             if batch < DELETE_BATCH:
+                self.database.request_settle()
                 return deleted
 
     async def count(self, guild_id: int | None = None) -> int:
@@ -208,3 +322,41 @@ class CheckinStore:
                 "SELECT count(*) FROM checkins WHERE guild_id = ?", (guild_id,)
             )
         return int(row[0]) if row else 0
+
+
+async def _week_rows(
+    connection: aiosqlite.Connection, sql: str, guild_id: int, monday: dt.date
+) -> list[Any]:
+    sunday = monday + dt.timedelta(days=6)
+    async with connection.execute(sql, (guild_id, monday.isoformat(), sunday.isoformat())) as cur:
+        return list(await cur.fetchall())
+
+
+async def _week_moods(
+    connection: aiosqlite.Connection, guild_id: int, monday: dt.date
+) -> dict[str, int]:
+    rows = await _week_rows(
+        connection,
+        "SELECT mood, count(*) FROM checkins "
+        "WHERE guild_id = ? AND day >= ? AND day <= ? GROUP BY mood",
+        guild_id,
+        monday,
+    )
+    return {str(mood): int(count) for mood, count in rows}
+
+
+async def _week_feelings(
+    connection: aiosqlite.Connection, guild_id: int, monday: dt.date
+) -> dict[str, int]:
+    rows = await _week_rows(
+        connection,
+        "SELECT feelings, count(*) FROM checkins "
+        "WHERE guild_id = ? AND day >= ? AND day <= ? AND feelings != '' GROUP BY feelings",
+        guild_id,
+        monday,
+    )
+    counts: dict[str, int] = defaultdict(int)
+    for text, count in rows:
+        for feeling in str(text).split(" "):
+            counts[feeling] += int(count)
+    return dict(counts)

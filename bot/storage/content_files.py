@@ -42,6 +42,7 @@ from bot.domain.catalog import Catalog, LibraryItems
 from bot.domain.content import Prompt, PromptFile, ResourceRegion, Story, Technique, Vocabulary
 from bot.domain.coverage import FeelingCoverage
 from bot.domain.crisis import CrisisDetector, CrisisPhrases
+from bot.domain.relevance import RelevanceSet, Split
 from bot.domain.style import Severity, StyleChecker
 
 try:  # the C parser is several times faster; fall back quietly where libyaml is missing
@@ -882,6 +883,48 @@ def coverage_problems(content_dir: Path, rows: Iterable[FeelingCoverage]) -> lis
         mark, path = parsed.locate(("feelings", index, "id"))
         collector.add(parsed.shown, mark, path, row.gap)
     return sorted(collector.problems)
+
+
+RELEVANCE_FOLDER = "relevance"
+
+
+def load_relevance(
+    content_dir: Path, catalog: Catalog
+) -> tuple[dict[Split, RelevanceSet], list[Problem]]:
+    """The relevance set's files (`relevance/tuned.yaml` and `relevance/holdout.yaml`),
+    checked: schema, one file per split named after it, and every feeling and technique
+    named known to `catalog`. Problems name file, line and field, as the content check's."""
+    collector = _Collector(content_dir, None)
+    sets: dict[Split, RelevanceSet] = {}
+    known = {"feelings": ("feeling", catalog.feelings), "accept": ("technique", catalog.techniques)}
+    for split in Split:
+        path = content_dir / RELEVANCE_FOLDER / f"{split.value}.yaml"
+        if not path.is_file():
+            collector.add(collector.shown(path), (1, 1), "", "this file is required but missing")
+            continue
+        parsed = collector.parse(path)
+        if parsed is None:
+            continue
+        relevance = _validate(collector, parsed, RelevanceSet)
+        if relevance is None:
+            continue
+        if relevance.split is not split:
+            mark, field_path = parsed.locate(("split",))
+            collector.add(
+                parsed.shown, mark, field_path, f"this file holds the {split.value} split"
+            )
+            continue
+        bad = False
+        for index, case in enumerate(relevance.cases):
+            for key, (what, ids) in known.items():
+                for position, value in enumerate(getattr(case, key)):
+                    if value not in ids:
+                        mark, field_path = parsed.locate(("cases", index, key, position))
+                        collector.add(parsed.shown, mark, field_path, f"{value!r} is not a {what}")
+                        bad = True
+        if not bad:
+            sets[split] = relevance
+    return sets, sorted(collector.problems)
 
 
 def _load_single(collector: _Collector, path: Path, model: type[M]) -> M | None:

@@ -3,11 +3,21 @@
 Migrations are the files `migrations/NNNN_name.sql`, applied in order inside one
 transaction; the number of the last one applied is kept in `PRAGMA user_version`. A file
 written by a newer Peerlight is refused instead of being half-understood.
+
+Settling (SAFETY.md §5). The write-ahead log keeps a page image per commit, which records
+the order in which check-ins arrived, and SQLite places new cells on a page in arrival
+order until the page is rebuilt; rows that were deleted can linger in both. So a few
+seconds after writes (`request_settle`), and when the database closes, `settle` rebuilds
+the whole file (VACUUM: every table written afresh in key order, check-ins in the order of
+their random ids) and checkpoints the log into it, truncating the log to nothing. After a
+settle the files hold the current rows only, in an order that says nothing about when
+they came.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Iterable
@@ -19,6 +29,11 @@ from urllib.parse import quote
 
 import aiosqlite
 
+log = logging.getLogger(__name__)
+
+# Seconds from the first write after a settle to the next settle.
+SETTLE_DELAY = 5.0
+SETTLE_ATTEMPTS = 50
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 BUSY_TIMEOUT_MS = 2000
@@ -53,11 +68,16 @@ def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
 class Database:
     """An open connection. Use `Database.open(path)` as an async context manager."""
 
-    def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
+    def __init__(
+        self, connection: aiosqlite.Connection, path: Path, settle_delay: float = SETTLE_DELAY
+    ) -> None:
         self.connection = connection
         self.path = path
+        self.settle_delay = settle_delay
         # One connection serves every task; SQLite allows one transaction on it at a time.
         self._write_lock = asyncio.Lock()
+        self._settler: asyncio.Task[None] | None = None
+        self._unsettled = False
 
     @classmethod
     @asynccontextmanager
@@ -83,12 +103,21 @@ class Database:
         try:
             await db._prepare(steps)
             yield db
+            if db._settler is not None:
+                db._settler.cancel()
+            try:
+                await db.settle()
+            except sqlite3.Error as error:
+                log.warning("could not rebuild the database file on closing (%s)", error)
         finally:
+            if db._settler is not None:
+                db._settler.cancel()
             await connection.close()
 
     async def _prepare(self, migrations: list[Migration]) -> None:
         try:
-            await self.connection.execute("PRAGMA journal_mode=WAL")
+            async with self.connection.execute("PRAGMA journal_mode=WAL") as cursor:
+                await cursor.fetchall()
             await self.connection.execute("PRAGMA foreign_keys=ON")
             await self.connection.execute("PRAGMA synchronous=NORMAL")
             # How long a write waits for another connection's lock (a backup, the sqlite3
@@ -97,7 +126,9 @@ class Database:
             await self.connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS:d}")
             # Deleted check-ins are overwritten, not left readable in free pages.
             await self.connection.execute("PRAGMA secure_delete=ON")
-            await self.migrate(migrations)
+            if await self.migrate(migrations):
+                # What a migration moved or dropped is not left in free pages.
+                await self.settle()
             # Every start proves the file can be written: a read-only file would otherwise
             # be found out by the first member whose check-in it could not store.
             await self.connection.execute("BEGIN IMMEDIATE")
@@ -126,6 +157,44 @@ class Database:
                 f"{self.path}: this file is not a Peerlight database or it is damaged ({exc}); "
                 "move it aside to start a new one"
             ) from None
+
+    async def settle(self) -> None:
+        """Rebuild the file and empty the write-ahead log (see the module docstring)."""
+        async with self._write_lock:
+            self._unsettled = False
+            # Reads take no lock: one that another task has started and not yet fetched
+            # makes VACUUM refuse ("SQL statements in progress"). Reads finish in moments,
+            # so it is tried again shortly.
+            for attempt in range(SETTLE_ATTEMPTS):
+                try:
+                    await self.connection.execute("VACUUM")
+                    break
+                except sqlite3.OperationalError:
+                    if attempt == SETTLE_ATTEMPTS - 1:
+                        raise
+                    await asyncio.sleep(0.02)
+            # Its row (busy, log and checkpointed pages) is read to the end, so the
+            # statement is finished and never holds up the next VACUUM.
+            async with self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:
+                await cursor.fetchall()
+
+    def request_settle(self) -> None:
+        """Settle `settle_delay` seconds from now, unless a settle is already waiting."""
+        self._unsettled = True
+        if self._settler is None or self._settler.done():
+            self._settler = asyncio.get_running_loop().create_task(
+                self._settle_later(), name="peerlight-settle"
+            )
+
+    async def _settle_later(self) -> None:
+        await asyncio.sleep(self.settle_delay)
+        if not self._unsettled:
+            return
+        try:
+            await self.settle()
+        except sqlite3.Error as error:
+            # Tried again after the next write, and always when the database closes.
+            log.warning("could not rebuild the database file (%s: %s)", type(error).__name__, error)
 
     async def user_version(self) -> int:
         async with self.connection.execute("PRAGMA user_version") as cursor:
@@ -165,7 +234,10 @@ class Database:
             try:
                 yield self.connection
             except BaseException:
-                await self.connection.execute("ROLLBACK")
+                # SQLite has already rolled back after some errors (a full disk): a second
+                # ROLLBACK would fail and hide the error that matters.
+                if self.connection.in_transaction:
+                    await self.connection.execute("ROLLBACK")
                 raise
             await self.connection.execute("COMMIT")
 

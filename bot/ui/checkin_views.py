@@ -38,6 +38,7 @@ from bot.domain.catalog import Catalog, cut
 from bot.domain.checkins import MOOD_LABELS, MOODS
 from bot.domain.content import Technique
 from bot.domain.errors import UserFacingError
+from bot.services import Services
 from bot.storage.checkins import MAX_FEELINGS
 from bot.ui import views, window
 from bot.ui.embeds import message_kwargs, to_embeds
@@ -221,6 +222,7 @@ def technique_for_mood(
                 if not NOT_FOR_CHECKINS.intersection(technique.tags):
                     return technique
     not_for_checkins = {i for tag in NOT_FOR_CHECKINS for i in catalog.techniques_tagged(tag)}
+    not_for_checkins.update(catalog.techniques_for_supporters())
     rest = sorted(set(catalog.techniques) - not_for_checkins)
     return catalog.techniques[rng.choice(rest)] if rest else None
 
@@ -238,11 +240,12 @@ async def start(interaction: discord.Interaction[Any]) -> None:
     guild_id = interaction.guild_id
     if guild_id is None:
         raise UserFacingError(CHECKIN_SERVER_ONLY)
-    decision = services.flood.peek(guild_id, interaction.user.id, services.clock())
-    if decision:
+    now = services.clock()
+    wait = await _wait(services, guild_id, interaction.user.id, now)
+    if wait is None:
         kwargs = _kwargs(_question_embeds())
     else:
-        kwargs = message_kwargs(checkin_question_card(wait=decision.wait))
+        kwargs = message_kwargs(checkin_question_card(wait=wait))
     await interaction.response.send_message(ephemeral=True, view=_mood_view(), **kwargs)
 
 
@@ -305,12 +308,14 @@ async def save(interaction: discord.Interaction[Any], mood: int, picked: Sequenc
     member_id = interaction.user.id
     decision = services.flood.allow(guild_id, member_id, now)
     if not decision:
-        flood = checkin_flood_card(wait=decision.wait, technique=technique)
+        wait = await _wait(services, guild_id, member_id, now) or decision.wait
+        flood = checkin_flood_card(wait=wait, technique=technique)
         await _show(interaction, message_kwargs(Rendered(crisis_cards + flood.cards)), view)
         return
     try:
-        await window.within(
-            interaction, services.checkins.record(guild_id, utc_day(now), mood, feelings)
+        counted = await window.within(
+            interaction,
+            services.checkins.record(guild_id, utc_day(now), mood, feelings, member_id=member_id),
         )
     except Exception as error:
         # Not stored, so not counted: the member may try again straight away.
@@ -319,8 +324,33 @@ async def save(interaction: discord.Interaction[Any], mood: int, picked: Sequenc
             log.warning("a check-in could not be saved (%s: %s)", type(error).__name__, error)
             raise UserFacingError(CHECKIN_NOT_SAVED) from None
         raise
+    if not counted:
+        # Already counted today: one check-in per member per UTC day (SAFETY.md §4).
+        flood = checkin_flood_card(wait=until_next_utc_day(now), technique=technique)
+        await _show(interaction, message_kwargs(Rendered(crisis_cards + flood.cards)), view)
+        return
     thanks = checkin_thanks_card(feelings=len(feelings), technique=technique)
     await _show(interaction, message_kwargs(Rendered(crisis_cards + thanks.cards)), view)
+
+
+def until_next_utc_day(moment: dt.datetime) -> dt.timedelta:
+    """How long until the next UTC day starts, when a new check-in counts again."""
+    start = dt.datetime.combine(utc_day(moment) + dt.timedelta(days=1), dt.time(), dt.UTC)
+    return start - moment.astimezone(dt.UTC)
+
+
+async def _wait(
+    services: Services, guild_id: int, member_id: int, now: dt.datetime
+) -> dt.timedelta | None:
+    """How long until this member's next check-in here counts; None if it would now.
+    The longer of the in-memory window and the daily rule."""
+    waits: list[dt.timedelta] = []
+    decision = services.flood.peek(guild_id, member_id, now)
+    if not decision:
+        waits.append(decision.wait)
+    if await services.checkins.counted_today(guild_id, member_id, utc_day(now)):
+        waits.append(until_next_utc_day(now))
+    return max(waits, default=None)
 
 
 def utc_day(moment: dt.datetime) -> dt.date:

@@ -358,8 +358,8 @@ def supporters_technique(catalog: Catalog) -> Technique | None:
     """The technique for someone worried about another person: how to ask and listen."""
     if SUPPORTERS_TECHNIQUE in catalog.techniques:
         return catalog.techniques[SUPPORTERS_TECHNIQUE]
-    tagged = sorted(catalog.techniques_tagged("supporting-others"))
-    return catalog.techniques[tagged[0]] if tagged else None
+    written_for_them = sorted(catalog.techniques_for_supporters())
+    return catalog.techniques[written_for_them[0]] if written_for_them else None
 
 
 def member_region(services: Services, locale: discord.Locale | str | None) -> ResourceRegion:

@@ -38,7 +38,8 @@ from bot.domain.cards import (
     fits_one_message,
 )
 from bot.domain.catalog import Catalog
-from bot.domain.checkins import INSUFFICIENT_MESSAGE, MOOD_LABELS, suppression_note
+from bot.domain.checkins import INSUFFICIENT_MESSAGE, MOOD_LABELS
+from bot.domain.periods import week_start
 from bot.sandbox.harness import load_content, running_bot, sandbox_settings
 from bot.sandbox.server import (
     Sandbox,
@@ -425,7 +426,7 @@ async def test_a_half_done_write_leaves_nothing(sandbox: Sandbox, bot: Peerlight
 # -- flood control ---------------------------------------------------------------------------
 
 
-async def test_one_check_in_per_window_and_the_technique_still_works(
+async def test_one_check_in_per_day_and_the_technique_still_works(
     sandbox: Sandbox, settings: Settings, shipped_report: LoadReport, tmp_path: Path
 ) -> None:
     clock = Clock(dt.datetime(2025, 6, 18, 9, 0, tzinfo=dt.UTC))
@@ -440,8 +441,9 @@ async def test_one_check_in_per_window_and_the_technique_still_works(
         clock.now += dt.timedelta(minutes=30)
         refused = await answer(await sandbox.choose(second_step, ["anxious"]))
         (card,) = refused.embeds
+        # The daily rule (until 00:00 UTC) outlasts the 6-hour window here.
         assert card["description"].startswith(
-            "You already checked in recently — you can check in again in about 6 hours."
+            "You already checked in recently — you can check in again in about 15 hours."
         )
         assert "Nothing new was recorded" in card["description"]
         (open_id,) = custom_ids(refused)
@@ -455,17 +457,31 @@ async def test_one_check_in_per_window_and_the_technique_still_works(
         clock.now += dt.timedelta(hours=3, minutes=15)
         prompt = await start(sandbox)
         assert prompt.embeds[0]["description"].startswith(
-            "You already checked in recently — you can check in again in about 3 hours."
+            "You already checked in recently — you can check in again in about 12 hours."
         )
         assert len(prompt.buttons()) == 5
 
         other = await check_in(sandbox, 3, member=MEMBERS[0])
         assert other.embeds[0]["title"] == "Thank you for checking in"
 
-        clock.now = dt.datetime(2025, 6, 18, 15, 0, tzinfo=dt.UTC)
+        # Past the window but on the same UTC day: still not counted.
+        clock.now = dt.datetime(2025, 6, 18, 23, 0, tzinfo=dt.UTC)
+        late = await check_in(sandbox, 5)
+        assert late.embeds[0]["title"] == "Thanks for checking in again"
+        assert "in about 1 hour" in late.embeds[0]["description"]
+
+        # A new UTC day, past the window: counted again, also after a restart.
+        clock.now = dt.datetime(2025, 6, 19, 5, 30, tzinfo=dt.UTC)
         later = await check_in(sandbox, 5)
         assert later.embeds[0]["title"] == "Thank you for checking in"
-        assert [row[2] for row in await stored(bot)] == [3, 4, 5]
+        assert sorted(row[2] for row in await stored(bot)) == [3, 4, 5]
+
+    # Across a restart (a new in-memory window): the day's claim still holds.
+    async with bot_on(sandbox, settings, shipped_report, tmp_path / "f.sqlite3", clock) as bot:
+        clock.now += dt.timedelta(hours=7)
+        again = await check_in(sandbox, 1)
+        assert again.embeds[-1]["title"] == "Thanks for checking in again"
+        assert sorted(row[2] for row in await stored(bot)) == [3, 4, 5]
 
 
 async def test_a_check_in_in_one_server_does_not_hold_back_one_in_another(
@@ -695,63 +711,69 @@ async def summary(sandbox: Sandbox, **options: Any) -> tuple[SandboxInteraction,
     return interaction, await interaction.response_message()
 
 
+def last_week(bot: PeerlightBot) -> list[dt.date]:
+    """The seven days of the last completed UTC week."""
+    monday = week_start(today(bot)) - dt.timedelta(days=7)
+    return [monday + dt.timedelta(days=n) for n in range(7)]
+
+
+def seeded(bot: PeerlightBot, seed: int = 11) -> None:
+    """Noise from a seeded source, so a test's numbers are the same on every run."""
+    bot.services.noise = random.Random(seed)
+    bot.services.__dict__.pop("publisher", None)
+
+
 async def test_summary_with_4_check_ins_says_there_are_not_enough(
     sandbox: Sandbox, bot: PeerlightBot
 ) -> None:
-    for member, mood in zip(MEMBERS, (2, 3, 3, 4), strict=True):
-        await check_in(sandbox, mood, ["anxious"], member=member)
-    interaction, message = await summary(sandbox)
+    seeded(bot, 2)
+    days = last_week(bot)
+    await bot.services.checkins.record_many(
+        (sandbox.guild.id, days[n], mood, ["anxious"]) for n, mood in enumerate((2, 3, 3, 4))
+    )
+    interaction, message = await summary(sandbox, days=7)
     # Quick (no chart to draw): answered in one response, without a deferral.
     assert interaction.callback_type == 4 and interaction.ephemeral
     assert message.ephemeral
     (embed,) = message.embeds
-    assert embed["title"] == "Check-ins · last 30 days"
+    assert embed["title"] == "Check-ins · last completed week"
     assert INSUFFICIENT_MESSAGE in embed["description"]
     assert not embed.get("fields")
-    assert not re.search(r"\d", embed["description"].split("\n", 1)[1])  # no counts
+    assert not re.search(r"\d", embed["description"].split("\n", 2)[2])  # no counts
     assert message.attachments == []
 
 
-async def test_summary_with_40_check_ins_is_suppressed_and_has_a_chart(
+async def test_summary_of_a_busy_month_is_noisy_suppressed_and_has_a_chart(
     sandbox: Sandbox, bot: PeerlightBot
 ) -> None:
-    for member, mood in zip(MEMBERS, (1, 2, 3, 4), strict=True):
-        await check_in(sandbox, mood, ["anxious"], member=member)
-    end = today(bot)
-    moods = [1] * 2 + [2] * 9 + [3] * 11 + [4] * 9 + [5] * 5
+    seeded(bot)
+    first = week_start(today(bot)) - dt.timedelta(days=28)
+    moods = [1] * 20 + [2] * 50 + [3] * 60 + [4] * 50 + [5] * 3
     await bot.services.checkins.record_many(
         (
             sandbox.guild.id,
-            end - dt.timedelta(days=(n * 29) // 35),
+            first + dt.timedelta(days=n % 28),
             mood,
             ["anxious"] if n % 3 == 0 else ["tired"] if n % 7 == 0 else [],
         )
         for n, mood in enumerate(moods)
     )
-    assert await bot.services.checkins.count() == 40
-    k = bot.services.settings.privacy.min_group_size
-    assert k == 10
+    # This week's check-ins are not in any summary until the week is over.
+    await bot.services.checkins.record_many([(sandbox.guild.id, today(bot), 5, [])] * 40)
 
     _, message = await summary(sandbox, days=30)
     assert message.ephemeral
     (embed,) = message.embeds
+    assert embed["title"] == "Check-ins · last 4 completed weeks"
     fields = {f["name"]: f["value"] for f in embed["fields"]}
-    assert fields["Check-ins"] == "40"
-    # Moods 1-5 were picked 3, 10, 12, 10 and 5 times. 3 and 5 are below k; they add up to
-    # 8, which the total would give away, so the smallest shown count is hidden as well:
-    # of the two 10s, the earlier one. The three hidden counts add up to 18.
-    assert fields["Moods"].splitlines() == [
-        "😢 Not OK: hidden",
-        "😟 Struggling: hidden",
-        "😐 Getting by: 12",
-        "🙂 Okay: 10",
-        "😊 Doing well: hidden",
-    ]
-    assert embed["footer"]["text"] == suppression_note(k)
-    assert fields["Average mood"].startswith("Not shown")  # beside hidden counts
-    assert fields["Most-named feelings"] == "Anxious: 16"  # "tired" (5) is not named
+    assert abs(int(fields["Check-ins"]) - len(moods)) <= 40  # noisy, never this week's 40
+    shown = dict(line.rsplit(": ", 1) for line in fields["Moods"].splitlines())
+    assert shown["😊 Doing well"] in ("hidden", "0")  # 3, plus noise, is below k = 10
+    assert all(value == "hidden" or int(value) == 0 or int(value) >= 10 for value in shown.values())
+    assert "random noise" in embed["footer"]["text"]
+    assert "ε = 3 a week" in embed["footer"]["text"]
     (chart,) = message.attachments
-    assert chart.filename == "checkins-last-30-days.png"
+    assert chart.filename == "checkins-4-weeks.png"
     assert chart.data.startswith(PNG_SIGNATURE)
 
 
@@ -769,73 +791,42 @@ def fields_of(message: SandboxMessage) -> dict[str, str]:
     return {f["name"]: f["value"] for f in embed.get("fields", [])}
 
 
-async def test_summary_windows_are_7_30_or_90_days(sandbox: Sandbox, bot: PeerlightBot) -> None:
+async def test_summary_windows_are_completed_weeks(sandbox: Sandbox, bot: PeerlightBot) -> None:
     days = days_option(sandbox)
-    assert [c["value"] for c in days["choices"]] == [7, 30, 90]
+    assert [(c["name"], c["value"]) for c in days["choices"]] == [
+        ("The last completed week (7 days)", 7),
+        ("The last 4 completed weeks (30 days)", 30),
+        ("The last 12 completed weeks (90 days)", 90),
+    ]
     assert days["description"] == "How many days to look back over (default 30)"
     _, message = await summary(sandbox, days=7)
-    assert message.embeds[0]["title"] == "Check-ins · last 7 days"
+    assert message.embeds[0]["title"] == "Check-ins · last completed week"
+    monday = week_start(today(bot)) - dt.timedelta(days=7)
+    sunday = monday + dt.timedelta(days=6)
+    assert f"{sunday.day} {sunday:%b %Y} (UTC)" in message.embeds[0]["description"]
     _, message = await summary(sandbox)
-    assert message.embeds[0]["title"] == "Check-ins · last 30 days"
+    assert message.embeds[0]["title"] == "Check-ins · last 4 completed weeks"
 
 
-async def test_a_window_whose_previous_one_is_past_retention_says_why_it_has_no_comparison(
-    sandbox: Sandbox, bot: PeerlightBot
-) -> None:
-    end = today(bot)
-    guild = sandbox.guild.id
-    # Ten at each mood today, so nothing is hidden and the average is shown; ten at
-    # "Struggling" 40 days ago (the 30 days before the last 30); ten at "Not OK" 90 days
-    # ago, the oldest day still kept, which is in the 90 days before the last 90.
-    await bot.services.checkins.record_many(
-        [(guild, end, mood, []) for mood in range(1, 6) for _ in range(10)]
-        + [(guild, end - dt.timedelta(days=40), 2, [])] * 10
-        + [(guild, end - dt.timedelta(days=90), 1, [])] * 10
-    )
-
-    _, month = await summary(sandbox, days=30)
-    assert fields_of(month)["Change"] == "+1.0 against the 30 days before (2.0 then)"
-
-    _, quarter = await summary(sandbox, days=90)
-    fields = fields_of(quarter)
-    assert fields["Check-ins"] == "60"
-    assert fields["Average mood"] == "2.8 of 5"
-    assert fields["Change"] == (
-        "No comparison: check-ins are kept 90 days, not long enough to cover the 90 days before."
-    )
-
-
-async def test_with_60_days_kept_the_longest_summary_is_60_days(
+async def test_with_60_days_kept_the_longest_summary_is_7_weeks(
     sandbox: Sandbox, shipped_report: LoadReport, tmp_path: Path
 ) -> None:
     settings = parse_settings({"privacy": {"retention_days": 60}})
-    async with bot_on(sandbox, settings, shipped_report, tmp_path / "60.sqlite3") as bot:
+    async with bot_on(sandbox, settings, shipped_report, tmp_path / "60.sqlite3"):
         days = days_option(sandbox)
         assert [(c["name"], c["value"]) for c in days["choices"]] == [
-            ("Last 7 days", 7),
-            ("Last 30 days", 30),
-            ("Last 60 days", 60),
+            ("The last completed week (7 days)", 7),
+            ("The last 4 completed weeks (30 days)", 30),
+            ("The last 7 completed weeks (49 days)", 49),
         ]
-        end = today(bot)
-        await bot.services.checkins.record_many(
-            [(sandbox.guild.id, end, mood, []) for mood in range(1, 6) for _ in range(10)]
-        )
-        _, message = await summary(sandbox, days=60)
-        assert message.embeds[0]["title"] == "Check-ins · last 60 days"
-        assert fields_of(message)["Change"] == (
-            "No comparison: check-ins are kept 60 days, not long enough to cover the 60 days "
-            "before."
-        )
-        _, message = await summary(sandbox, days=30)
-        assert fields_of(message)["Change"] == (
-            "No comparison: the 30 days before had too few check-ins to compare safely."
-        )
+        _, message = await summary(sandbox, days=49)
+        assert message.embeds[0]["title"] == "Check-ins · last 7 completed weeks"
 
 
 async def test_with_fewer_days_kept_than_a_summary_covers_it_says_so_kindly(
     sandbox: Sandbox, shipped_report: LoadReport, tmp_path: Path
 ) -> None:
-    settings = parse_settings({"privacy": {"retention_days": 5}})
+    settings = parse_settings({"privacy": {"retention_days": 12}})
     async with bot_on(sandbox, settings, shipped_report, tmp_path / "5.sqlite3"):
         assert "choices" not in days_option(sandbox)
         for options in ({}, {"days": 7}):
@@ -843,22 +834,22 @@ async def test_with_fewer_days_kept_than_a_summary_covers_it_says_so_kindly(
             message = await interaction.response_message()
             assert message.ephemeral and message.attachments == []
             assert message.content == (
-                "Peerlight keeps check-ins for 5 days, fewer than the 7 days a summary covers, "
-                "so there is no summary to show. An operator can keep them longer with "
-                "`privacy.retention_days`."
+                "Peerlight keeps check-ins for 12 days, too few to cover a whole completed "
+                "week on any day of the week, so there is no summary to show. An operator can "
+                "keep them longer with `privacy.retention_days` (13 days or more)."
             )
 
 
 def test_summary_windows_follow_retention() -> None:
     assert summary_windows(90) == (7, 30, 90)
     assert summary_windows(365) == (7, 30, 90)
-    assert summary_windows(60) == (7, 30, 60)
-    assert summary_windows(30) == (7, 30)
-    assert summary_windows(7) == (7,)
-    assert summary_windows(6) == ()
-    # Retention keeps today and the N days before it.
-    assert previous_window_kept(30, 90) and previous_window_kept(45, 89)
-    assert not previous_window_kept(45, 88) and not previous_window_kept(90, 90)
+    assert summary_windows(60) == (7, 30, 49)
+    assert summary_windows(30) == (7, 21)
+    assert summary_windows(13) == (7,)
+    assert summary_windows(12) == ()
+    # The weeks before a window are compared only when kept on any day of the week.
+    assert previous_window_kept(7, 20) and previous_window_kept(30, 62)
+    assert not previous_window_kept(7, 19) and not previous_window_kept(90, 90)
 
 
 async def test_summary_is_refused_to_members(sandbox: Sandbox, bot: PeerlightBot) -> None:
@@ -916,7 +907,7 @@ async def test_when_writing_fails_each_member_finishing_together_is_told(
         raise sqlite3.OperationalError("disk I/O error")
 
     with monkeypatch.context() as patched:
-        patched.setattr(bot.services.database, "execute_alone", failing)
+        patched.setattr(bot.services.checkins.daily, "claim_many", failing)
         interactions = await asyncio.gather(
             *(sandbox.choose(step, ["low"], member=member) for member, step in waiting)
         )

@@ -1122,6 +1122,30 @@ async def test_story_skip_reads_the_words_around_the_choices_as_the_members_own(
     assert titles(message)[0] == CRISIS_TITLE
 
 
+async def test_cope_reads_a_sentence_with_two_feelings(
+    sandbox: Sandbox, bot: PeerlightBot, catalog: Catalog
+) -> None:
+    message = await (
+        await sandbox.command("cope", {"feeling": "scared and alone"})
+    ).response_message()
+    technique = catalog.techniques[technique_by_title(catalog, only_embed(message)["title"])]
+    # The best fits are mainly for both feelings or one of them.
+    assert {"scared", "lonely"} & set(technique.helps_with.main)
+    assert message.content.startswith("Why this one: for ")
+    another = next(
+        c
+        for row in message.components
+        for c in row["components"]
+        if c.get("label") == "Another one"
+    )
+    assert another["custom_id"] == "peerlight:cope:next:scared+lonely:"
+    pressed = await sandbox.press(message, "Another one")
+    again = await pressed.response_message()
+    second = catalog.techniques[technique_by_title(catalog, only_embed(again)["title"])]
+    assert second.id != technique.id
+    assert {"scared", "lonely"} & set(second.helps_with.feelings)
+
+
 async def test_a_technique_or_theme_picked_from_the_list_is_a_choice_not_words(
     sandbox: Sandbox, bot: PeerlightBot, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -88,3 +88,16 @@ def test_a_feeling_needs_two_areas(areas: dict[Area, int], gap: str | None) -> N
         assert row.gap is None
     else:
         assert row.gap is not None and gap in row.gap
+
+
+def test_stories_model_techniques_in_every_area(shipped_report: LoadReport) -> None:
+    catalog = shipped_report.catalog
+    assert catalog is not None
+    modelled = {
+        area
+        for story in catalog.stories.values()
+        for technique_id in story.techniques
+        for area in catalog.areas_of(technique_id)
+    }
+    assert modelled == set(Area)
+    assert len(catalog.stories) >= 20 and len(catalog.techniques) >= 36

@@ -1,0 +1,85 @@
+"""Which completed UTC weeks a summary covers, and how stored weeks become windows.
+
+A summary never covers the week in progress: only whole UTC weeks (Monday to Sunday)
+that are over, whose counts can no longer change. "7 days" is the last completed week,
+30 days the last four, 90 days the last twelve; any other length a run of whole weeks.
+A window is offered only when check-ins are kept long enough to fill it on any day of
+the week: the oldest day of n weeks ending with the last completed one is at most
+7n + 6 days ago.
+
+Every window ends with the same week, so the offered windows are nested; they are
+protected together by `bot.domain.checkins.summarise_nested`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+
+from bot.domain.checkins import MOODS, WindowData
+
+__all__ = [
+    "STANDARD_WEEKS",
+    "completed_weeks",
+    "fits_retention",
+    "week_start",
+    "weeks_for",
+    "window_from_weeks",
+]
+
+# The usual /summary lengths in days, and the weeks each stands for.
+STANDARD_WEEKS: dict[int, int] = {7: 1, 30: 4, 90: 12}
+
+
+def week_start(day: dt.date) -> dt.date:
+    """The Monday of `day`'s week."""
+    return day - dt.timedelta(days=day.weekday())
+
+
+def weeks_for(days: int) -> int:
+    """How many completed weeks a window of `days` days covers."""
+    if days < 7:
+        raise ValueError(f"a summary covers at least one whole week, not {days} days")
+    return STANDARD_WEEKS.get(days, days // 7)
+
+
+def fits_retention(weeks: int, retention_days: int) -> bool:
+    """Whether check-ins are kept long enough to cover `weeks` completed weeks, whatever
+    the day of the week."""
+    return 7 * weeks + 6 <= retention_days
+
+
+def completed_weeks(today: dt.date, count: int, *, skip: int = 0) -> list[dt.date]:
+    """The Mondays of the `count` completed weeks before today's week (oldest first),
+    after leaving out the `skip` most recent ones."""
+    last = week_start(today) - dt.timedelta(days=7 * (1 + skip))
+    return [last - dt.timedelta(days=7 * n) for n in reversed(range(count))]
+
+
+def window_from_weeks(
+    weeks: Mapping[dt.date, tuple[Mapping[int, int], Mapping[str, int]]],
+    mondays: Sequence[dt.date],
+    previous: Sequence[dt.date] = (),
+) -> WindowData:
+    """A window made of stored noisy weeks: each count added up over the weeks and only
+    then floored at zero (a stored week may hold a negative count; flooring each week
+    would bias the sum), and the mood counts of the `previous` weeks for the comparison
+    (left empty unless all are there).
+
+    No split by week is given: a week's floored counts would not add up to the window's,
+    and unfloored ones below zero would mean nothing to a reader."""
+
+    def moods_of(run: Sequence[dt.date]) -> dict[int, int]:
+        return {mood: max(0, sum(weeks[m][0].get(mood, 0) for m in run)) for mood in MOODS}
+
+    names = sorted({name for m in mondays for name in weeks[m][1]})
+    feelings = {name: max(0, sum(weeks[m][1].get(name, 0) for m in mondays)) for name in names}
+    before: dict[int, int] = {}
+    if previous and all(m in weeks for m in previous):
+        before = moods_of(previous)
+    return WindowData(
+        days=7 * len(mondays),
+        moods=moods_of(mondays),
+        feelings=feelings,
+        previous_moods=before,
+    )
