@@ -8,11 +8,11 @@ environment variable that holds it is, so it cannot end up in a log line or an e
 
 from __future__ import annotations
 
+import importlib.resources
 import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-import importlib.resources
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
