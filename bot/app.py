@@ -86,6 +86,8 @@ class PeerlightBot(commands.Bot):
             max_ratelimit_timeout=MAX_RATELIMIT_WAIT,
         )
         self.services = services
+        self._known_dynamic: list[type[discord.ui.DynamicItem[Any]]] = []
+        self._unknown_control: type[discord.ui.DynamicItem[Any]] | None = None
         self.sync_on_start = sync_on_start
         self.background = background
         # Where the last start synced commands to: read by the tests that prove an
@@ -100,6 +102,28 @@ class PeerlightBot(commands.Bot):
             self.http.connector = aiohttp.TCPConnector(limit=HTTP_CONNECTIONS)
         await super().login(token)
 
+    def add_dynamic_items(self, *items: type[discord.ui.DynamicItem[Any]]) -> None:
+        """As discord.py's, and the control that answers unknown custom ids learns to
+        leave the new ones alone (whoever adds them, whenever)."""
+        super().add_dynamic_items(*items)
+        self._known_dynamic.extend(items)
+        if self._unknown_control is not None:
+            self._refresh_unknown_control()
+
+    def remove_dynamic_items(self, *items: type[discord.ui.DynamicItem[Any]]) -> None:
+        super().remove_dynamic_items(*items)
+        self._known_dynamic = [i for i in self._known_dynamic if i not in items]
+        if self._unknown_control is not None:
+            self._refresh_unknown_control()
+
+    def _refresh_unknown_control(self) -> None:
+        from bot.ui import unknown
+
+        if self._unknown_control is not None:
+            super().remove_dynamic_items(self._unknown_control)
+        self._unknown_control = unknown.unknown_control(tuple(self._known_dynamic))
+        super().add_dynamic_items(self._unknown_control)
+
     @property
     def sync_targets(self) -> list[int | None]:
         guild_ids = self.services.settings.discord.guild_ids
@@ -111,11 +135,7 @@ class PeerlightBot(commands.Bot):
             await self.load_extension(extension)
             log.debug("loaded %s", extension)
         # Last, so it can leave alone every custom id the cogs' controls answer.
-        from bot.ui import checkin_views, unknown, views
-
-        self.add_dynamic_items(
-            unknown.unknown_control((*views.DYNAMIC_ITEMS, *checkin_views.DYNAMIC_ITEMS))
-        )
+        self._refresh_unknown_control()
         for guild_id in self.services.settings.discord.guild_ids:
             self.tree.copy_global_to(guild=discord.Object(guild_id))
         if self.sync_on_start:
