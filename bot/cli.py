@@ -1,6 +1,7 @@
 """The `peerlight` command: run | sync | demo | content check/preview/schema.
 
-Exit codes: 0 ok, 1 content or validation failures, 2 bad usage or configuration.
+Exit codes: 0 ok, 1 content or validation failures, 2 bad usage or configuration,
+3 Discord could not be reached within the give-up time, 141 the output pipe was closed.
 """
 
 from __future__ import annotations
@@ -9,8 +10,10 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import io
 import json
 import logging
+import os
 import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
@@ -40,6 +43,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("bot")
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
+EXIT_PIPE = 141  # 128 + SIGPIPE, what a shell reports for any tool whose reader left
 
 NO_TOKEN = (
     "peerlight: no Discord token. Create a bot at https://discord.com/developers/applications "
@@ -60,6 +64,13 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = sub.add_parser("run", help="run the bot on Discord (token from the environment)")
+    run.add_argument(
+        "--give-up-after",
+        type=float,
+        metavar="SECONDS",
+        help="exit with code 3 after this long without a connection to Discord "
+        "(default: discord.give_up_after_seconds, else keep trying)",
+    )
     sync = sub.add_parser("sync", help="register the slash commands with Discord now")
     sync.add_argument(
         "--guild", type=int, help="only this server (instant); default: as configured"
@@ -118,6 +129,29 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The `peerlight` command; returns the exit code (see README, "Exit codes")."""
+    _tolerant_streams()
+    try:
+        return _dispatch(argv)
+    except BrokenPipeError:
+        # The reader went away (`peerlight content preview gb | head`): stop quietly, as
+        # other command-line tools do, and keep the interpreter from complaining on exit.
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_PIPE
+
+
+def _tolerant_streams() -> None:
+    """Whatever the terminal's encoding, print what it can show and replace the rest."""
+    for stream, errors in ((sys.stdout, "replace"), (sys.stderr, "backslashreplace")):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors=errors)
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(errors="replace")
+
+
+def _dispatch(argv: Sequence[str] | None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command is None or (args.command == "content" and args.content_command is None):
@@ -153,7 +187,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     if args.command == "sync":
         return asyncio.run(sync_commands(loaded, token, args.guild))
-    return asyncio.run(run_bot(loaded.settings, token))
+    give_up = args.give_up_after
+    if give_up is not None and give_up <= 0:
+        print("peerlight: --give-up-after takes a number of seconds above 0", file=sys.stderr)
+        return EXIT_USAGE
+    return asyncio.run(run_bot(loaded.settings, token, give_up))
 
 
 # -- content ----------------------------------------------------------------------------
@@ -473,18 +511,40 @@ def _bad_token(settings: Settings) -> int:
     return EXIT_USAGE
 
 
-async def run_bot(settings: Settings, token: str) -> int:
+async def run_bot(settings: Settings, token: str, give_up_after: float | None = None) -> int:
     import discord
 
+    from bot.reconnect import EXIT_UNREACHABLE, OneLineReconnects, Status, Watchdog, log_in
+
+    give_up = give_up_after if give_up_after is not None else settings.discord.give_up_after_seconds
     try:
         async with _bot_for(settings, sync_on_start=True, background=True) as bot:
+            logging.getLogger("discord.client").addFilter(OneLineReconnects())
             loop = asyncio.get_running_loop()
+            stopping = asyncio.Event()
+
+            closing: list[asyncio.Task[None]] = []
+
+            def request_stop() -> None:
+                stopping.set()
+                closing.append(asyncio.ensure_future(bot.close()))
+
             for signum in (signal.SIGTERM, signal.SIGINT):
-                loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))
+                loop.add_signal_handler(signum, request_stop)
+            status = Status()
+            watchdog = Watchdog(bot, give_up, status) if give_up is not None else None
+            watching = asyncio.create_task(watchdog.run()) if watchdog is not None else None
             try:
-                await bot.start(token)
+                if not await log_in(bot, token, give_up, status, stopping):
+                    return EXIT_OK if stopping.is_set() else EXIT_UNREACHABLE
+                await bot.connect(reconnect=True)
             except discord.LoginFailure:
                 return _bad_token(settings)
+            finally:
+                if watching is not None:
+                    watching.cancel()
+            if watchdog is not None and watchdog.gave_up:
+                return EXIT_UNREACHABLE
     except _Stop as stop:
         return stop.code
     log.info("Peerlight stopped")

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
@@ -57,6 +56,7 @@ class DiscordSettings(_Section):
     guild_ids: tuple[int, ...] = ()
     api_base: str | None = None
     gateway_url: str | None = None
+    give_up_after_seconds: float | None = Field(default=None, gt=0)
 
     @field_validator("guild_ids")
     @classmethod
@@ -206,6 +206,12 @@ class PrivacySettings(_Section):
 class CrisisSettings(_Section):
     default_region: str = Field(default="INTL", pattern=r"^([A-Z]{2}|INTL)$")
 
+    @field_validator("default_region", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        # `/resources region:gb` works, so `default_region: gb` does too.
+        return value.strip().upper() if isinstance(value, str) else value
+
 
 class SchedulingSettings(_Section):
     default_timezone: str = "UTC"
@@ -214,13 +220,12 @@ class SchedulingSettings(_Section):
     @field_validator("default_timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
+        from bot.domain.schedule import ScheduleInputError, parse_timezone
+
         try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"must be an IANA time zone name such as Europe/London, got {value!r}"
-            ) from None
-        return value
+            return parse_timezone(value).key
+        except ScheduleInputError as exc:
+            raise ValueError(str(exc)) from None
 
 
 class Settings(_Section):
@@ -253,27 +258,57 @@ class LoadedSettings:
     source: Path | None
 
 
+def _shown(value: Any) -> str:
+    """A setting's value as a person wrote it: no Python quotes, brackets or braces."""
+    if isinstance(value, Mapping):
+        return "a section of settings"
+    if isinstance(value, list | tuple):
+        return "a list of " + (", ".join(_shown(v) for v in value) or "nothing")
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f"“{value}”"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
 def _describe(error: Mapping[str, Any]) -> str:
     kind = error["type"]
     ctx = error.get("ctx") or {}
-    got = error.get("input")
+    got = _shown(error.get("input"))
     if kind == "extra_forbidden":
         return "is not a setting Peerlight knows (check the spelling against config.example.yaml)"
-    if kind in ("greater_than_equal", "greater_than"):
-        return f"must be at least {ctx.get('ge', ctx.get('gt'))}, got {got!r}"
+    if kind == "greater_than_equal":
+        return f"must be at least {_shown(ctx.get('ge'))}, got {got}"
+    if kind == "greater_than":
+        return f"must be more than {_shown(ctx.get('gt'))}, got {got}"
     if kind in ("less_than_equal", "less_than"):
-        return f"must be at most {ctx.get('le', ctx.get('lt'))}, got {got!r}"
+        return f"must be at most {_shown(ctx.get('le', ctx.get('lt')))}, got {got}"
     if kind == "literal_error":
-        return f"must be one of {ctx.get('expected')}, got {got!r}"
+        expected = str(ctx.get("expected", "")).replace("'", "")
+        return f"must be one of {expected}, got {got}"
     if kind == "string_pattern_mismatch":
-        return f"must be a two-letter region code such as GB, or INTL, got {got!r}"
+        return f"must be a two-letter region code such as GB, or INTL, got {got}"
     if kind in ("int_type", "int_parsing", "int_from_float"):
-        return f"must be a whole number, got {got!r}"
-    if kind == "model_type" or kind == "dict_type":
-        return f"must be a section of settings (key: value lines), got {got!r}"
+        return f"must be a whole number, got {got}"
+    if kind in ("float_type", "float_parsing"):
+        return f"must be a number, got {got}"
+    if kind in ("bool_type", "bool_parsing"):
+        return f"must be true or false, got {got}"
+    if kind in ("string_type", "path_type"):
+        return f"must be text, got {got}"
+    if kind in ("tuple_type", "list_type", "set_type"):
+        return f"must be a list (one “- item” line each), got {got}"
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return f"must be a section of settings (key: value lines), got {got}"
+    if kind == "missing":
+        return "is required"
     if kind == "value_error":
-        return str(ctx.get("error", error["msg"]))
-    return f"{error['msg']}, got {got!r}"
+        return str(ctx.get("error", error["msg"])).removeprefix("Value error, ")
+    return f"has a value Peerlight cannot use here: {got}"
 
 
 def _key_path(location: tuple[Any, ...]) -> str:

@@ -12,6 +12,10 @@ Two guards, because either alone would depend on every library behaving:
    shaped like a Discord token (a bot token, an interaction or webhook token) with
    `[redacted]`, in the message and in its arguments.
 
+Two courtesies for hosts: colour only on a terminal (and never with NO_COLOR set), and
+no warning at every start that discord.py's voice libraries are missing (Peerlight uses no
+voice).
+
 Peerlight's own code never logs a member's id or name or anything a member typed; the
 end-to-end test that drives every command at DEBUG reads the whole log to prove it.
 """
@@ -19,7 +23,9 @@ end-to-end test that drives every command at DEBUG reads the whole log to prove 
 from __future__ import annotations
 
 import logging
+import os
 import re
+import sys
 
 __all__ = [
     "QUIET_LIBRARIES",
@@ -27,6 +33,7 @@ __all__ = [
     "RedactTokens",
     "configure_logging",
     "redact",
+    "wants_colour",
 ]
 
 # Loggers never allowed below INFO: each can write interaction payloads or SQL parameters.
@@ -70,6 +77,26 @@ class RedactTokens(logging.Filter):
         return True
 
 
+class NoVoiceWarnings(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "voice will NOT be supported" not in record.getMessage()
+
+
+def wants_colour(stream: object) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (no-color.org)."""
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and "NO_COLOR" not in os.environ
+
+
+def _formatter(handler: logging.Handler) -> logging.Formatter:
+    stream = getattr(handler, "stream", None)
+    if isinstance(handler, logging.StreamHandler) and wants_colour(stream):
+        import discord.utils
+
+        return discord.utils._ColourFormatter()
+    return logging.Formatter(_FORMAT)
+
+
 def _library_level(level: int) -> int:
     return max(level, logging.INFO)
 
@@ -82,9 +109,10 @@ def configure_logging(level: str | int, *, handler: logging.Handler | None = Non
         raise ValueError(f"not a logging level: {level!r}")
     root = logging.getLogger()
     if handler is None:
-        handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter(_FORMAT))
+        handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_formatter(handler))
     handler.addFilter(RedactTokens())
+    handler.addFilter(NoVoiceWarnings())
     for existing in list(root.handlers):
         if getattr(existing, "_peerlight", False):
             root.removeHandler(existing)

@@ -125,6 +125,23 @@ class ScheduleCommands(commands.GroupCog, group_name="schedule"):
             )
         _require_moderator_can_post(interaction, channel)
         _require_post_permissions(channel)
+        existing = await self.store.for_guild(guild.id)
+        same = next(
+            (
+                s
+                for s in existing
+                if (s.channel_id, s.at, s.days, s.timezone, s.kind)
+                == (channel.id, at, day_set, zone.key, prompt_kind)
+            ),
+            None,
+        )
+        if same is not None:
+            state = " (paused; `/schedule resume` starts it again)" if same.paused else ""
+            raise UserFacingError(
+                f"This schedule already exists as {same.short_id}{state}: the same kind of "
+                f"prompt, in #{channel.name}, at {at} {zone.key} on the same days. Nothing was "
+                "saved. `/schedule list` shows every schedule."
+            )
         adding = self.store.add(
             NewSchedule(
                 guild_id=guild.id,

@@ -642,8 +642,8 @@ def checkin_feelings_card(mood: int) -> Rendered:
         )
     else:
         description = (
-            f"You picked {mood_label(mood)}. Choose up to three feelings, or Skip. "
-            "Nothing is saved until you do."
+            f"You picked {mood_label(mood)}. Choose up to three feelings, or Skip, and "
+            "I'll suggest something to try."
         )
     card = Card(title="Anything you're feeling?", description=description, tone=Tone.PROMPT)
     return Rendered((card,))
@@ -808,7 +808,7 @@ def _schedule_value(
 ) -> str:
     lines = [summary.when]
     if summary.paused_reason is not None:
-        lines.append(f"**Paused:** {_clip(summary.paused_reason, detail_limit)}")
+        lines.append(f"**Not posting:** {_clip(summary.paused_reason, detail_limit)}")
         lines.append(f"`/schedule resume id:{summary.short_id}` starts it again.")
     else:
         if summary.upcoming:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, available_timezones
@@ -301,14 +302,89 @@ def _suggest_timezones(text: str) -> list[str]:
     return suggestions[:3]
 
 
+# Abbreviations people write for a time zone, and the places they may mean. The zone
+# database has some of them (EST, MST, HST, EST5EDT …) as fixed offsets or US rules from
+# decades ago; a schedule in "EST" would be an hour off all summer in New York. Others mean
+# different places to different people (CST is Chicago, Havana or Shanghai).
+ZONE_ABBREVIATIONS: dict[str, tuple[str, ...]] = {
+    "ET": ("America/New_York", "America/Toronto"),
+    "EST": ("America/New_York", "America/Toronto", "America/Detroit"),
+    "EDT": ("America/New_York", "America/Toronto", "America/Detroit"),
+    "EST5EDT": ("America/New_York",),
+    "CT": ("America/Chicago", "America/Winnipeg"),
+    "CST": ("America/Chicago", "America/Mexico_City", "Asia/Shanghai", "America/Havana"),
+    "CDT": ("America/Chicago", "America/Winnipeg"),
+    "CST6CDT": ("America/Chicago",),
+    "MT": ("America/Denver", "America/Edmonton"),
+    "MST": ("America/Denver", "America/Phoenix", "America/Edmonton"),
+    "MDT": ("America/Denver", "America/Edmonton"),
+    "MST7MDT": ("America/Denver",),
+    "PT": ("America/Los_Angeles", "America/Vancouver"),
+    "PST": ("America/Los_Angeles", "America/Vancouver"),
+    "PDT": ("America/Los_Angeles", "America/Vancouver"),
+    "PST8PDT": ("America/Los_Angeles",),
+    "AKST": ("America/Anchorage",),
+    "AKDT": ("America/Anchorage",),
+    "HST": ("Pacific/Honolulu",),
+    "AST": ("America/Halifax", "America/Puerto_Rico", "Asia/Riyadh"),
+    "NST": ("America/St_Johns",),
+    "GMT": ("Europe/London", "UTC"),
+    "BST": ("Europe/London",),
+    "IST": ("Asia/Kolkata", "Europe/Dublin", "Asia/Jerusalem"),
+    "WET": ("Europe/Lisbon",),
+    "CET": ("Europe/Paris", "Europe/Berlin", "Europe/Madrid"),
+    "CEST": ("Europe/Paris", "Europe/Berlin", "Europe/Madrid"),
+    "MET": ("Europe/Paris", "Europe/Berlin"),
+    "EET": ("Europe/Athens", "Europe/Helsinki", "Africa/Cairo"),
+    "EEST": ("Europe/Athens", "Europe/Helsinki"),
+    "MSK": ("Europe/Moscow",),
+    "SAST": ("Africa/Johannesburg",),
+    "WAT": ("Africa/Lagos",),
+    "EAT": ("Africa/Nairobi",),
+    "PKT": ("Asia/Karachi",),
+    "HKT": ("Asia/Hong_Kong",),
+    "SGT": ("Asia/Singapore",),
+    "PHT": ("Asia/Manila",),
+    "JST": ("Asia/Tokyo",),
+    "KST": ("Asia/Seoul",),
+    "AWST": ("Australia/Perth",),
+    "ACST": ("Australia/Adelaide", "Australia/Darwin"),
+    "AEST": ("Australia/Sydney", "Australia/Melbourne", "Australia/Brisbane"),
+    "AEDT": ("Australia/Sydney", "Australia/Melbourne"),
+    "NZST": ("Pacific/Auckland",),
+    "NZDT": ("Pacific/Auckland",),
+}
+
+
+def _one_of(names: Sequence[str]) -> str:
+    return ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
+
+
 def parse_timezone(name: str) -> ZoneInfo:
-    """The IANA time zone a moderator named, in any letter case ("america/new_york")."""
+    """The IANA time zone a moderator named, in any letter case ("america/new_york").
+
+    Abbreviations (EST, CET …) and the database's old fixed-offset names are refused with
+    the place names they may mean, so a schedule follows daylight saving where it should.
+    """
     cleaned = "_".join(name.strip().split())
     if not cleaned:
         raise ScheduleInputError(f"Please give a time zone. {_ZONE_EXAMPLE}")
+    meant = ZONE_ABBREVIATIONS.get(cleaned.upper())
+    if meant is not None:
+        raise ScheduleInputError(
+            f"{_quote(name)} is an abbreviation, and abbreviations don't say when daylight "
+            f"saving starts. Use the place name: {_one_of(meant)}. {_ZONE_EXAMPLE}"
+        )
     canonical = _zones_by_lower_name().get(cleaned.lower())
-    if canonical is not None:
+    if canonical is not None and ("/" in canonical or canonical == "UTC"):
         return ZoneInfo(canonical)
+    if canonical is not None:
+        # An old alias (GB, Cuba, Japan, EST5EDT …): the place form says the same clearly.
+        suggestions = _suggest_timezones(name)
+        hint = f"Use a place name such as {_one_of(suggestions)}. " if suggestions else ""
+        raise ScheduleInputError(
+            f"{_quote(name)} is an old name for a time zone. {hint}{_ZONE_EXAMPLE}"
+        )
     suggestions = _suggest_timezones(name)
     if suggestions:
         options = ", ".join(suggestions[:-1]) + " or " if len(suggestions) > 1 else ""

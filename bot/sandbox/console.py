@@ -8,20 +8,28 @@ Lines typed (or piped) are what a member would do in Discord:
     as moderator | as member       switch who is typing
     in #check-ins                  switch channel
     help | quit
+
+The bot, the sandbox and the console run on an event loop in a second thread; this
+thread only reads lines. So Ctrl-C at the prompt leaves at once (even while a reply is
+awaited), the terminal's line editing and history work, and posts the bot makes on its
+own (scheduled prompts) are printed as they happen.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
-import shlex
+import queue
+import signal
 import sys
 import tempfile
-from collections.abc import Callable
+import threading
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.config import Settings
 from bot.ui.text import format_message
@@ -35,8 +43,14 @@ from .server import (
     SandboxMessage,
 )
 
+if TYPE_CHECKING:
+    from bot.app import PeerlightBot
+
+from .typed import TypedCommand, TypedError, check, local_suggestions, parse_line, words_list
+
 REPLY_TIMEOUT = 5.0
 QUIET_AFTER = 0.3
+SETTLE_LIMIT = 5.0
 
 HELP = """\
 Try Peerlight as a member of a Discord server. Type:
@@ -51,7 +65,9 @@ Try Peerlight as a member of a Discord server. Type:
   as moderator / as member       switch who is typing (moderators: /summary, /schedule, /content)
   in #CHANNEL                    type in another channel (#general, #check-ins, #announcements)
   help                           this list
-  quit                           leave the demo"""
+  quit (or Ctrl-C)               leave the demo"""
+
+Ask = Callable[[str], Awaitable[str | None]]
 
 
 def message_dict(message: SandboxMessage) -> dict[str, Any]:
@@ -64,29 +80,24 @@ def message_dict(message: SandboxMessage) -> dict[str, Any]:
     }
 
 
-def parse_command(line: str) -> tuple[str, dict[str, Any], str | None]:
-    """`/schedule add time:9:00 days:"mon,wed"` → ("schedule add", {...}, focused option)."""
-    tokens = shlex.split(line[1:])
-    words: list[str] = []
-    options: dict[str, Any] = {}
-    focused: str | None = None
-    for token in tokens:
-        name, sep, value = token.partition(":")
-        if not sep:
-            if options:
-                raise ValueError(f"“{token}” needs a name, like option:{token}")
-            words.append(token)
-            continue
-        if value.endswith("?"):
-            focused = name
-            value = value[:-1]
-        if value.startswith("#") and len(value) > 1:
-            value = value[1:]  # channel:#general, as a member would write it
-        lowered = value.lower()
-        options[name] = True if lowered == "true" else False if lowered == "false" else value
-    if not words:
-        raise ValueError("type a command after the slash, e.g. /about")
-    return " ".join(words), options, focused
+async def _no_answers(prompt: str) -> str | None:
+    return None
+
+
+def _pick(wanted: str, names: list[str], what: str) -> str:
+    """The one name `wanted` means: exact (any case), else the only one containing it."""
+    lowered = wanted.lower()
+    exact = [n for n in names if n.lower() == lowered]
+    if exact:
+        return exact[0]
+    partial = [n for n in names if lowered in n.lower()]
+    if len(partial) == 1:
+        return partial[0]
+    if partial:
+        raise TypedError(
+            f"“{wanted}” could be {words_list(partial)}; type more of the {what} to say which"
+        )
+    raise TypedError(f"no {what} “{wanted}” on the last reply; it has {words_list(names)}")
 
 
 @dataclass
@@ -94,15 +105,32 @@ class Console:
     sandbox: Sandbox
     out: TextIO
     attachments_dir: Path
+    ask: Ask = _no_answers
+    interactive: bool = False
     member: SandboxMember = field(init=False)
     channel_id: int = field(init=False)
     events: asyncio.Queue[tuple[str, SandboxMessage]] = field(default_factory=asyncio.Queue)
     last_interactive: SandboxMessage | None = None
+    prompt_shown: str | None = None
+    shown: int = 0
+    _changed: asyncio.Event = field(default_factory=asyncio.Event)
+    _watcher: asyncio.Task[None] | None = None
 
     def __post_init__(self) -> None:
         self.member = self.sandbox.member
         self.channel_id = self.sandbox.guild.channel("general").id
         self.sandbox.add_listener(self._on_message)
+
+    def start(self) -> None:
+        """Print what the bot sends as it arrives, whether or not a command is running."""
+        self._watcher = asyncio.create_task(self._watch(), name="peerlight-demo-console")
+
+    async def aclose(self) -> None:
+        self.sandbox.remove_listener(self._on_message)
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
 
     def _on_message(self, kind: str, message: SandboxMessage) -> None:
         # A deferred reply is created as a "thinking…" placeholder and filled in by an
@@ -111,8 +139,26 @@ class Console:
             return
         self.events.put_nowait((kind, message))
 
+    async def _watch(self) -> None:
+        while True:
+            kind, message = await self.events.get()
+            self._show(kind, message)
+            self.shown += 1
+            self._changed.set()
+
     def say(self, text: str) -> None:
-        print(text, file=self.out, flush=True)
+        prompt = self.prompt_shown
+        if prompt is None or not self.interactive:
+            print(text, file=self.out, flush=True)
+            return
+        # The member is at the prompt: print above it, then give the prompt and what they
+        # had typed so far back.
+        typed = ""
+        with contextlib.suppress(ImportError):
+            import readline
+
+            typed = readline.get_line_buffer()
+        print(f"\r\x1b[K{text}\n{prompt}{typed}", end="", file=self.out, flush=True)
 
     @property
     def who(self) -> str:
@@ -123,36 +169,34 @@ class Console:
     def _show(self, kind: str, message: SandboxMessage) -> None:
         if message.components:
             self.last_interactive = message
-        text = format_message(message_dict(message))
-        if kind == "update":
-            text = text.replace("┌ ", "┌ (updated) ", 1)
+        label = ""
         if not message.ephemeral and message.interaction_id is None:
-            channel = self.sandbox.guild.channel(message.channel_id).name
-            text = text.replace("posted in the channel", f"posted in #{channel}", 1)
+            label = "posted in #" + self.sandbox.guild.channel(message.channel_id).name
+        text = format_message(message_dict(message), label=label, updated=kind == "update")
         self.say(text)
         for attachment in message.attachments:
             path = self.attachments_dir / attachment.name
             path.write_bytes(attachment.data)
             self.say(f"  (saved {attachment.name} to {path})")
 
-    async def drain(self, first_timeout: float) -> int:
-        """Print what the bot sends: wait for the first message, then until it goes quiet."""
-        shown = 0
-        timeout = first_timeout
-        while True:
+    async def settle(self, since: int, first_timeout: float) -> None:
+        """Wait until the bot's messages have been printed: the first, then a quiet spell."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SETTLE_LIMIT
+        while loop.time() < deadline:
+            self._changed.clear()
+            timeout = QUIET_AFTER if self.shown > since else first_timeout
             try:
-                kind, message = await asyncio.wait_for(self.events.get(), timeout)
+                await asyncio.wait_for(self._changed.wait(), timeout)
             except TimeoutError:
-                return shown
-            self._show(kind, message)
-            shown += 1
-            timeout = QUIET_AFTER
+                return
 
-    async def interact(self, start: Callable[[], Any]) -> None:
+    async def interact(self, start: Callable[[], Awaitable[SandboxInteraction]]) -> None:
+        since = self.shown
         try:
-            interaction: SandboxInteraction = await start()
+            interaction = await start()
         except SandboxError as exc:
-            self.say(f"  ✗ {exc}")
+            self.say(f"  ✗ {_plain_sandbox_error(exc)}")
             return
         try:
             response = await interaction.response(REPLY_TIMEOUT)
@@ -160,10 +204,10 @@ class Console:
             self.say("  (no reply from the bot)")
             return
         if isinstance(response, dict) and interaction.modal is not None:
-            await self.drain(QUIET_AFTER)
+            await self.settle(since, QUIET_AFTER)
             await self.fill_modal(interaction)
             return
-        await self.drain(QUIET_AFTER if self.events.qsize() else 1.0)
+        await self.settle(since, QUIET_AFTER if self.events.qsize() else 1.0)
 
     async def fill_modal(self, interaction: SandboxInteraction) -> None:
         modal = interaction.modal or {}
@@ -173,10 +217,11 @@ class Console:
             for item in row.get("components") or []:
                 label = item.get("label") or item.get("custom_id")
                 self.say(f"  {label}:")
-                answer = await read_line(self.out, prompt="  > ")
+                answer = await self.ask("  > ")
                 if answer is None:
+                    self.say("  (the form was closed without sending)")
                     return
-                values[str(item.get("custom_id"))] = answer
+                values[str(item.get("custom_id"))] = answer.rstrip("\n")
         await self.interact(
             lambda: self.sandbox.submit_modal(interaction, values, member=self.member)
         )
@@ -188,119 +233,132 @@ class Console:
             return True
         word, _, rest = line.partition(" ")
         lowered = word.lower()
-        if lowered in ("quit", "exit", "q"):
-            return False
-        if lowered in ("help", "?"):
-            self.say(HELP)
-        elif lowered == "as":
-            who = rest.strip().lower()
-            if who in ("moderator", "mod"):
-                self.member = self.sandbox.moderator
-            elif who == "member":
-                self.member = self.sandbox.member
+        try:
+            if lowered in ("quit", "exit", "q"):
+                return False
+            if lowered in ("help", "?"):
+                self.say(HELP)
+            elif lowered == "as":
+                self.switch_member(rest.strip().lower())
+            elif lowered == "in":
+                self.switch_channel(rest.strip().lstrip("#"))
+            elif lowered == "press":
+                await self.press(rest.strip())
+            elif lowered == "choose":
+                await self.choose(rest.split())
+            elif line.startswith("/"):
+                await self.slash(line)
             else:
-                self.say("  ✗ say `as moderator` or `as member`")
-                return True
-            self.say(f"  now typing as {self.who}")
-        elif lowered == "in":
-            name = rest.strip().lstrip("#")
-            try:
-                self.channel_id = self.sandbox.guild.channel(name).id
-            except KeyError:
-                names = ", ".join(f"#{c.name}" for c in self.sandbox.guild.channels.values())
-                self.say(f"  ✗ no channel #{name}; there are {names}")
-                return True
-            self.say(f"  now typing as {self.who}")
-        elif lowered == "press":
-            await self.press(rest.strip())
-        elif lowered == "choose":
-            await self.choose(rest.split())
-        elif line.startswith("/"):
-            await self.slash(line)
-        else:
-            self.say("  ✗ start a command with / (e.g. /about), or type help")
+                self.say("  ✗ start a command with / (e.g. /about), or type help")
+        except TypedError as exc:
+            self.say(f"  ✗ {exc}")
         return True
 
-    async def slash(self, line: str) -> None:
+    def switch_member(self, who: str) -> None:
+        if who in ("moderator", "mod"):
+            self.member = self.sandbox.moderator
+        elif who == "member":
+            self.member = self.sandbox.member
+        else:
+            raise TypedError("say `as moderator` or `as member`")
+        self.say(f"  now typing as {self.who}")
+
+    def text_channels(self) -> dict[str, int]:
+        return {c.name: c.type for c in self.sandbox.guild.channels.values()}
+
+    def switch_channel(self, name: str) -> None:
         try:
-            name, options, focused = parse_command(line)
-        except ValueError as exc:
-            self.say(f"  ✗ {exc}")
-            return
-        known = self.command_names()
-        if name.split()[0] not in known:
-            self.say(
-                f"  ✗ there is no /{name.split()[0]} command; try "
-                + ", ".join(f"/{n}" for n in known)
-            )
-            return
-        if focused is not None:
-            try:
-                choices = await self.sandbox.autocomplete(
-                    name, options, focused, member=self.member, channel_id=self.channel_id
-                )
-            except (SandboxError, TimeoutError) as exc:
-                self.say(f"  ✗ {exc}")
-                return
-            self.say(f"  suggestions for {focused}:")
-            for choice in choices or [{"name": "(none)", "value": ""}]:
-                self.say(f"    {choice['name']}  → {focused}:{choice['value']}")
+            self.channel_id = self.sandbox.guild.channel(name).id
+        except KeyError:
+            names = words_list([f"#{c}" for c in self.text_channels()])
+            raise TypedError(f"no channel #{name}; there are {names}") from None
+        self.say(f"  now typing as {self.who}")
+
+    async def slash(self, line: str) -> None:
+        words, options, focused = parse_line(line)
+        registered = self.sandbox.registered_commands(self.sandbox.guild.id)
+        registered += self.sandbox.registered_commands(None)
+        typed = check(words, options, focused, registered, self.text_channels())
+        if typed.focused is not None:
+            await self.suggest(typed)
             return
         await self.interact(
             lambda: self.sandbox.command(
-                name, options, member=self.member, channel_id=self.channel_id
+                typed.name, typed.options, member=self.member, channel_id=self.channel_id
             )
         )
 
-    def command_names(self) -> list[str]:
-        registered = self.sandbox.registered_commands(self.sandbox.guild.id)
-        registered += self.sandbox.registered_commands(None)
-        return sorted({str(c["name"]) for c in registered})
+    async def suggest(self, typed: TypedCommand) -> None:
+        assert typed.focused is not None
+        definition = typed.definition(typed.focused)
+        lines = local_suggestions(definition, self.text_channels())
+        if lines is None:
+            try:
+                choices = await self.sandbox.autocomplete(
+                    typed.name,
+                    typed.options,
+                    typed.focused,
+                    member=self.member,
+                    channel_id=self.channel_id,
+                )
+            except (SandboxError, TimeoutError) as exc:
+                self.say(f"  ✗ {_plain_sandbox_error(exc)}")
+                return
+            lines = [f"{c['name']}  → {typed.focused}:{c['value']}" for c in choices] or [
+                "(none match what you typed so far)"
+            ]
+        self.say(f"  suggestions for {typed.focused}:")
+        for suggestion in lines:
+            self.say(f"    {suggestion}")
 
-    async def press(self, label: str) -> None:
+    def _reply_for_press(self, what: str) -> SandboxMessage:
         message = self.last_interactive
         if message is None:
-            self.say("  ✗ there is no reply with buttons yet")
-            return
-        wanted = label.lower()
+            raise TypedError(f"there is no reply with {what} yet")
+        owner = (message.interaction_metadata or {}).get("user") or {}
+        if message.ephemeral and owner and int(owner["id"]) != self.member.id:
+            name = owner.get("username") or "someone else"
+            raise TypedError(
+                f"the last reply was shown only to {name}; switch back to them with `as ...`"
+            )
+        return message
+
+    async def press(self, label: str) -> None:
+        message = self._reply_for_press("buttons")
         buttons = [b for b in message.buttons() if b.get("label")]
-        if not wanted:
-            labels = ", ".join(str(b["label"]) for b in buttons) or "none"
-            self.say(f"  ✗ press which button? The last reply has: {labels}")
-            return
-        match = next((b for b in buttons if str(b["label"]).lower() == wanted), None) or next(
-            (b for b in buttons if wanted in str(b["label"]).lower()), None
-        )
-        if match is None:
-            labels = ", ".join(str(b["label"]) for b in buttons) or "none"
-            self.say(f"  ✗ no button “{label}” on the last reply; its buttons: {labels}")
-            return
-        target = str(match.get("custom_id") or match["label"])
+        labels = [str(b["label"]) for b in buttons]
+        if not buttons:
+            raise TypedError("the last reply has no buttons")
+        if not label:
+            raise TypedError(f"press which button? The last reply has {words_list(labels)}")
+        chosen = _pick(label, labels, "button")
+        button = buttons[labels.index(chosen)]
+        if button.get("disabled"):
+            raise TypedError(f"“{chosen}” is switched off now")
+        if button.get("url"):
+            raise TypedError(f"“{chosen}” is a link: open {button['url']} in a browser")
+        target = str(button.get("custom_id") or chosen)
         await self.interact(lambda: self.sandbox.press(message, target, member=self.member))
 
     async def choose(self, values: list[str]) -> None:
-        message = next((m for m in [self.last_interactive] if m is not None and m.selects()), None)
-        if message is None:
-            self.say("  ✗ the last reply has no menu to choose from")
-            return
+        message = self._reply_for_press("a menu")
+        if not message.selects():
+            raise TypedError("the last reply has no menu to choose from")
         select = message.selects()[0]
         options = select.get("options") or []
+        names = [str(o.get("value")) for o in options]
+        labels = {str(o.get("label")).lower(): str(o.get("value")) for o in options}
+        if not values:
+            raise TypedError(f"choose what? The menu has {words_list(names)}")
         picked: list[str] = []
         for value in values:
-            wanted = value.lower()
-            option = next(
-                (
-                    o
-                    for o in options
-                    if wanted in (str(o.get("value")).lower(), str(o.get("label")).lower())
-                ),
-                None,
-            )
-            if option is None:
-                allowed = ", ".join(str(o.get("value")) for o in options)
-                self.say(f"  ✗ “{value}” is not in the menu; it has {allowed}")
-                return
-            picked.append(str(option["value"]))
+            chosen = labels.get(value.lower()) or _pick(value, names, "menu choice")
+            if chosen not in picked:
+                picked.append(chosen)
+        low, high = int(select.get("min_values", 1)), int(select.get("max_values", 1))
+        if not low <= len(picked) <= high:
+            amount = f"{low}" if low == high else f"{low} to {high}"
+            raise TypedError(f"choose {amount} from the menu, not {len(picked)}")
         await self.interact(
             lambda: self.sandbox.choose(
                 message, picked, custom_id=select.get("custom_id"), member=self.member
@@ -308,58 +366,223 @@ class Console:
         )
 
 
-async def read_line(out: TextIO, prompt: str) -> str | None:
-    interactive = sys.stdin.isatty()
-    if interactive:
-        print(prompt, end="", file=out, flush=True)
-    line: str = await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
-    if not line:
-        return None
-    if not interactive and line.strip():
-        print(f"{prompt}{line.rstrip()}", file=out, flush=True)
-    return line
+def _plain_sandbox_error(exc: BaseException) -> str:
+    """What went wrong in the stand-in for Discord, without its internals."""
+    text = str(exc)
+    if "was deleted" in text or "has no message" in text:
+        return "that reply is gone now; run the command again"
+    if isinstance(exc, TimeoutError):
+        return "the bot did not answer in time; try again"
+    return "Discord would not send that; check the command with help and try again"
 
 
-async def _demo(settings: Settings, content_dir: Path | None, out: TextIO) -> int:
-    with tempfile.TemporaryDirectory(prefix="peerlight-demo-") as tmp:
-        base = Path(tmp)
-        attachments = Path(tempfile.gettempdir()) / "peerlight-demo"
-        attachments.mkdir(exist_ok=True)
-        async with Sandbox() as sandbox:
-            demo_settings = sandbox_settings(
-                settings, sandbox, database=base / "demo.sqlite3", content_dir=content_dir
-            )
-            report = await asyncio.to_thread(load_content, demo_settings)
-            if report.catalog is None:
-                for problem in report.errors:
-                    print(problem.format(), file=sys.stderr)
-                print(f"peerlight: the content has errors ({report.summary()})", file=sys.stderr)
-                return 1
-            async with running_bot(sandbox, demo_settings, report=report):
-                console = Console(sandbox, out, attachments)
-                counts = report.catalog.counts()
-                console.say(
-                    "Peerlight demo: the real bot, talking to a local stand-in for Discord.\n"
-                    f"Loaded {counts['techniques']} techniques, {counts['stories']} stories, "
-                    f"{counts['prompts']} prompts and {counts['regions']} regions of support "
-                    "lines. Type help for what to try, quit to leave.\n"
-                    f"You are {console.who}."
+class DemoRunner:
+    """The demo's event loop in a second thread, and the handshake with the reading thread.
+
+    Everything the loop needs from the reading thread (a line for a form, "this line is
+    done") comes back through one queue, so the reading thread only ever waits in places
+    where Ctrl-C reaches it.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        content_dir: Path | None = None,
+        out: TextIO,
+        interactive: bool = False,
+        read: Callable[[str], str | None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.content_dir = content_dir
+        self.out = out
+        self.interactive = interactive
+        self.read = read or (lambda prompt: None)
+        self.exit_code = 0
+        self.console: Console | None = None
+        self.bot: PeerlightBot | None = None
+        self.greeting = ""
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._inbox: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self._thread = threading.Thread(target=self._main, name="peerlight-demo", daemon=True)
+
+    # -- the loop's thread ---------------------------------------------------------------
+
+    def _main(self) -> None:
+        # Ctrl-C must reach the reading thread, whatever it is blocked in (a signal the
+        # kernel hands to this thread instead would leave it waiting for Enter).
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            self.exit_code = asyncio.run(self._serve())
+        except Exception:
+            logging.getLogger("bot.demo").exception("the demo stopped")
+            self.exit_code = 1
+        finally:
+            self._inbox.put(("ended", None))
+
+    async def _ask(self, prompt: str) -> str | None:
+        answer: concurrent.futures.Future[str | None] = concurrent.futures.Future()
+        self._inbox.put(("ask", (prompt, answer)))
+        return await asyncio.wrap_future(answer)
+
+    async def _serve(self) -> int:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        with tempfile.TemporaryDirectory(prefix="peerlight-demo-") as tmp:
+            base = Path(tmp)
+            attachments = Path(tempfile.gettempdir()) / "peerlight-demo"
+            attachments.mkdir(exist_ok=True)
+            async with Sandbox() as sandbox:
+                demo_settings = sandbox_settings(
+                    self.settings,
+                    sandbox,
+                    database=base / "demo.sqlite3",
+                    content_dir=self.content_dir,
                 )
-                await console.drain(0.05)
-                while True:
-                    line = await read_line(out, prompt=f"{console.member.name}> ")
-                    if line is None or not await console.run_line(line):
-                        break
-                console.say("Goodbye. Take care of yourself.")
-    return 0
+                report = await asyncio.to_thread(load_content, demo_settings)
+                if report.catalog is None:
+                    for problem in report.errors:
+                        print(problem.format(), file=sys.stderr)
+                    print(
+                        f"peerlight: the content has errors ({report.summary()})", file=sys.stderr
+                    )
+                    return 1
+                async with running_bot(sandbox, demo_settings, report=report) as bot:
+                    self.bot = bot
+                    console = Console(
+                        sandbox, self.out, attachments, self._ask, interactive=self.interactive
+                    )
+                    console.start()
+                    counts = report.catalog.counts()
+                    self.greeting = (
+                        "Peerlight demo: the real bot, talking to a local stand-in for Discord.\n"
+                        f"Loaded {counts['techniques']} techniques, {counts['stories']} "
+                        f"stories, {counts['prompts']} prompts and {counts['regions']} regions "
+                        "of support lines. Type help for what to try, quit (or Ctrl-C) to "
+                        f"leave.\nYou are {console.who}."
+                    )
+                    self.console = console
+                    self._inbox.put(("ready", None))
+                    try:
+                        await self._stop.wait()
+                    finally:
+                        await console.aclose()
+        return 0
+
+    # -- the reading thread --------------------------------------------------------------
+
+    def _wait(self, until: concurrent.futures.Future[Any] | None) -> Any:
+        """Serve the loop's requests until `until` is done (or, without it, ready)."""
+        while True:
+            kind, payload = self._inbox.get()
+            if kind == "ask":
+                prompt, answer = payload
+                try:
+                    line = self.read(prompt)
+                except EOFError:
+                    line = None
+                if not answer.done():
+                    answer.set_result(line)
+            elif kind == "ready" and until is None:
+                return True
+            elif kind == "ended":
+                self._inbox.put(("ended", None))  # later waits end at once too
+                return False
+            elif kind == "done" and payload is until:
+                return until.result() if until is not None else None
+
+    def start(self) -> bool:
+        """Start the sandbox and the bot; False when they could not start."""
+        self._thread.start()
+        return bool(self._wait(None))
+
+    def call(self, make: Callable[[Console], Awaitable[Any]]) -> Any:
+        """Run a coroutine on the loop (given the console) and wait for its result."""
+        assert self._loop is not None and self.console is not None
+        console = self.console
+        future = asyncio.run_coroutine_threadsafe(_call(make, console), self._loop)
+        future.add_done_callback(lambda done: self._inbox.put(("done", done)))
+        try:
+            return self._wait(future)
+        except BaseException:
+            future.cancel()  # Ctrl-C while a reply was awaited: stop waiting for it
+            raise
+
+    def run_line(self, line: str) -> bool:
+        """Handle one line as typed; False when the member asked to leave."""
+        return bool(self.call(lambda console: console.run_line(line)))
+
+    def stop(self, timeout: float = 15.0) -> None:
+        if self._loop is not None and self._stop is not None and not self._loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(timeout)
+
+
+async def _call(make: Callable[[Console], Awaitable[Any]], console: Console) -> Any:
+    return await make(console)
+
+
+def _reader(interactive: bool, out: TextIO) -> Callable[[str], str | None]:
+    if interactive:
+        with contextlib.suppress(ImportError):
+            import readline  # noqa: F401  (line editing and history for input())
+
+        def read_tty(prompt: str) -> str | None:
+            try:
+                return input(prompt)
+            except EOFError:
+                print(file=out)
+                return None
+
+        return read_tty
+
+    def read_pipe(prompt: str) -> str | None:
+        line = sys.stdin.readline()
+        if not line:
+            return None
+        if line.strip():
+            print(f"{prompt}{line.rstrip()}", file=out, flush=True)
+        return line
+
+    return read_pipe
 
 
 def run_demo(
     settings: Settings, *, content_dir: Path | None = None, out: TextIO | None = None
 ) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    # Voice support is not used; discord.py's warnings about its libraries are noise here.
-    logging.getLogger("discord.client").setLevel(logging.ERROR)
-    with contextlib.suppress(KeyboardInterrupt):
-        return asyncio.run(_demo(settings, content_dir, out or sys.stdout))
-    return 0
+    """The demo in this terminal; returns the exit code."""
+    from bot.logs import configure_logging
+
+    configure_logging(logging.WARNING)
+    stream = out or sys.stdout
+    interactive = sys.stdin.isatty() and stream.isatty()
+    read = _reader(interactive, stream)
+    runner = DemoRunner(
+        settings, content_dir=content_dir, out=stream, interactive=interactive, read=read
+    )
+    try:
+        try:
+            if not runner.start():
+                return runner.exit_code or 1
+            assert runner.console is not None
+            console = runner.console
+            print(runner.greeting, file=stream, flush=True)
+            while True:
+                prompt = f"{console.member.name}> "
+                console.prompt_shown = prompt
+                try:
+                    line = read(prompt)
+                finally:
+                    console.prompt_shown = None
+                if line is None or not runner.run_line(line):
+                    break
+        except KeyboardInterrupt:
+            print(file=stream)
+        finally:
+            runner.stop()
+    except KeyboardInterrupt:
+        pass  # a second Ctrl-C while closing: leave without waiting
+    print("Goodbye. Take care of yourself.", file=stream, flush=True)
+    return runner.exit_code

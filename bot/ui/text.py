@@ -17,13 +17,15 @@ _BOLD = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
 _SPOILER = re.compile(r"\|\|(.+?)\|\|", re.DOTALL)
 _LINK = re.compile(r"\[([^\]]+)\]\((https?://[^)]+)\)")
 _CODE = re.compile(r"`([^`]+)`")
+_CODE_BLOCK = re.compile(r"```[a-z]*\n?(.*?)```", re.DOTALL)
 _TIMESTAMP = re.compile(r"<t:(-?\d+)(?::[tTdDfFR])?>")
 
 
 def _timestamp(match: re.Match[str]) -> str:
     # Discord shows <t:…> in the reader's own time zone; a terminal shows UTC.
     moment = dt.datetime.fromtimestamp(int(match.group(1)), dt.UTC)
-    return moment.strftime("%a %d %b %Y, %H:%M UTC")
+    # Written as the bot writes dates elsewhere: "Fri 6 Mar 2026".
+    return f"{moment:%a} {moment.day} {moment:%b %Y, %H:%M} UTC"
 
 
 def plain(text: str) -> str:
@@ -31,6 +33,7 @@ def plain(text: str) -> str:
     text = _LINK.sub(r"\1 <\2>", text)
     text = _SPOILER.sub(r"[hidden until clicked: \1]", text)
     text = _BOLD.sub(r"\1", text)
+    text = _CODE_BLOCK.sub(r"\1", text)
     return _CODE.sub(r"\1", text)
 
 
@@ -49,6 +52,9 @@ def _wrap(text: str, indent: str = "  ") -> list[str]:
             textwrap.wrap(
                 paragraph,
                 width=width,
+                # a URL or an id broken at a hyphen no longer works when copied
+                break_on_hyphens=False,
+                break_long_words=False,
                 initial_indent=indent,
                 # continuation lines of a numbered step line up under its text
                 subsequent_indent=indent + "   "
@@ -101,19 +107,40 @@ def format_components(components: Sequence[Mapping[str, Any]]) -> list[str]:
                     for o in item.get("options") or []
                 ]
                 limit = f"up to {item.get('max_values', 1)}"
-                lines.append(f"  ◆ {placeholder} — choose {limit}: " + ", ".join(options))
+                lines.extend(
+                    textwrap.wrap(
+                        f"◆ {placeholder} — choose {limit}: " + ", ".join(options),
+                        width=_width(),
+                        initial_indent="  ",
+                        subsequent_indent="    ",
+                        break_on_hyphens=False,
+                        break_long_words=False,
+                    )
+                )
         if buttons:
             lines.append("  " + "  ".join(buttons))
     return lines
 
 
-def format_message(message: Mapping[str, Any], *, ephemeral: bool | None = None) -> str:
-    """A message as the member would read it, with buttons and menus listed at the end."""
+def format_message(
+    message: Mapping[str, Any],
+    *,
+    ephemeral: bool | None = None,
+    label: str = "",
+    updated: bool = False,
+) -> str:
+    """A message as the member would read it, with buttons and menus listed at the end.
+
+    `label` replaces the header's "posted in the channel" (e.g. "posted in #general");
+    `updated` marks an edit of a message shown before.
+    """
     flags = int(message.get("flags") or 0)
     private = ephemeral if ephemeral is not None else bool(flags & 64)
     rule = "─" * min(_width(), 72)
-    header = "only you can see this" if private else "posted in the channel"
-    lines = [f"┌ {header} {rule[len(header) + 3 :]}"]
+    header = "only you can see this" if private else (label or "posted in the channel")
+    if updated:
+        header = f"(updated) {header}"
+    lines = [f"┌ {header} {rule[len(header) + 3 :]}".rstrip()]
     content = message.get("content")
     if content:
         lines.extend(_wrap(str(content)))

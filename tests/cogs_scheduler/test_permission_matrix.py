@@ -180,8 +180,14 @@ async def test_adds_at_once_cannot_pass_the_limit_together(
                 now=bot.services.clock(),
                 make_short_id=lambda i=index: f"{i + 100:06x}",
             )
+        # Four different schedules (the same one twice is refused as a duplicate).
         interactions = await asyncio.gather(
-            *(sandbox.command("schedule add", options, member=sandbox.moderator) for _ in range(4))
+            *(
+                sandbox.command(
+                    "schedule add", {**options, "time": f"10:0{n}"}, member=sandbox.moderator
+                )
+                for n in range(4)
+            )
         )
         replies = [await i.response_message() for i in interactions]
         saved = [r for r in replies if r.embeds]

@@ -243,9 +243,9 @@ async def test_id_autocomplete_lists_this_servers_schedules_for_moderators(
 async def test_a_server_can_have_at_most_fifteen_schedules(
     sandbox: Sandbox, scheduled_bot: PeerlightBot
 ) -> None:
-    for _ in range(MAX_SCHEDULES_PER_SERVER):
-        await add(sandbox)
-    refused = await add(sandbox)
+    for hour in range(MAX_SCHEDULES_PER_SERVER):  # a schedule may not be added twice
+        await add(sandbox, time=f"{hour}:00")
+    refused = await add(sandbox, time="23:30")
     assert "already has 15 scheduled prompts" in refused.content
     assert await scheduled_bot.services.schedules.count(sandbox.guild.id) == 15
     listing = await run(sandbox, "schedule list")
@@ -291,6 +291,39 @@ async def test_a_time_that_is_now_starts_tomorrow(
     reply = await add(sandbox, time="10:00", timezone="America/New_York", days="daily")
     first = reply.embeds[0]["fields"][0]["value"].split("\n")[0]
     assert first == "Fri 6 Mar 2026, 10:00 EST"
+
+
+async def test_the_same_schedule_twice_is_refused_naming_the_first(
+    sandbox: Sandbox, scheduled_bot: PeerlightBot
+) -> None:
+    first = short_id_in(await add(sandbox, timezone="Europe/London"))
+    again = await add(sandbox, timezone="europe/london", time="9am")
+    text = again.embeds[0]["description"] if again.embeds else again.content
+    assert f"already exists as {first}" in text
+    assert "Nothing was saved" in text
+    assert len(await scheduled_bot.services.schedules.for_guild(sandbox.guild.id)) == 1
+    other = await add(sandbox, timezone="Europe/London", kind="gratitude")
+    assert other.embeds[0]["title"] == "Schedule added"  # another kind is another schedule
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("EST", "America/New_York"),
+        ("est", "America/New_York"),
+        ("CST", "Asia/Shanghai"),
+        ("PST", "America/Los_Angeles"),
+        ("GMT", "Europe/London"),
+        ("EST5EDT", "America/New_York"),
+    ],
+)
+async def test_a_time_zone_abbreviation_is_refused_with_the_places_it_may_mean(
+    sandbox: Sandbox, scheduled_bot: PeerlightBot, typed: str, meant: str
+) -> None:
+    reply = await add(sandbox, timezone=typed)
+    text = reply.embeds[0]["description"] if reply.embeds else reply.content
+    assert "abbreviation" in text and meant in text, text
+    assert await scheduled_bot.services.schedules.for_guild(sandbox.guild.id) == []
 
 
 @pytest.mark.parametrize(

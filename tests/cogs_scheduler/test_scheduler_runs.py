@@ -143,7 +143,7 @@ async def test_two_schedules_due_the_same_minute_post_twice_with_different_promp
     sandbox: Sandbox, scheduled_bot: PeerlightBot, manual_time: ManualTime
 ) -> None:
     await add_schedule(sandbox)
-    await add_schedule(sandbox)
+    await add_schedule(sandbox, days="weekdays")  # the same one twice would be refused
     await add_schedule(sandbox, channel="check-ins", kind="gratitude")
     await run_at(scheduled_bot, manual_time, DUE)
     general = posts(sandbox)
@@ -279,7 +279,7 @@ async def test_discord_refusing_pauses_the_schedule_with_the_reason(
 
     listing = await sandbox.command("schedule list", member=sandbox.moderator)
     (field,) = (await listing.response_message()).embeds[0]["fields"]
-    assert "Paused:" in field["value"] and reason in field["value"]
+    assert "Not posting:" in field["value"] and reason in field["value"]
     assert f"/schedule resume id:{short_id}" in field["value"]
 
     # Paused means paused: the following days pass without a post or a request.

@@ -725,3 +725,19 @@ def test_occurrences_are_one_per_scheduled_local_day_in_order(
     assert found[0] == next_occurrence(after, at, days, tz)
     for earlier, later in itertools.pairwise(found):
         assert next_occurrence(earlier, at, days, tz) == later
+
+
+def test_abbreviations_and_old_fixed_offset_names_are_refused_for_place_names() -> None:
+    from bot.domain.schedule import ZONE_ABBREVIATIONS, ScheduleInputError, parse_timezone
+
+    for abbreviation, places in ZONE_ABBREVIATIONS.items():
+        for place in places:
+            parse_timezone(place)  # every suggestion is itself accepted
+        with pytest.raises(ScheduleInputError) as refused:
+            parse_timezone(abbreviation)
+        assert places[0] in str(refused.value)
+    for old in ("MST", "HST", "Japan", "GB"):
+        with pytest.raises(ScheduleInputError):
+            parse_timezone(old)
+    assert parse_timezone("UTC").key == "UTC"
+    assert parse_timezone("us/eastern").key == "US/Eastern"

@@ -44,3 +44,109 @@ def test_end_of_input_also_ends_the_demo(tmp_path: Path) -> None:
     assert "now typing as sage (moderator)" in result.stdout
     assert "no channel #nowhere" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+def _spawn_in_terminal(cwd: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """`peerlight demo` with a pseudo-terminal as its stdin, stdout and stderr."""
+    import fcntl
+    import pty
+    import termios
+
+    controller, terminal = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
+    env.update(TERM="xterm", COLUMNS="100", LINES="40")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "demo"],
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        cwd=cwd,
+        env=env,
+        start_new_session=True,
+        # The terminal becomes the demo's controlling terminal, so Ctrl-C is a SIGINT.
+        preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),
+    )
+    os.close(terminal)
+    return process, controller
+
+
+def _read_until(
+    controller: int, wanted: bytes, seen: bytearray, *, start: int = 0, timeout: float = 30
+) -> int:
+    """Read the terminal into `seen` until `wanted` appears after `start`; its end offset."""
+    import select
+    import time
+
+    deadline = time.monotonic() + timeout
+    while wanted not in seen[start:]:
+        left = deadline - time.monotonic()
+        assert left > 0, f"{wanted!r} never appeared; the terminal shows {bytes(seen)[-800:]!r}"
+        ready, _, _ = select.select([controller], [], [], min(left, 0.5))
+        if ready:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # the demo closed the terminal
+                chunk = b""
+            assert chunk, f"the demo ended before {wanted!r}: {bytes(seen)[-800:]!r}"
+            seen.extend(chunk)
+    return seen.index(wanted, start) + len(wanted)
+
+
+def _finish(process: subprocess.Popen[bytes], controller: int, seen: bytearray) -> int:
+    import select
+
+    try:
+        code = process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"the demo did not end: {bytes(seen)[-800:]!r}") from None
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=5)
+    while select.select([controller], [], [], 0.1)[0]:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen.extend(chunk)
+    os.close(controller)
+    return code
+
+
+def test_ctrl_c_at_the_prompt_leaves_at_once(tmp_path: Path) -> None:
+    import time
+
+    process, controller = _spawn_in_terminal(tmp_path)
+    seen = bytearray()
+    _read_until(controller, b"river> ", seen)
+    # A person takes longer than this to press a key; pressing within microseconds of the
+    # prompt could land before the line editor waits for keys, which no one can do.
+    time.sleep(0.3)
+    pressed = time.monotonic()
+    os.write(controller, b"\x03")  # Ctrl-C, as the terminal sends it
+    code = _finish(process, controller, seen)
+    assert time.monotonic() - pressed < 5, "the demo waited after Ctrl-C"
+    assert code == 0
+    assert b"Goodbye" in seen
+    assert b"Traceback" not in seen
+
+
+def test_line_editing_and_history_work_in_a_terminal(tmp_path: Path) -> None:
+    process, controller = _spawn_in_terminal(tmp_path)
+    seen = bytearray()
+    at = _read_until(controller, b"river> ", seen)
+    # Type with a mistake, erase it with Backspace and finish the word: line editing.
+    os.write(controller, b"/abooo\x7f\x7fut\r")
+    at = _read_until(controller, b"ABOUT PEERLIGHT", seen, start=at)
+    at = _read_until(controller, b"river> ", seen, start=at)
+    # Up recalls the last line: history.
+    os.write(controller, b"\x1b[A\r")
+    at = _read_until(controller, b"ABOUT PEERLIGHT", seen, start=at)
+    at = _read_until(controller, b"river> ", seen, start=at)
+    os.write(controller, b"quit\r")
+    code = _finish(process, controller, seen)
+    assert code == 0
+    assert b"Goodbye" in seen
+    assert b"Traceback" not in seen
