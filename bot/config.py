@@ -8,6 +8,7 @@ environment variable that holds it is, so it cannot end up in a log line or an e
 
 from __future__ import annotations
 
+import importlib.resources
 import ipaddress
 import os
 from collections.abc import Mapping
@@ -27,7 +28,18 @@ from pydantic import (
 )
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-SHIPPED_CONTENT_DIR = PACKAGE_DIR.parent / "content"
+
+
+def _shipped_content_dir() -> Path:
+    """The content that comes with Peerlight: the package data `bot.content` when
+    installed (a wheel, `pip install .`), the repository's content/ in a checkout."""
+    checkout = PACKAGE_DIR.parent / "content"
+    if (checkout / "vocabulary.yaml").is_file():
+        return checkout
+    return Path(str(importlib.resources.files("bot").joinpath("content")))
+
+
+SHIPPED_CONTENT_DIR = _shipped_content_dir()
 DEFAULT_CONFIG_NAME = "config.yaml"
 API_BASE_ENV = "PEERLIGHT_DISCORD_API_BASE"
 GATEWAY_URL_ENV = "PEERLIGHT_DISCORD_GATEWAY_URL"
