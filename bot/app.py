@@ -110,6 +110,12 @@ class PeerlightBot(commands.Bot):
         for extension in EXTENSIONS:
             await self.load_extension(extension)
             log.debug("loaded %s", extension)
+        # Last, so it can leave alone every custom id the cogs' controls answer.
+        from bot.ui import checkin_views, unknown, views
+
+        self.add_dynamic_items(
+            unknown.unknown_control((*views.DYNAMIC_ITEMS, *checkin_views.DYNAMIC_ITEMS))
+        )
         for guild_id in self.services.settings.discord.guild_ids:
             self.tree.copy_global_to(guild=discord.Object(guild_id))
         if self.sync_on_start:

@@ -72,7 +72,7 @@ def assert_nothing_could_ping(server: Sandbox) -> None:
 async def sandbox(error_records: ErrorRecords) -> AsyncIterator[Sandbox]:
     """A sandbox; afterwards, every test through it is held to the rules every e2e test
     shares: no unhandled route, no ERROR log record, and no message that could ping."""
-    async with Sandbox() as server:
+    async with Sandbox(refuse_pings=True) as server:
         yield server
         assert not server.unhandled, f"requests the sandbox did not handle: {server.unhandled}"
         assert_nothing_could_ping(server)

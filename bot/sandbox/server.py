@@ -458,6 +458,7 @@ class Sandbox:
         callback_deadline: float | None = None,
         allowed_intents: int | None = None,
         attachment_size_limit: int = ATTACHMENT_SIZE_LIMIT,
+        refuse_pings: bool = False,
     ) -> None:
         self.token = token
         self.application_id = application_id
@@ -467,6 +468,9 @@ class Sandbox:
         self.callback_deadline = callback_deadline
         self.allowed_intents = allowed_intents
         self.attachment_size_limit = attachment_size_limit
+        # Answer 400 to a message body that would let its text ping anyone (no
+        # `allowed_mentions`, or one that allows any): the tests see it at once.
+        self.refuse_pings = refuse_pings
         self._port = port
 
         self.member = SandboxMember(id=DEFAULT_MEMBER_ID, name="river")
@@ -1659,6 +1663,7 @@ class Sandbox:
         message: SandboxMessage | None = None,
         parent: SandboxInteraction | None = None,
         label: str,
+        patch: Callable[[JSON], None] | None = None,
     ) -> SandboxInteraction:
         live = self._live_connection("INTERACTION_CREATE")
         interaction_id = self._new_id()
@@ -1691,6 +1696,8 @@ class Sandbox:
         }
         if message is not None:
             payload["message"] = self._message_json(message)
+        if patch is not None:
+            patch(payload)
         interaction = SandboxInteraction(
             self,
             id=interaction_id,
@@ -1716,6 +1723,67 @@ class Sandbox:
                 "the bot's gateway connection closed during INTERACTION_CREATE"
             ) from exc
         return interaction
+
+    async def forge(
+        self,
+        kind: int,
+        data: JSON,
+        *,
+        member: SandboxMember | None = None,
+        place: str = "server",
+        message: SandboxMessage | None = None,
+    ) -> SandboxInteraction:
+        """An interaction as a modified client could send it: any custom id, any select
+        values, any option values, from `place` "server" (the first one), "unknown" (a
+        server the bot was never told about) or "dm" (a direct message). Discord passes
+        such interactions on, so the bot must answer them kindly."""
+        acting = member or self.member
+        if place == "unknown":
+            guild = SandboxGuild.create(
+                stable_snowflake("forged-guild", len(self.interactions)),
+                name="Unknown Server",
+                bot_user_id=self.bot_user_id,
+                members=[acting],
+            )
+        else:
+            guild = self.guild
+            self._remember(acting, guild)
+        channel = guild.text_channels[0]
+
+        def as_dm(payload: JSON) -> None:
+            for key in ("guild_id", "guild", "member", "guild_locale"):
+                payload.pop(key, None)
+            payload["user"] = member_user_payload(acting)
+            payload["channel_id"] = str(stable_snowflake("forged-dm", acting.id))
+            payload["channel"] = {"id": payload["channel_id"], "type": 1, "flags": 0}
+            payload["context"] = 1
+            payload["authorizing_integration_owners"] = {"1": str(acting.id)}
+
+        return await self._interact(
+            kind,
+            data,
+            acting,
+            guild,
+            channel,
+            message=message,
+            label=f"forged {kind} in {place}",
+            patch=as_dm if place == "dm" else None,
+        )
+
+    def add_bot_message(self, components: list[JSON], *, content: str = "") -> SandboxMessage:
+        """A message the bot posted in the first channel before this run (by an earlier
+        version, say), carrying `components` as they were then."""
+        channel = self.guild.text_channels[0]
+        return self._store_message(
+            SandboxMessage(
+                id=self._new_id(),
+                channel_id=channel.id,
+                guild_id=channel.guild_id,
+                author=self._bot_user(),
+                content=content,
+                components=components,
+            )
+        )
 
     # -- messages ----------------------------------------------------------------------
 
@@ -1925,6 +1993,10 @@ class Sandbox:
         if not request.path.startswith(API_PREFIX + "/"):
             self.unhandled.append(record)
             return 404, {"message": "404: Not Found", "code": 0}, {}
+        if self.refuse_pings:
+            problem = _ping_problem(record)
+            if problem is not None:
+                return 400, FormError([], message=problem).body(), {}
         for route in self._routes:
             match = route.pattern.fullmatch(record.path)
             if match is None or route.method != record.method:
@@ -2519,6 +2591,44 @@ class Sandbox:
         if member is None:
             raise _unknown("Member", 10007)
         return 200, member_payload(member)
+
+
+_CALLBACK_PATH = re.compile(r"^/interactions/\d+/[^/]+/callback$")
+_MESSAGE_CREATE = re.compile(r"^/channels/\d+/messages$|^/webhooks/\d+/[^/]+$")
+_MESSAGE_EDIT = re.compile(r"/messages/(@original|\d+)$")
+
+
+def _ping_problem(record: RecordedRequest) -> str | None:
+    """Why a message body could ping someone, for a sandbox that refuses that."""
+    body = record.json
+    if not isinstance(body, dict):
+        return None
+    if _CALLBACK_PATH.search(record.path):
+        if body.get("type") not in (4, 7):
+            return None
+        data = body.get("data")
+        body = data if isinstance(data, dict) else {}
+        required = True
+    elif record.method == "POST" and _MESSAGE_CREATE.search(record.path):
+        required = True
+    elif record.method == "PATCH" and _MESSAGE_EDIT.search(record.path):
+        required = False
+    else:
+        return None
+    allowed = body.get("allowed_mentions")
+    if allowed is None:
+        return (
+            "allowed_mentions is missing: Discord would let this message ping" if required else None
+        )
+    if (
+        not isinstance(allowed, dict)
+        or allowed.get("parse")
+        or allowed.get("users")
+        or allowed.get("roles")
+        or allowed.get("replied_user")
+    ):
+        return f"allowed_mentions {allowed!r} lets this message ping"
+    return None
 
 
 def _method_matches(wanted: str, actual: str) -> bool:

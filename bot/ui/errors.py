@@ -36,6 +36,15 @@ STORAGE_UNAVAILABLE = (
     "Sorry — I couldn't reach my records just now, so nothing was recorded or changed. "
     "Please try again in a moment."
 )
+NOT_A_CHOICE = (
+    "That isn't one of the values this command offers, so nothing was done. Pick one from "
+    "the list Discord shows as you type."
+)
+OUT_OF_DATE = (
+    "That command reached me in a shape this version of Peerlight doesn't expect (Discord "
+    "may still be updating its list of commands), so nothing was done. Please try again in "
+    "a minute."
+)
 NOT_HOST = (
     "Only the host of this bot (the owner of its Discord application) can reload the "
     "content, because a reload changes it for every server. Nothing was changed."
@@ -66,6 +75,12 @@ def message_for(error: BaseException) -> tuple[str, bool]:
         # rolled back, so nothing happened, and the member is told exactly that.
         log.warning("the database refused a change (%s: %s)", type(original).__name__, original)
         return STORAGE_UNAVAILABLE, True
+    if isinstance(original, app_commands.CommandSignatureMismatch):
+        log.warning("a command arrived with options that do not match: %s", original)
+        return OUT_OF_DATE, True
+    if isinstance(original, app_commands.TransformerError):
+        # Discord's client only sends offered values; a different one was forged.
+        return NOT_A_CHOICE, True
     if isinstance(original, NotModerator | app_commands.MissingPermissions):
         return NOT_ALLOWED, True
     if isinstance(original, NotHost):
