@@ -1,4 +1,4 @@
-"""The `peerlight` command: run | sync | demo | content check/preview/schema.
+"""The `peerlight` command: run | sync | demo | content check/preview/schema | crisis eval/explain.
 
 Exit codes: 0 ok, 1 content or validation failures, 2 bad usage or configuration,
 3 Discord could not be reached within the give-up time, 141 the output pipe was closed.
@@ -122,8 +122,20 @@ def _parser() -> argparse.ArgumentParser:
     schema.add_argument(
         "--out", type=Path, default=None, help="folder to write to (default: ./schemas)"
     )
+    crisis = sub.add_parser("crisis", help="measure and trace the crisis rules")
+    crisis_sub = crisis.add_subparsers(dest="crisis_command", metavar="ACTION")
+    evaluate = crisis_sub.add_parser(
+        "eval", help="score the rules against the labelled corpus; exit 1 below the floors"
+    )
+    evaluate.add_argument("--corpus", type=Path, help="corpus folder (default: in the content)")
+    explain = crisis_sub.add_parser("explain", help="show how a message is read and judged")
+    explain.add_argument("text", help="the message, in quotes")
+    for command in (evaluate, explain):
+        command.add_argument(
+            "--content-dir", type=Path, help="content folder (default: as configured)"
+        )
     # --config is accepted before or after the command word.
-    for command in (run, sync, demo, check, preview, evaluate):
+    for command in (run, sync, demo, check, preview, evaluate, explain):
         command.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="settings file")
     return parser
 
@@ -154,7 +166,11 @@ def _tolerant_streams() -> None:
 def _dispatch(argv: Sequence[str] | None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.command is None or (args.command == "content" and args.content_command is None):
+    if (
+        args.command is None
+        or (args.command == "content" and args.content_command is None)
+        or (args.command == "crisis" and args.crisis_command is None)
+    ):
         parser.print_help()
         return EXIT_USAGE
     if args.command == "content" and args.content_command == "schema":
@@ -177,6 +193,13 @@ def _dispatch(argv: Sequence[str] | None) -> int:
                 args.directory or loaded.settings.content_path, floors=dict(args.floor)
             )
         return content_preview(args.item, args.content_dir or loaded.settings.content_path)
+    if args.command == "crisis":
+        from bot.cli_crisis import crisis_eval, crisis_explain
+
+        content_dir = args.content_dir or loaded.settings.content_path
+        if args.crisis_command == "eval":
+            return crisis_eval(content_dir, args.corpus)
+        return crisis_explain(args.text, content_dir)
     if args.command == "demo":
         from bot.sandbox.console import run_demo
 
@@ -397,7 +420,7 @@ def content_schema(out: Path) -> int:
     from pydantic import BaseModel
 
     from bot.domain.content import PromptFile, ResourceRegion, Story, Technique, Vocabulary
-    from bot.domain.crisis import CrisisPhrases
+    from bot.domain.crisis import CrisisRules
     from bot.domain.relevance import RelevanceSet
 
     kinds: dict[str, type[BaseModel]] = {
@@ -406,7 +429,7 @@ def content_schema(out: Path) -> int:
         "prompts": PromptFile,
         "resources": ResourceRegion,
         "vocabulary": Vocabulary,
-        "crisis_phrases": CrisisPhrases,
+        "crisis_rules": CrisisRules,
         "relevance": RelevanceSet,
     }
     out.mkdir(parents=True, exist_ok=True)

@@ -10,4 +10,5 @@ SCENARIOS = (
     "summary",
     "startup",
     "memory",
+    "crisis",
 )

@@ -38,7 +38,7 @@ from bot.domain.content import (
     Theme,
     Vocabulary,
 )
-from bot.domain.crisis import CrisisDetector
+from bot.domain.crisis import CrisisSet
 
 AUTOCOMPLETE_LIMIT = 25
 # The most feelings one request is ranked for (a check-in also takes up to three).
@@ -536,7 +536,7 @@ class Catalog:
         prompts: Iterable[Prompt],
         regions: Iterable[ResourceRegion],
         vocabulary: Vocabulary,
-        crisis: CrisisDetector,
+        crisis: CrisisSet,
         revision: str | None = None,
     ) -> None:
         items = LibraryItems()
@@ -555,7 +555,7 @@ class Catalog:
         prompts: Iterable[Prompt],
         regions: Iterable[ResourceRegion],
         vocabulary: Vocabulary,
-        crisis: CrisisDetector,
+        crisis: CrisisSet,
         revision: str | None = None,
     ) -> Catalog:
         """A catalog of techniques and stories already stored (see `LibraryItems`), whose
@@ -572,7 +572,7 @@ class Catalog:
         prompts: Iterable[Prompt],
         regions: Iterable[ResourceRegion],
         vocabulary: Vocabulary,
-        crisis: CrisisDetector,
+        crisis: CrisisSet,
         revision: str | None,
     ) -> None:
         items.techniques.seal()

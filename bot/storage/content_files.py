@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import gc
+import hashlib
 import os
 import re
 import subprocess
@@ -41,9 +42,10 @@ from bot.domain.cards import (
 from bot.domain.catalog import Catalog, LibraryItems
 from bot.domain.content import Prompt, PromptFile, ResourceRegion, Story, Technique, Vocabulary
 from bot.domain.coverage import FeelingCoverage
-from bot.domain.crisis import CrisisDetector, CrisisPhrases
+from bot.domain.crisis import CrisisDetector, CrisisRules, CrisisSet, compile_rules
 from bot.domain.relevance import RelevanceSet, Split
 from bot.domain.style import Severity, StyleChecker
+from bot.storage.lexicon import load_lexicon
 
 try:  # the C parser is several times faster; fall back quietly where libyaml is missing
     from yaml import CSafeLoader as _BaseLoader
@@ -67,7 +69,12 @@ class StaleDates(StrEnum):
 
 
 VOCABULARY_FILE = "vocabulary.yaml"
-CRISIS_FILE = Path("safety") / "crisis_phrases.yaml"
+CRISIS_RULES_DIR = Path("safety") / "rules"
+CORPUS_DIR = Path("safety") / "corpus"
+# Compiled rule files by their bytes: compiling reads the word lists and checks every
+# rule against its examples, which takes a while; an unchanged file is not compiled twice.
+_COMPILED_RULES: dict[bytes, CrisisDetector] = {}
+_COMPILED_RULES_LIMIT = 4
 
 Mark = tuple[int, int]  # 1-based line and column
 
@@ -609,7 +616,12 @@ def _explain(error: Mapping[str, Any]) -> str:
 
 
 def _validate(
-    collector: _Collector, parsed: ParsedFile, model: type[M], prefix: tuple[Any, ...] = ()
+    collector: _Collector,
+    parsed: ParsedFile,
+    model: type[M],
+    prefix: tuple[Any, ...] = (),
+    *,
+    keep_data: bool = False,
 ) -> M | None:
     data = parsed.data
     for part in prefix:
@@ -617,13 +629,20 @@ def _validate(
     try:
         item = model.model_validate(data)
     except ValidationError as exc:
-        for error in exc.errors(include_url=False):
-            loc = tuple(part for part in error["loc"] if part != "[key]")
-            mark, path = parsed.locate(prefix + loc)
-            collector.add(parsed.shown, mark, path, _explain(error))
+        _report_validation(collector, parsed, exc, prefix)
         return None
-    parsed.data = None  # everything later reads the validated item
+    if not keep_data:
+        parsed.data = None  # everything later reads the validated item
     return item
+
+
+def _report_validation(
+    collector: _Collector, parsed: ParsedFile, exc: ValidationError, prefix: tuple[Any, ...] = ()
+) -> None:
+    for error in exc.errors(include_url=False):
+        loc = tuple(part for part in error["loc"] if part != "[key]")
+        mark, path = parsed.locate(prefix + loc)
+        collector.add(parsed.shown, mark, path, _explain(error))
 
 
 # The fields of a technique or story that name other things, and what those must be.
@@ -762,7 +781,7 @@ def _load_library(
     loaded = _Loaded()
 
     vocabulary = _load_single(collector, content_dir / VOCABULARY_FILE, Vocabulary)
-    crisis_phrases = _load_single(collector, content_dir / CRISIS_FILE, CrisisPhrases)
+    crisis = _load_crisis_rules(collector, content_dir / CRISIS_RULES_DIR)
 
     _load_items(collector, content_dir / "techniques", Technique, loaded, style)
     _load_items(collector, content_dir / "stories", Story, loaded, style)
@@ -809,18 +828,14 @@ def _load_library(
     # The checks are done: only the items themselves are needed now.
     loaded.techniques.clear()
     loaded.stories.clear()
-    if (
-        any(p.severity is Severity.ERROR for p in problems)
-        or vocabulary is None
-        or crisis_phrases is None
-    ):
+    if any(p.severity is Severity.ERROR for p in problems) or vocabulary is None or crisis is None:
         return LoadReport(None, problems, counts)
     catalog = Catalog.from_items(
         loaded.items,
         prompts=(p for p, _, _ in loaded.prompts),
         regions=(r for r, _ in loaded.regions),
         vocabulary=vocabulary,
-        crisis=CrisisDetector.from_phrases(crisis_phrases),
+        crisis=crisis,
         revision=revision(content_dir) if revision else None,
     )
     return LoadReport(catalog, problems, counts)
@@ -868,6 +883,50 @@ def _claimed_ids(path: Path, parsed: ParsedFile | None) -> set[str]:
     ):
         ids.add(parsed.data["id"])
     return ids
+
+
+def _load_crisis_rules(collector: _Collector, folder: Path) -> CrisisSet | None:
+    """Every language's rule file, each compiled and checked against its own examples."""
+    detectors: list[CrisisDetector] = []
+    failed = False
+    files = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
+    if not files:
+        collector.add(
+            collector.shown(folder), (1, 1), "", "there must be at least one crisis rule file"
+        )
+        return None
+    for path in files:
+        digest = hashlib.sha256(path.read_bytes()).digest()
+        cached = _COMPILED_RULES.get(digest)
+        if cached is not None:
+            detectors.append(cached)
+            continue
+        parsed = collector.parse(path)
+        rules = _validate(collector, parsed, CrisisRules, keep_data=True) if parsed else None
+        if rules is None or parsed is None:
+            failed = True
+            continue
+        if rules.language != path.stem:
+            mark, _ = parsed.locate(("language",))
+            collector.add(
+                parsed.shown,
+                mark,
+                "language",
+                f"the file for {rules.language!r} must be named {rules.language}.yaml",
+            )
+            failed = True
+            continue
+        try:
+            detector = compile_rules(rules, load_lexicon())
+        except ValidationError as exc:
+            _report_validation(collector, parsed, exc)
+            failed = True
+            continue
+        if len(_COMPILED_RULES) >= _COMPILED_RULES_LIMIT:
+            _COMPILED_RULES.clear()
+        _COMPILED_RULES[digest] = detector
+        detectors.append(detector)
+    return None if failed else CrisisSet(detectors)
 
 
 def coverage_problems(content_dir: Path, rows: Iterable[FeelingCoverage]) -> list[Problem]:

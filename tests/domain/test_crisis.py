@@ -1,14 +1,16 @@
-"""Crisis-language detection: the shipped phrase file, its model, and a regression set.
+"""Crisis detection: the shipped rules, how text is read, and the rule file's model.
 
-The regression set is the heart of this file. When a specialist changes
-content/safety/crisis_phrases.yaml, these are the messages that must keep behaving: real
-signals found (with shorthand, misspellings, held-down letters, caps and curly quotes),
-negations respected, and everyday look-alikes left alone.
+The regression lists are messages that must keep behaving whenever a specialist changes
+content/safety/rules/en.yaml: real signals found (with shorthand, misspellings, held-down
+letters, caps and curly quotes), negations respected, and everyday look-alikes left alone.
+The labelled corpus in content/safety/corpus/ is scored by `peerlight crisis eval` (and by
+tests/domain/test_crisis_eval.py); these lists are the quick, readable part.
 """
 
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -18,55 +20,35 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from bot.domain.crisis import (
-    WILDCARD,
-    CrisisDetector,
-    CrisisLevel,
-    CrisisMatch,
-    CrisisPhrases,
-    normalise,
-)
+from bot.domain.crisis import CrisisLevel, CrisisRules, CrisisSet, Lexicon, compile_rules
+from bot.storage.content_files import load_library
+from bot.storage.lexicon import load_lexicon
 
-PHRASES_FILE = Path(__file__).parents[2] / "content" / "safety" / "crisis_phrases.yaml"
+CONTENT = Path(__file__).parents[2] / "content"
+RULES_FILE = CONTENT / "safety" / "rules" / "en.yaml"
 
 NONE = CrisisLevel.NONE
 DISTRESS = CrisisLevel.DISTRESS
+HELPER = CrisisLevel.HELPER
 DANGER = CrisisLevel.DANGER
 
 
-def _shipped_data() -> dict[str, Any]:
-    data = yaml.safe_load(PHRASES_FILE.read_text(encoding="utf-8"))
-    assert isinstance(data, dict)
-    return data
-
-
-SHIPPED_DATA = _shipped_data()
-SHIPPED = CrisisPhrases.model_validate(SHIPPED_DATA)
+@pytest.fixture(scope="module")
+def detector() -> CrisisSet:
+    report = load_library(CONTENT, today=dt.date.today(), revision=None)
+    assert report.catalog is not None, [p.format() for p in report.errors]
+    return report.catalog.crisis
 
 
 @pytest.fixture(scope="module")
-def detector() -> CrisisDetector:
-    return CrisisDetector.from_phrases(SHIPPED)
+def lexicon() -> Lexicon:
+    return load_lexicon()
 
 
-def _minimal(**changes: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "danger": ["kill myself", "want to * die", "not safe"],
-        "distress": ["hopeless"],
-        "harmless": ["kill myself laughing"],
-        "negations": ["not", "never"],
-        "negation_bridges": ["going", "to"],
-        "spellings": {"dont": "do not", "kms": "kill myself", "im": "i am"},
-        "leetspeak": {"1": "i"},
-    }
-    data.update(changes)
+def _shipped() -> dict[str, Any]:
+    data = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
     return data
-
-
-def _errors(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
-    with pytest.raises(ValidationError) as caught:
-        CrisisPhrases.model_validate(data)
-    return [(tuple(e["loc"]), str(e["msg"])) for e in caught.value.errors()]
 
 
 # -- the regression set --------------------------------------------------------------------
@@ -172,7 +154,6 @@ DISTRESS_CASES = [
 ]
 
 NONE_CASES = [
-    # look-alikes
     "this traffic is killing me",
     "I could die of embarrassment",
     "my feet are killing me",
@@ -201,7 +182,6 @@ NONE_CASES = [
     "my shoes are falling apart",
     "I need to take all my pills with food",
     "kill me now, this meeting is endless",
-    # negations
     "I'm not going to hurt myself",
     "not suicidal, just tired",
     "I would never kill myself",
@@ -217,7 +197,6 @@ NONE_CASES = [
     "no I'm not suicidal",
     "I promise I won't kill myself",
     "I don't want to relapse",
-    # ordinary feelings and everyday text
     "I feel anxious about work",
     "can't sleep",
     "craving a drink",
@@ -236,301 +215,252 @@ NONE_CASES = [
     "3am again, 24/7 tired, 100% done with this week",
 ]
 
+HELPER_CASES = [
+    "my friend says she wants to kill herself",
+    "my brother keeps talking about ending his life",
+    "my sponsee told me he took too many pills",
+    "i think my mum is going to hurt herself",
+    "my son said he wants to die",
+]
+
 
 @pytest.mark.parametrize("text", DANGER_CASES)
-def test_danger(detector: CrisisDetector, text: str) -> None:
-    assert detector.detect(text).level is DANGER, detector.normalise(text)
+def test_danger(detector: CrisisSet, text: str) -> None:
+    assert detector.detect(text).level is DANGER
 
 
 @pytest.mark.parametrize("text", DISTRESS_CASES)
-def test_distress(detector: CrisisDetector, text: str) -> None:
-    assert detector.detect(text).level is DISTRESS, detector.normalise(text)
+def test_distress(detector: CrisisSet, text: str) -> None:
+    assert detector.detect(text).level is DISTRESS
 
 
 @pytest.mark.parametrize("text", NONE_CASES)
-def test_harmless_negated_and_ordinary_text_is_none(detector: CrisisDetector, text: str) -> None:
-    found = detector.detect(text)
-    assert found == CrisisMatch(NONE, ""), (detector.normalise(text), found)
+def test_harmless_negated_and_ordinary_text_is_none(detector: CrisisSet, text: str) -> None:
+    assert detector.detect(text).level is NONE
 
 
-def test_regression_set_is_large_enough() -> None:
-    assert len(DANGER_CASES) >= 30
-    assert len(DISTRESS_CASES) >= 20
-    assert len(NONE_CASES) >= 30
-    everything = DANGER_CASES + DISTRESS_CASES + NONE_CASES
-    assert len(set(everything)) == len(everything)
+@pytest.mark.parametrize("text", HELPER_CASES)
+def test_someone_else_in_danger_gets_the_helper_reply(detector: CrisisSet, text: str) -> None:
+    assert detector.detect(text).level is HELPER
 
 
-# -- every shipped phrase is reachable -------------------------------------------------------
+def test_the_writers_danger_wins_over_someone_elses(detector: CrisisSet) -> None:
+    assert detector.detect("my friend wants to die and so do i, i want to die").level is DANGER
+    assert detector.detect("me and my girlfriend are going to kill ourselves").level is DANGER
 
 
-@pytest.mark.parametrize("phrase", SHIPPED.danger)
-def test_every_danger_phrase_is_found_on_its_own(detector: CrisisDetector, phrase: str) -> None:
-    assert detector.detect(phrase.replace(WILDCARD, " ")).level is DANGER
+# -- reading text: each kind of disguise ----------------------------------------------------
 
 
-@pytest.mark.parametrize("phrase", SHIPPED.distress)
-def test_every_distress_phrase_is_found_on_its_own(detector: CrisisDetector, phrase: str) -> None:
-    assert detector.detect(phrase.replace(WILDCARD, " ")).level >= DISTRESS
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i want to ki\u200bll myself",  # zero-width space
+        "i want to d\u00adie",  # soft hyphen
+        "i want to kill mys\u0435lf",  # Cyrillic e
+        "thinking about \u0455uicide",  # Cyrillic dze
+        "k i l l  m y s e l f",  # spaced out
+        "k.m.s.",  # dotted
+        "want 2 die",  # a digit for a word
+        "s*icide is all i think about",  # masked
+        "sui cide keeps coming back",  # split in two
+        "i want to kil my self",  # dropped letter, split word
+        "thinking about suicdie",  # swapped letters
+        "i wanna d13",  # leetspeak
+        "i want to kiII myself",  # capital I for l
+    ],
+)
+def test_disguised_danger_is_read_through(detector: CrisisSet, text: str) -> None:
+    assert detector.detect(text).level is DANGER, text
 
 
-@pytest.mark.parametrize("phrase", SHIPPED.harmless)
-def test_no_harmless_phrase_is_danger_on_its_own(detector: CrisisDetector, phrase: str) -> None:
-    assert detector.detect(phrase.replace(WILDCARD, " ")).level is not DANGER
+@pytest.mark.parametrize(
+    ("text", "not_read_as"),
+    [
+        ("i keep putting it off", "cutting"),
+        ("the fridge is empty", "bridge"),
+        ("i blame myself", "blade"),
+    ],
+)
+def test_ordinary_english_words_are_never_read_as_a_rule_word(
+    detector: CrisisSet, text: str, not_read_as: str
+) -> None:
+    (english,) = detector.detectors
+    readings = {r for clause in english._reader.read(text) for t in clause for r in t.readings}
+    assert not_read_as not in readings
+    assert detector.detect(text).level < HELPER
 
 
-def test_a_wildcard_stands_for_one_optional_word(detector: CrisisDetector) -> None:
-    assert "want to * die" in SHIPPED.danger
-    assert detector.detect("want to die") == CrisisMatch(DANGER, "want to * die")
-    assert detector.detect("want to just die") == CrisisMatch(DANGER, "want to * die")
-    assert detector.detect("want to really just die").level is NONE
+def test_a_misspelling_that_is_no_english_word_is_read_as_the_rule_word(
+    detector: CrisisSet,
+) -> None:
+    (english,) = detector.detectors
+    (clause,) = english._reader.read("suicdie")
+    assert "suicide" in clause[0].readings
 
 
-def test_the_match_reports_the_phrase_as_written_in_the_file(detector: CrisisDetector) -> None:
-    assert detector.detect("i'm NOT SAFE!!") == CrisisMatch(DANGER, "not safe")
-    assert detector.detect("someone said kys") == CrisisMatch(DISTRESS, "kill yourself")
+# -- around a match ----------------------------------------------------------------------------
 
 
-def test_danger_wins_over_distress_wherever_it_appears(detector: CrisisDetector) -> None:
-    assert detector.detect("I feel hopeless and I want to die").level is DANGER
-    assert detector.detect("I want to die and I feel hopeless").level is DANGER
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        ("i'm not going to hurt myself", NONE),
+        ("no, i want to die", DANGER),
+        ("i can't stop thinking about killing myself", DANGER),
+        ("suicide is not an option for me", NONE),
+        ("i used to cut, now i go for a run instead", DISTRESS),
+        ("i overdosed in 2018 and now i'm three years clean", DISTRESS),
+        ("i cut myself last night", DANGER),
+        ("how do i talk to my kids about suicide?", DISTRESS),
+        ("what does kms mean?", DISTRESS),
+        ("how do i kill myself?", DANGER),
+        ("the film handled the self harm storyline with care", NONE),
+        ("this traffic is killing me", NONE),
+        ("kill the engine", NONE),
+        ("end the call", NONE),
+        ("cut the cake", NONE),
+    ],
+)
+def test_context_decides(detector: CrisisSet, text: str, level: CrisisLevel) -> None:
+    assert detector.detect(text).level is level
 
 
-def test_a_negated_phrase_does_not_hide_a_later_real_one(detector: CrisisDetector) -> None:
-    assert detector.detect("I don't want to die, but I want to kill myself").level is DANGER
-    assert detector.detect("not suicidal. I want to end it all").level is DANGER
+def test_explain_names_the_rule_and_the_reason(detector: CrisisSet) -> None:
+    ((language, explanation),) = detector.explain("my friend wants to kill herself")
+    assert language == "en"
+    lines = "\n".join(explanation.lines())
+    assert "rule kill-other-self" in lines
+    assert "someone else" in lines
+    assert explanation.result.level is HELPER
 
 
-def test_negation_reaches_only_across_bridge_words(detector: CrisisDetector) -> None:
-    window = SHIPPED.negation_window
-    near = "i am not " + "really " * window + "going to hurt myself"
-    far = "i am not " + "really " * (window + 1) + "going to hurt myself"
-    assert detector.detect(near.replace("going to ", "")).level is NONE
-    assert detector.detect(far).level is DANGER
-
-
-# -- detect_all ----------------------------------------------------------------------------
-
-
-def test_detect_all_takes_the_strongest(detector: CrisisDetector) -> None:
-    assert detector.detect_all("had a good day", "I feel hopeless", "I want to die") == (
-        CrisisMatch(DANGER, "want to * die")
-    )
-    assert detector.detect_all("I feel hopeless", None, "lovely weather").level is DISTRESS
-
-
-def test_detect_all_ignores_none_and_handles_no_texts(detector: CrisisDetector) -> None:
-    assert detector.detect_all() == CrisisMatch(NONE, "")
-    assert detector.detect_all(None, None) == CrisisMatch(NONE, "")
-    assert detector.detect_all(None, "kms") == CrisisMatch(DANGER, "kill myself")
+def test_detect_all_takes_the_strongest(detector: CrisisSet) -> None:
+    assert detector.detect_all(None, "", "i feel hopeless", "i want to die").level is DANGER
+    assert detector.detect_all(None, "").level is NONE
 
 
 def test_levels_are_ordered() -> None:
-    assert NONE < DISTRESS < DANGER
-    assert max(CrisisLevel) is DANGER
+    assert NONE < DISTRESS < HELPER < DANGER
 
 
-# -- normalise -----------------------------------------------------------------------------
+# -- templates: frames x acts x tense x negation, with their own vocabulary ------------------
 
-SPELLINGS = SHIPPED.spellings
-LEET = SHIPPED.leetspeak
+_FRAMES = ["i really want to", "tonight i am going to", "i keep planning to", "i have decided to"]
+_ACTS = ["die", "kill myself", "end my own life", "take my own life"]
+_NEGATED = ["i would never", "i am definitely not going to", "i do not want to"]
+_PAST = ["years ago i wanted to", "back in 2015 i tried to"]
+_OTHERS = ["my cousin says she wants to kill herself", "my dad said he plans to end his life"]
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("I'M NOT SAFE!!!", "i am not safe"),
-        ("I’m not safe", "i am not safe"),
-        ("i m not safe", "i am not safe"),
-        ("don't", "do not"),
-        ("don’t", "do not"),
-        ("I can't", "i can not"),
-        ("i cannot", "i can not"),
-        ("wanna", "want to"),
-        ("gonna", "going to"),
-        ("wannnnnna", "want to"),
-        ("kms", "kill myself"),
-        ("KMS", "kill myself"),
-        ("kmssss", "kill myself"),
-        ("5 kms", "5 kms"),
-        ("sewerslide", "suicide"),
-        ("sewer slide", "suicide"),
-        ("diiiiie", "diie"),
-        ("killllll", "kill"),
-        ("sooooo done", "soo done"),
-        ("  lots   of\n\tspace  ", "lots of space"),
-        ("self-harm", "self harm"),
-        ("Café naïve RÉSUMÉ", "cafe naive resume"),
-        ("ＦＵＬＬＷＩＤＴＨ", "fullwidth"),
-        ("“quoted” words", "quoted words"),
-        ("end—it…all", "end it all"),
-        ("😢 sad", "sad"),
-        ("snake_case", "snake case"),
-    ],
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from(_FRAMES),
+    st.sampled_from(_ACTS),
+    st.sampled_from(["", "lol", "tbh", "so badly"]),
 )
-def test_normalise(text: str, expected: str) -> None:
-    assert normalise(text, SPELLINGS) == expected
+def test_template_danger(frame: str, act: str, tail: str) -> None:
+    assert _DETECTOR.detect(f"{frame} {act} {tail}").level is DANGER
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("su1c1de", "suicide"),
-        ("$uicide", "suicide"),
-        ("k1ll mys3lf", "kill myself"),
-        ("3am", "3am"),
-        ("24/7", "24 7"),
-        ("100%", "100"),
-    ],
-)
-def test_normalise_reads_look_alike_characters_only_inside_words(text: str, expected: str) -> None:
-    assert normalise(text, SPELLINGS, leetspeak=LEET) == expected
-    assert normalise("su1c1de", SPELLINGS) == "su1c1de"
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(_NEGATED), st.sampled_from(_ACTS))
+def test_template_negated(frame: str, act: str) -> None:
+    assert _DETECTOR.detect(f"{frame} {act}").level is NONE
 
 
-def test_normalise_without_spellings_keeps_shorthand() -> None:
-    assert normalise("I'm gonna", {}) == "im gonna"
+@settings(max_examples=20, deadline=None)
+@given(st.sampled_from(_PAST), st.sampled_from(["kill myself", "end my own life"]))
+def test_template_past(frame: str, act: str) -> None:
+    assert _DETECTOR.detect(f"{frame} {act}").level is DISTRESS
 
 
-def test_detector_normalise_uses_the_file(detector: CrisisDetector) -> None:
-    assert detector.normalise("I’m gonna k1ll myself") == "i am going to kill myself"
+@pytest.mark.parametrize("text", _OTHERS)
+def test_template_other(text: str) -> None:
+    assert _DETECTOR.detect(text).level is HELPER
 
 
-_LISTED_WORDS = sorted(
-    {
-        word
-        for phrase in SHIPPED.danger + SHIPPED.distress + SHIPPED.harmless
-        for word in phrase.split()
-    }
-    | set(SPELLINGS)
-    | {"5", "10", "a0", "$", "@", "iii", "mmm"}
-)
-_SEPARATORS = [" ", ". ", "'", "", "-", "!!! ", "\n", " | ", "’", "…", " 😢 "]
-_LISTED_TEXT = st.lists(
-    st.tuples(st.sampled_from(_LISTED_WORDS), st.sampled_from(_SEPARATORS)), max_size=8
-).map(lambda parts: "".join(word + sep for word, sep in parts))
+@settings(max_examples=80, deadline=None)
+@given(st.text(max_size=300))
+def test_detect_never_fails(text: str) -> None:
+    assert _DETECTOR.detect(text).level in CrisisLevel
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.one_of(st.text(max_size=200), _LISTED_TEXT))
-def test_normalise_is_idempotent_and_detect_never_fails(text: str) -> None:
-    detector = CrisisDetector.from_phrases(SHIPPED)
-    once = normalise(text, SPELLINGS, leetspeak=LEET)
-    assert normalise(once, SPELLINGS, leetspeak=LEET) == once
-    assert detector.detect(text).level in set(CrisisLevel)
+_DETECTOR_REPORT = load_library(CONTENT, today=dt.date.today(), revision=None)
+assert _DETECTOR_REPORT.catalog is not None
+_DETECTOR = _DETECTOR_REPORT.catalog.crisis
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.sampled_from(DANGER_CASES), st.sampled_from(["", " ", "\n", "...", " 😢"]))
-def test_danger_survives_surrounding_noise(prefix_case: str, noise: str) -> None:
-    detector = CrisisDetector.from_phrases(SHIPPED)
-    assert detector.detect(f"ok so{noise} {prefix_case}{noise}").level is DANGER
+# -- the rule file's model and its checks ------------------------------------------------------
 
 
-# -- the model -----------------------------------------------------------------------------
+def _errors(data: dict[str, Any], lexicon: Lexicon) -> list[tuple[tuple[str | int, ...], str]]:
+    with pytest.raises(ValidationError) as caught:
+        compile_rules(CrisisRules.model_validate(data), lexicon)
+    return [(tuple(e["loc"]), str(e["msg"])) for e in caught.value.errors()]
 
 
-def test_the_shipped_file_validates_and_has_enough_phrases() -> None:
-    assert len(SHIPPED.danger) >= 60
-    assert len(SHIPPED.distress) >= 60
-    assert SHIPPED.harmless
-    assert "not" in SHIPPED.negations
-    assert "no" in SHIPPED.negations  # a bare YAML no would have become False
+def test_the_shipped_rules_compile(lexicon: Lexicon) -> None:
+    detector = compile_rules(CrisisRules.model_validate(_shipped()), lexicon)
+    assert len(detector.rule_ids) >= 50
 
 
-def test_minimal_file_validates() -> None:
-    phrases = CrisisPhrases.model_validate(_minimal())
-    detector = CrisisDetector.from_phrases(phrases)
-    assert detector.detect("im going to kms") == CrisisMatch(DANGER, "kill myself")
-    assert detector.detect("i am not going to kill myself").level is NONE
-    assert detector.detect("killing myself laughing").level is NONE
+def test_an_unknown_slot_is_reported_at_its_rule() -> None:
+    data = _shipped()
+    data["rules"][0]["pattern"] = "{no_such_slot} .. {die}"
+    with pytest.raises(ValidationError) as caught:
+        CrisisRules.model_validate(data)
+    (error,) = caught.value.errors()
+    assert error["loc"] == ("rules", 0, "pattern")
+    assert "no_such_slot" in error["msg"]
 
 
-@pytest.mark.parametrize(
-    ("change", "loc", "fragment"),
-    [
-        ({"danger": ["kill myself", ""]}, ("danger", 1), "empty"),
-        ({"danger": ["kill myself", "   "]}, ("danger", 1), "empty"),
-        ({"distress": ["!!!"]}, ("distress", 0), "no letters or digits"),
-        ({"danger": ["kill myself", "kill (my)self"]}, ("danger", 1), "plain words"),
-        ({"danger": ["* die"]}, ("danger", 0), "start or end"),
-        ({"danger": ["want to *"]}, ("danger", 0), "start or end"),
-        ({"danger": ["suicid*"]}, ("danger", 0), "stand alone"),
-        ({"negations": ["not", "n*t"]}, ("negations", 1), "not allowed"),
-        ({"danger": []}, ("danger",), "at least 1"),
-        ({"negation_window": 99}, ("negation_window",), "less than or equal"),
-        ({"leetspeak": {"a": "b"}}, ("leetspeak", "a", "[key]"), "digit or symbol"),
-        ({"leetspeak": {"1": "I"}}, ("leetspeak", "1"), "lower-case letter"),
-        ({"negations": ["not", False]}, ("negations", 1), "valid string"),
-        ({"colour": "red"}, ("colour",), "Extra inputs"),
-    ],
-)
-def test_the_model_rejects_a_bad_entry_precisely(
-    change: dict[str, Any], loc: tuple[str | int, ...], fragment: str
-) -> None:
-    errors = _errors(_minimal(**change))
-    assert any(found_loc == loc and fragment in msg for found_loc, msg in errors), errors
+@pytest.mark.parametrize("pattern", [".. {die}", "{die} ..", "{die} ^", "$ {die}", "{Die}", "die!"])
+def test_a_bad_pattern_is_refused(pattern: str) -> None:
+    data = _shipped()
+    data["rules"][0]["pattern"] = pattern
+    with pytest.raises(ValidationError):
+        CrisisRules.model_validate(data)
 
 
-@pytest.mark.parametrize(
-    ("change", "loc", "fragment"),
-    [
-        ({"danger": ["kill myself", "Kill myself!"]}, ("danger", 1), "same as 'kill myself'"),
-        ({"danger": ["kill myself", "kil myself"]}, ("danger", 1), "same as 'kill myself'"),
-        ({"danger": ["kill myself", "kms"]}, ("danger", 1), "same as 'kill myself'"),
-        ({"distress": ["hopeless", "kill myself"]}, ("distress", 1), "in danger"),
-        ({"distress": ["want to die"]}, ("distress", 0), "already matched by 'want to * die'"),
-        (
-            {"harmless": ["kill myself laughing", "killl myself laughing"]},
-            ("harmless", 1),
-            "same as",
-        ),
-        ({"harmless": ["dead tired"]}, ("harmless", 0), "nothing to cancel"),
-        ({"harmless": ["kill myself"]}, ("danger", 0), "harmless 'kill myself' cancels it"),
-        ({"negations": ["not", "never", "Not"]}, ("negations", 2), "same as 'not'"),
-        ({"negation_bridges": ["going", "dont"]}, ("negation_bridges", 1), "one word"),
-        ({"negation_bridges": ["going", "Going"]}, ("negation_bridges", 1), "twice"),
-        ({"spellings": {"dont": "do not", "don't": "do not"}}, ("spellings", "don't"), "same"),
-        ({"spellings": {"dont": "Dont"}}, ("spellings", "dont"), "replaced by itself"),
-    ],
-)
-def test_the_model_rejects_duplicates_and_dead_entries(
-    change: dict[str, Any], loc: tuple[str | int, ...], fragment: str
-) -> None:
-    errors = _errors(_minimal(**change))
-    assert any(found_loc == loc and fragment in msg for found_loc, msg in errors), errors
+def test_a_rule_that_misses_its_own_example_is_reported(lexicon: Lexicon) -> None:
+    data = _shipped()
+    data["rules"][0]["catches"] = ["what a lovely day"]
+    errors = _errors(data, lexicon)
+    assert (("rules", 0, "catches", 0)) in [loc for loc, _ in errors]
+    assert any("can never match" in message for _, message in errors)
 
 
-def test_the_model_reports_every_problem_at_once() -> None:
-    errors = _errors(
-        _minimal(danger=["kill myself", "kill myself", "want to * die", "want to * die"])
-    )
-    assert {loc for loc, _ in errors} == {("danger", 1), ("danger", 3)}
+def test_a_rule_that_catches_its_look_alike_is_reported(lexicon: Lexicon) -> None:
+    data = _shipped()
+    data["rules"][0]["ignores"] = ["i want to die"]
+    errors = _errors(data, lexicon)
+    assert (("rules", 0, "ignores", 0)) in [loc for loc, _ in errors]
 
 
-def test_a_bare_yaml_no_is_caught() -> None:
-    data = yaml.safe_load("danger: [kill myself]\ndistress: [hopeless]\nnegations:\n  - no\n")
-    errors = _errors(data)
-    assert errors[0][0] == ("negations", 0)
+def test_a_shadowed_rule_is_reported(lexicon: Lexicon) -> None:
+    data = _shipped()
+    copy_of_first = copy.deepcopy(data["rules"][0])
+    copy_of_first["id"] = "same-again"
+    data["rules"].append(copy_of_first)
+    errors = _errors(data, lexicon)
+    assert any("shadowed" in message for _, message in errors)
 
 
-def test_the_shipped_file_breaks_when_a_phrase_is_duplicated() -> None:
-    data = copy.deepcopy(SHIPPED_DATA)
-    data["distress"].append("Spiraling")  # "spiralling" is listed; double letters count once
-    errors = _errors(data)
-    assert errors == [(("distress", len(data["distress"]) - 1), errors[0][1])]
-    assert "same as 'spiralling'" in errors[0][1]
+def test_every_rule_has_a_catch_and_a_look_alike() -> None:
+    for rule in CrisisRules.model_validate(_shipped()).rules:
+        assert rule.catches and rule.ignores, rule.id
 
 
-def test_from_phrases_reuses_the_compiled_detector() -> None:
-    assert CrisisDetector.from_phrases(SHIPPED) is CrisisDetector.from_phrases(SHIPPED)
+def test_every_format_character_is_removed_before_reading() -> None:
+    import sys
+    import unicodedata
 
+    from bot.domain.crisis.text import INVISIBLE_RE
 
-def test_from_phrases_compiles_an_unvalidated_model() -> None:
-    phrases = CrisisPhrases.model_construct(**_minimal())
-    assert CrisisDetector.from_phrases(phrases).detect("kms").level is DANGER
-
-
-def test_the_json_schema_can_be_generated() -> None:
-    schema = CrisisPhrases.model_json_schema()
-    assert set(schema["required"]) == {"danger", "distress"}
+    missing = [
+        hex(code)
+        for code in range(sys.maxunicode + 1)
+        if unicodedata.category(chr(code)) == "Cf" and not INVISIBLE_RE.fullmatch(chr(code))
+    ]
+    assert not missing

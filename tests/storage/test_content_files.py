@@ -35,7 +35,7 @@ from bot.domain.content import (
     Technique,
     Vocabulary,
 )
-from bot.domain.crisis import CrisisPhrases
+from bot.domain.crisis import CrisisRules
 from bot.domain.relevance import RelevanceSet
 from bot.domain.style import Severity
 from bot.storage.content_files import (
@@ -378,7 +378,7 @@ SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "prompts": PromptFile,
     "resources": ResourceRegion,
     "vocabulary": Vocabulary,
-    "crisis_phrases": CrisisPhrases,
+    "crisis_rules": CrisisRules,
     "relevance": RelevanceSet,
 }
 
@@ -387,8 +387,8 @@ def _kind_of(relative: Path) -> str:
     parts = relative.parts
     if parts == ("vocabulary.yaml",):
         return "vocabulary"
-    if parts == ("safety", "crisis_phrases.yaml"):
-        return "crisis_phrases"
+    if len(parts) == 3 and parts[:2] == ("safety", "rules"):
+        return "crisis_rules"
     folders = {"techniques": "technique", "stories": "story", "relevance": "relevance"}
     folders |= {"prompts": "prompts", "resources": "resources"}
     if len(parts) == 2 and parts[0] in folders:

@@ -1,0 +1,846 @@
+"""Crisis detection: rules composed from slots, matched clause by clause.
+
+A rule is a short pattern over slots ("{desire} .. {die}": a word for wanting, up to three
+other words, then a word for dying) within one clause. Around every match the detector
+decides, the same way for every rule:
+
+- who it is about: the people words inside the match ("myself", "herself", "his pills"),
+  else the nearest subject before it in the clause ("she wants to die"), else the writer.
+  Danger to the writer is DANGER; danger to someone else is HELPER; when a message holds
+  both, the writer's danger wins;
+- whether it is negated: a negation cue just before it, with at most `window` bridge words
+  between and no clause break ("I'm not going to hurt myself");
+- whether it is in the past: a past marker in the clause ("years ago", "used to") and no
+  recent one ("last night", "just") makes it distress, unless the rule says `past: keep`;
+- for topic rules (a mention of the subject, not a statement about oneself): in a question
+  it is distress, and in a message about a film, a book, a game or the news it is nothing,
+  unless the writer is plainly speaking of themselves.
+
+Every decision is recorded, so `peerlight crisis explain` can show why a message got the
+answer it got. The detector reads nothing from disk: the rule file and word lists are
+handed in.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum
+from itertools import product
+from typing import NamedTuple
+
+from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
+
+from bot.domain.crisis.rules import CrisisRules, Rule, RuleLevel, parse_pattern
+from bot.domain.crisis.text import Clause, Lexicon, Reader, squeeze
+
+__all__ = [
+    "NO_MATCH",
+    "CrisisDetector",
+    "CrisisLevel",
+    "CrisisMatch",
+    "CrisisSet",
+    "Explanation",
+    "compile_rules",
+]
+
+_SLOT_REF_RE = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+_SELF = "people:self"
+_OTHER = "people:other"
+_ANYONE = "people:anyone"
+_MEANING = "context:meaning"
+_AFTER = "negation:after"
+_PAST_BEFORE = "context:past_before"
+_PRESENT = "context:present"
+_NEGATION = "negation:cue"
+_BRIDGE = "negation:bridge"
+_PAST = "context:past"
+_RECENT = "context:recent"
+_QUESTION = "context:question"
+_MEDIA = "context:media"
+_EXPANSION_LIMIT = 5000
+# No slot phrase is longer than this many words (checked when the rules compile).
+_LONGEST_PHRASE = 12
+
+
+class CrisisLevel(IntEnum):
+    NONE = 0
+    DISTRESS = 1
+    HELPER = 2  # someone else may be in danger; the writer asks for help for them
+    DANGER = 3
+
+
+@dataclass(frozen=True, slots=True)
+class CrisisMatch:
+    """The strongest signal in a text. `rule` is the rule's id, never the member's words,
+    so it is safe to count in logs."""
+
+    level: CrisisLevel
+    rule: str
+
+    @property
+    def phrase(self) -> str:  # the name logs and older callers use
+        return self.rule
+
+
+NO_MATCH = CrisisMatch(CrisisLevel.NONE, "")
+
+
+# -- compiled form -------------------------------------------------------------------------
+
+
+class _Trie:
+    __slots__ = ("children", "slots")
+
+    def __init__(self) -> None:
+        self.children: dict[str, _Trie] = {}
+        self.slots: set[str] = set()
+
+    def add(self, words: Sequence[str], slot: str) -> None:
+        node = self
+        for word in words:
+            node = node.children.setdefault(word, _Trie())
+        node.slots.add(slot)
+
+
+@dataclass(frozen=True)
+class _Step:
+    slots: frozenset[str]  # any of these slots (a literal word is a slot of its own)
+    optional: bool
+    gap: int
+
+
+@dataclass(frozen=True)
+class _CompiledRule:
+    rule: Rule
+    index: int
+    steps: tuple[_Step, ...]
+    at_start: bool
+    at_end: bool
+    end_gap: int
+    not_followed_by: frozenset[str]
+    not_preceded_by: frozenset[str]
+
+
+class _Occurrence(NamedTuple):
+    start: int
+    end: int
+    slot: str
+
+
+@dataclass
+class _ClauseView:
+    """One clause, with every slot found in it, by where it starts."""
+
+    tokens: Clause
+    at: dict[int, list[_Occurrence]]
+    question: bool
+
+    def slots_at(self, start: int) -> list[_Occurrence]:
+        return self.at.get(start, [])
+
+    def has(self, slot: str) -> bool:
+        return any(o.slot == slot for group in self.at.values() for o in group)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """One rule's match and what was made of it."""
+
+    rule: str
+    words: str
+    level: CrisisLevel
+    why: str
+
+
+@dataclass
+class Explanation:
+    """What `crisis explain` prints: the words as read, the slots found, every match."""
+
+    clauses: list[list[str]] = field(default_factory=list)
+    slots: list[list[str]] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
+    result: CrisisMatch = NO_MATCH
+
+    def lines(self) -> list[str]:
+        out: list[str] = []
+        for number, (words, slots) in enumerate(zip(self.clauses, self.slots, strict=True), 1):
+            out.append(f"clause {number}: {' '.join(words)}")
+            if slots:
+                out.append(f"  slots: {', '.join(slots)}")
+        if not self.decisions:
+            out.append("no rule matched")
+        for decision in self.decisions:
+            out.append(
+                f"rule {decision.rule} matched {decision.words!r}: "
+                f"{decision.level.name.lower()} ({decision.why})"
+            )
+        level = self.result.level.name.lower()
+        out.append(f"result: {level}" + (f" (rule {self.result.rule})" if self.result.rule else ""))
+        return out
+
+
+def _problem(message: str) -> PydanticCustomError:
+    return PydanticCustomError("crisis_rules", "{problem}", {"problem": message})
+
+
+class _Compiler:
+    def __init__(self, rules: CrisisRules) -> None:
+        self.rules = rules
+        self.problems: list[InitErrorDetails] = []
+        self.expanded: dict[str, list[tuple[str, ...]]] = {}
+
+    def report(self, loc: tuple[str | int, ...], given: object, message: str) -> None:
+        self.problems.append({"type": _problem(message), "loc": loc, "input": given})
+
+    def expand(self, name: str, trail: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+        """A slot's phrases as word tuples, with `{slot}` references written out."""
+        if name in self.expanded:
+            return self.expanded[name]
+        if name in trail:
+            self.report(("slots", name), name, f"refers to itself through {' → '.join(trail)}")
+            return []
+        out: list[tuple[str, ...]] = []
+        for phrase in self.rules.slots.get(name, []):
+            options: list[tuple[str, ...]] = [()]
+            for part in phrase.split():
+                ref = _SLOT_REF_RE.fullmatch(part)
+                if ref:
+                    inner = self.expand(ref.group(1), (*trail, name))
+                    options = [o + i for o in options for i in inner]
+                else:
+                    options = [(*o, part) for o in options]
+                if len(options) > _EXPANSION_LIMIT:
+                    self.report(("slots", name), phrase, "expands to too many phrases")
+                    return out
+            out.extend(options)
+        self.expanded[name] = out
+        return out
+
+    def phrases(self, phrases: Iterable[str]) -> list[tuple[str, ...]]:
+        out: list[tuple[str, ...]] = []
+        for phrase in phrases:
+            options: list[tuple[str, ...]] = [()]
+            for part in phrase.split():
+                ref = _SLOT_REF_RE.fullmatch(part)
+                inner = self.expand(ref.group(1)) if ref else [(part,)]
+                options = [o + i for o in options for i in inner]
+            out.extend(options)
+        return out
+
+
+def compile_rules(rules: CrisisRules, lexicon: Lexicon) -> CrisisDetector:
+    """The detector for a rule file, checked against its own examples; raises
+    ValidationError listing every problem, each at its place in the file."""
+    compiler = _Compiler(rules)
+    groups: dict[str, list[tuple[str, ...]]] = {}
+    for name in rules.slots:
+        groups[name] = compiler.expand(name)
+    groups[_SELF] = compiler.phrases(rules.people.self)
+    groups[_OTHER] = compiler.phrases(rules.people.other)
+    groups[_ANYONE] = compiler.phrases(rules.people.anyone)
+    groups[_MEANING] = compiler.phrases(rules.context.meaning)
+    groups[_AFTER] = compiler.phrases(rules.negation.after)
+    groups[_PAST_BEFORE] = compiler.phrases(rules.context.past_before)
+    groups[_PRESENT] = compiler.phrases(rules.context.present)
+    groups[_NEGATION] = compiler.phrases(rules.negation.cues)
+    groups[_BRIDGE] = compiler.phrases(rules.negation.bridges)
+    groups[_PAST] = compiler.phrases(rules.context.past)
+    groups[_RECENT] = compiler.phrases(rules.context.recent)
+    groups[_QUESTION] = compiler.phrases(rules.context.question_openers)
+    groups[_MEDIA] = compiler.phrases(rules.context.media)
+
+    compiled: list[_CompiledRule] = []
+    literal_words: set[str] = set()
+    for index, rule in enumerate(rules.rules):
+        elements = parse_pattern(rule.pattern)
+        steps: list[_Step] = []
+        at_start = at_end = False
+        end_gap = 0
+        for element in elements:
+            if element.kind == "start":
+                at_start = True
+            elif element.kind == "end":
+                at_end = True
+                end_gap = element.gap
+            elif element.kind == "word":
+                literal_words.add(element.name)
+                steps.append(
+                    _Step(frozenset({_word_slot(element.name)}), element.optional, element.gap)
+                )
+            else:
+                steps.append(_Step(frozenset({element.name}), element.optional, element.gap))
+        compiled.append(
+            _CompiledRule(
+                rule,
+                index,
+                tuple(steps),
+                at_start,
+                at_end,
+                end_gap,
+                frozenset(rule.not_followed_by),
+                frozenset(rule.not_preceded_by),
+            )
+        )
+    for word in literal_words:
+        groups[_word_slot(word)] = [(word,)]
+
+    vocabulary = {w for phrases in groups.values() for phrase in phrases for w in phrase}
+    reader = Reader(
+        vocabulary=vocabulary,
+        spellings=rules.reading.spellings,
+        leetspeak=rules.reading.leetspeak,
+        number_words=rules.reading.number_words,
+        lexicon=lexicon,
+    )
+    trie = _Trie()
+    for name, phrases in groups.items():
+        for phrase in phrases:
+            for words in _spellings_of(_phrase_words(reader, phrase), lexicon.english):
+                if len(words) > _LONGEST_PHRASE:
+                    compiler.report(
+                        ("slots", name), " ".join(phrase), f"is longer than {_LONGEST_PHRASE} words"
+                    )
+                    continue
+                trie.add(words, name)
+    detector = CrisisDetector(rules, reader, trie, compiled, rules.negation.window)
+    compiler.problems.extend(detector.self_check())
+    if compiler.problems:
+        raise ValidationError.from_exception_data("CrisisRules", compiler.problems)
+    return detector
+
+
+def _word_slot(word: str) -> str:
+    return f"word:{word}"
+
+
+def _spellings_of(words: tuple[str, ...], english: Collection[str]) -> Iterator[tuple[str, ...]]:
+    """The phrase as written, and with double letters made single where that does not
+    make another everyday word ("kill" is also "kil"; "off" is never "of")."""
+    options: list[tuple[str, ...]] = []
+    for word in words:
+        squeezed = squeeze(word)
+        if squeezed != word and squeezed not in english:
+            options.append((word, squeezed))
+        else:
+            options.append((word,))
+    yield from product(*options)
+
+
+def _phrase_words(reader: Reader, phrase: tuple[str, ...]) -> tuple[str, ...]:
+    """A listed phrase read the way a member's text is, so shorthand agrees on both sides."""
+    tokens = [t for clause in reader.read(" ".join(phrase)) for t in clause]
+    return tuple(t.readings[0] for t in tokens)
+
+
+# -- the detector --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Match:
+    rule: _CompiledRule
+    start: int
+    end: int
+    spans: tuple[_Occurrence, ...]
+
+
+class CrisisDetector:
+    """Finds the strongest crisis signal in a text. Build with `compile_rules`."""
+
+    def __init__(
+        self,
+        rules: CrisisRules,
+        reader: Reader,
+        trie: _Trie,
+        compiled: list[_CompiledRule],
+        window: int,
+    ) -> None:
+        self.language = rules.language
+        self.rules = rules
+        self._reader = reader
+        self._trie = trie
+        self._compiled = compiled
+        self._window = window
+        self._message_rules = any(r.rule.scope == "message" for r in compiled)
+        self._by_first: dict[str, list[_CompiledRule]] = {}
+        for rule in compiled:
+            first = next((s for s in rule.steps if not s.optional), rule.steps[0])
+            for slot in first.slots:
+                self._by_first.setdefault(slot, []).append(rule)
+
+    @property
+    def rule_ids(self) -> list[str]:
+        return [r.rule.id for r in self._compiled]
+
+    # -- public ----------------------------------------------------------------------------
+
+    def detect(self, text: str) -> CrisisMatch:
+        """The strongest signal in `text`."""
+        return self._run(text, None)
+
+    def detect_all(self, *texts: str | None) -> CrisisMatch:
+        """The strongest signal across several free-text entries; None is skipped."""
+        best = NO_MATCH
+        for text in texts:
+            if not text:
+                continue
+            found = self.detect(text)
+            if found.level > best.level:
+                best = found
+                if found.level is CrisisLevel.DANGER:
+                    break
+        return best
+
+    def explain(self, text: str) -> Explanation:
+        """Everything the detector did with `text`, for a reviewer."""
+        explanation = Explanation()
+        explanation.result = self._run(text, explanation)
+        return explanation
+
+    def normalise(self, text: str) -> str:
+        """The text's words as the rules see them (first readings, clauses joined)."""
+        return " ".join(t.shown for clause in self._reader.read(text) for t in clause)
+
+    def matches(self, text: str) -> list[tuple[str, CrisisLevel]]:
+        """Every rule that fires on `text`, with the level it gives there."""
+        explanation = self.explain(text)
+        return [(d.rule, d.level) for d in explanation.decisions]
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _views(self, text: str) -> list[_ClauseView]:
+        views: list[_ClauseView] = []
+        for clause, asked in self._reader.read_marked(text):
+            at: dict[int, list[_Occurrence]] = {}
+            for start in range(len(clause)):
+                found = self._scan(clause, start)
+                if found:
+                    at[start] = found
+            opener = any(o.slot == _QUESTION for o in at.get(0, ()))
+            views.append(_ClauseView(clause, at, asked or opener))
+        return views
+
+    def _scan(self, clause: Clause, start: int) -> list[_Occurrence]:
+        found: list[_Occurrence] = []
+        root = self._trie.children
+        if not any(r in root for r in clause[start].readings):
+            return found
+        frontier: list[tuple[_Trie, int]] = [(self._trie, start)]
+        while frontier:
+            node, position = frontier.pop()
+            if position >= len(clause):
+                continue
+            for reading in clause[position].readings:
+                child = node.children.get(reading)
+                if child is None:
+                    continue
+                for slot in child.slots:
+                    found.append(_Occurrence(start, position + 1, slot))
+                if child.children:
+                    frontier.append((child, position + 1))
+        return found
+
+    def _run(self, text: str, explanation: Explanation | None) -> CrisisMatch:
+        views = self._views(text)
+        several = len(views) > 1 and self._message_rules
+        media = any(view.has(_MEDIA) for view in views)
+        best = NO_MATCH
+        previous: _ClauseView | None = None
+        for view in views:
+            if explanation is not None:
+                explanation.clauses.append([_shown(t) for t in view.tokens])
+                explanation.slots.append(
+                    sorted(
+                        {
+                            f"{o.slot.split(':', 1)[-1] if o.slot.startswith('word:') else o.slot}"
+                            f"={' '.join(t.readings[0] for t in view.tokens[o.start : o.end])}"
+                            for group in view.at.values()
+                            for o in group
+                            if not o.slot.startswith("word:")
+                        }
+                    )
+                )
+            past = self._in_past(view, previous)
+            previous = view
+            for match in self._matches(view, "clause" if several else None):
+                level, why = self._judge(match, view, media, past)
+                if explanation is not None:
+                    words = " ".join(t.shown for t in view.tokens[match.start : match.end])
+                    explanation.decisions.append(Decision(match.rule.rule.id, words, level, why))
+                if level > best.level:
+                    best = CrisisMatch(level, match.rule.rule.id)
+                    if level is CrisisLevel.DANGER and explanation is None:
+                        return best
+        if several:
+            merged = self._merged(views)
+            for match in self._matches(merged, "message"):
+                level, why = self._judge(match, merged, media, self._in_past(merged, None))
+                if explanation is not None:
+                    words = " ".join(t.shown for t in merged.tokens[match.start : match.end])
+                    explanation.decisions.append(Decision(match.rule.rule.id, words, level, why))
+                if level > best.level:
+                    best = CrisisMatch(level, match.rule.rule.id)
+        return best
+
+    def _merged(self, views: list[_ClauseView]) -> _ClauseView:
+        """The whole message as one clause, for rules whose scope is the message: each
+        clause's slots, shifted, and the few places near a boundary scanned again for
+        phrases that run across it."""
+        tokens: Clause = tuple(t for view in views for t in view.tokens)
+        at: dict[int, list[_Occurrence]] = {}
+        offset = 0
+        boundaries: list[int] = []
+        for view in views:
+            for start, group in view.at.items():
+                at[start + offset] = [
+                    _Occurrence(o.start + offset, o.end + offset, o.slot) for o in group
+                ]
+            offset += len(view.tokens)
+            boundaries.append(offset)
+        for boundary in boundaries[:-1]:
+            for start in range(max(0, boundary - _LONGEST_PHRASE), boundary):
+                found = self._scan(tokens, start)
+                if found:
+                    at[start] = found
+                else:
+                    at.pop(start, None)
+        return _ClauseView(tokens, at, any(v.question for v in views))
+
+    def _matches(self, view: _ClauseView, scope: str | None) -> Iterator[_Match]:
+        """Every rule that matches in `view` (of `scope` only, when one is given)."""
+        seen: set[int] = set()
+        for start in sorted(view.at):
+            for occurrence in view.at[start]:
+                for rule in self._by_first.get(occurrence.slot, ()):
+                    if rule.index in seen or (scope is not None and rule.rule.scope != scope):
+                        continue
+                    match = self._try(rule, view, occurrence)
+                    if match is not None:
+                        seen.add(rule.index)
+                        yield match
+
+    def _try(self, rule: _CompiledRule, view: _ClauseView, first: _Occurrence) -> _Match | None:
+        steps = rule.steps
+        first_index = next(i for i, s in enumerate(steps) if not s.optional)
+        if first_index and any(not s.optional for s in steps[:first_index]):
+            return None
+        if rule.at_start and not self._only_lead(view, 0, first.start):
+            return None
+        result = self._extend(rule, view, first_index + 1, first.end, [first], 0)
+        if result is None:
+            return None
+        spans = tuple(result)
+        end = spans[-1].end
+        if rule.at_end and not self._only_tail(view, end, rule.end_gap):
+            return None
+        if rule.not_followed_by and any(o.slot in rule.not_followed_by for o in view.slots_at(end)):
+            return None
+        if rule.not_preceded_by and any(
+            o.slot in rule.not_preceded_by and o.end == first.start
+            for p in range(max(0, first.start - 4), first.start)
+            for o in view.slots_at(p)
+        ):
+            return None
+        return _Match(rule, first.start, end, spans)
+
+    def _extend(
+        self,
+        rule: _CompiledRule,
+        view: _ClauseView,
+        index: int,
+        position: int,
+        spans: list[_Occurrence],
+        carried_gap: int,
+    ) -> list[_Occurrence] | None:
+        if index == len(rule.steps):
+            return spans
+        step = rule.steps[index]
+        gap = step.gap + carried_gap
+        for start in range(position, min(position + gap, len(view.tokens) - 1) + 1):
+            for occurrence in view.slots_at(start):
+                if occurrence.slot in step.slots:
+                    found = self._extend(
+                        rule, view, index + 1, occurrence.end, [*spans, occurrence], 0
+                    )
+                    if found is not None:
+                        return found
+        if step.optional:
+            return self._extend(rule, view, index + 1, position, spans, gap)
+        return None
+
+    def _only_lead(self, view: _ClauseView, start: int, end: int) -> bool:
+        position = start
+        while position < end:
+            step = max(
+                (
+                    o.end
+                    for o in view.slots_at(position)
+                    if o.slot in ("lead", _SELF) and o.end <= end
+                ),
+                default=None,
+            )
+            if step is None:
+                return False
+            position = step
+        return True
+
+    def _only_tail(self, view: _ClauseView, start: int, gap: int) -> bool:
+        position = start
+        skipped = 0
+        while position < len(view.tokens):
+            step = max((o.end for o in view.slots_at(position) if o.slot == "tail"), default=None)
+            if step is None:
+                if skipped >= gap:
+                    return False
+                skipped += 1
+                position += 1
+                continue
+            position = step
+        return True
+
+    def _judge(
+        self, match: _Match, view: _ClauseView, media: bool, past: bool
+    ) -> tuple[CrisisLevel, str]:
+        rule = match.rule.rule
+        if self._negated(match.start, view) or any(
+            o.slot == _AFTER for p in (match.end, match.end + 1) for o in view.slots_at(p)
+        ):
+            return CrisisLevel.NONE, "negated"
+        if rule.person == "writer":
+            person, how, near = "self", "about the writer (the rule says so)", True
+        elif rule.person == "other":
+            person, how, near = "other", "about someone else (the rule says so)", False
+        else:
+            person, how, near = self._person(match, view)
+        explicit_self = person == "self" and near
+        if rule.level is RuleLevel.DISTRESS:
+            level = CrisisLevel.DISTRESS
+        else:
+            level = CrisisLevel.DANGER if person == "self" else CrisisLevel.HELPER
+        if media and not explicit_self:
+            return CrisisLevel.NONE, f"{how}; about a film, book, game or the news"
+        if view.question and view.has(_MEANING):
+            return min(level, CrisisLevel.DISTRESS), f"{how}; asks what a word means"
+        if rule.topic and view.question and (person == "anyone" or not explicit_self):
+            return min(level, CrisisLevel.DISTRESS), f"{how}; a question about the subject"
+        if person == "anyone" and level is CrisisLevel.HELPER and view.question:
+            return CrisisLevel.DISTRESS, f"{how}; a question about people in general"
+        if (
+            rule.past == "distress"
+            and level > CrisisLevel.DISTRESS
+            and (self._past_before(match, view) or (past and not self._present(match, view)))
+        ):
+            return CrisisLevel.DISTRESS, f"{how}; in the past"
+        return level, how
+
+    def _person(self, match: _Match, view: _ClauseView) -> tuple[str, str, bool]:
+        """Who the match is about ("self", "other" or "anyone"), how that was decided, and
+        whether the writer is named close by (inside the match or just before it)."""
+        inside: set[str] = set()
+        for position in range(match.start, match.end):
+            for occurrence in view.slots_at(position):
+                if occurrence.end <= match.end and occurrence.slot in (_SELF, _OTHER, _ANYONE):
+                    inside.add(occurrence.slot)
+        if _SELF in inside:
+            return "self", "about the writer", True
+        if _OTHER in inside:
+            return "other", "about someone else", False
+        nearest: _Occurrence | None = None
+        for position in range(match.start):
+            for occurrence in view.slots_at(position):
+                if occurrence.slot not in (_SELF, _OTHER, _ANYONE) or occurrence.end > match.start:
+                    continue
+                if nearest is None or (occurrence.end, occurrence.end - occurrence.start) > (
+                    nearest.end,
+                    nearest.end - nearest.start,
+                ):
+                    nearest = occurrence
+        if nearest is None:
+            if _ANYONE in inside:
+                return "anyone", "about people in general", False
+            return "self", "the writer, by default", False
+        if nearest.slot == _OTHER:
+            return "other", "someone else is the subject", False
+        if nearest.slot == _ANYONE:
+            return "anyone", "about people in general", False
+        return "self", "the writer is the subject", match.start - nearest.end <= 3
+
+    def _negated(self, start: int, view: _ClauseView) -> bool:
+        """A negation cue just before `start`, or with at most `window` bridge words
+        between; a clause break always ends its reach."""
+        position = start
+        bridges = 0
+        while position > 0:
+            ends_here = [
+                o
+                for p in range(max(0, position - 4), position)
+                for o in view.slots_at(p)
+                if o.end == position
+            ]
+            if any(o.slot == _NEGATION for o in ends_here):
+                return True
+            bridge = [o for o in ends_here if o.slot == _BRIDGE]
+            if bridge and bridges < self._window:
+                bridges += 1
+                position = min(o.start for o in bridge)
+                continue
+            return False
+        return False
+
+    def _past_before(self, match: _Match, view: _ClauseView) -> bool:
+        return any(
+            o.slot == _PAST_BEFORE for p in range(match.start) for o in view.slots_at(p)
+        ) and not view.has(_RECENT)
+
+    def _present(self, match: _Match, view: _ClauseView) -> bool:
+        """A present wish or intention inside the match or just before it."""
+        return any(
+            o.slot == _PRESENT and o.end <= match.end
+            for p in range(max(0, match.start - 3), match.end)
+            for o in view.slots_at(p)
+        )
+
+    def _in_past(self, view: _ClauseView, previous: _ClauseView | None) -> bool:
+        """A past marker in this clause or the one before, and no recent one in this."""
+        marked = view.has(_PAST) or (previous is not None and previous.has(_PAST))
+        return marked and not view.has(_RECENT)
+
+    # -- checks at load --------------------------------------------------------------------
+
+    def self_check(self) -> Iterator[InitErrorDetails]:
+        """Each rule catches every message in its `catches` at its level, and leaves every
+        message in its `ignores` alone; a rule that catches none of its own examples can
+        never match; a rule whose every catch another rule of the same or higher level
+        already explains, and whose pattern that rule's contains, is shadowed."""
+        for compiled in self._compiled:
+            rule = compiled.rule
+            index = compiled.index
+            wanted = CrisisLevel.DANGER if rule.level is RuleLevel.DANGER else CrisisLevel.DISTRESS
+            caught = 0
+            for position, text in enumerate(rule.catches):
+                fired = dict(self.matches(text))
+                if rule.id not in fired:
+                    yield _located(
+                        ("rules", index, "catches", position),
+                        text,
+                        f"rule {rule.id!r} does not match this example; change the pattern or "
+                        "the example",
+                    )
+                elif fired[rule.id] < wanted and fired[rule.id] is not CrisisLevel.HELPER:
+                    yield _located(
+                        ("rules", index, "catches", position),
+                        text,
+                        f"rule {rule.id!r} matches this example but only at "
+                        f"{fired[rule.id].name.lower()}",
+                    )
+                else:
+                    caught += 1
+            for position, text in enumerate(rule.ignores):
+                fired = dict(self.matches(text))
+                if fired.get(rule.id, CrisisLevel.NONE) > CrisisLevel.NONE:
+                    yield _located(
+                        ("rules", index, "ignores", position),
+                        text,
+                        f"rule {rule.id!r} matches this look-alike; it must leave it alone",
+                    )
+            if not caught:
+                yield _located(
+                    ("rules", index, "pattern"),
+                    rule.pattern,
+                    f"rule {rule.id!r} can never match: none of its examples is caught",
+                )
+        yield from self._shadows()
+
+    def _shadows(self) -> Iterator[InitErrorDetails]:
+        for a in self._compiled:
+            for b in self._compiled:
+                if a.index == b.index or not _contains(a, b):
+                    continue
+                if a.rule.level is RuleLevel.DISTRESS and b.rule.level is RuleLevel.DANGER:
+                    continue
+                if _contains(b, a) and b.index < a.index:
+                    continue  # the same rule twice: report it once, at the later one
+                yield _located(
+                    ("rules", b.index, "pattern"),
+                    b.rule.pattern,
+                    f"rule {b.rule.id!r} is shadowed by {a.rule.id!r}: everything it matches, "
+                    f"{a.rule.id!r} matches too; remove one or narrow the other",
+                )
+
+
+def _contains(a: _CompiledRule, b: _CompiledRule) -> bool:
+    """Whether every clause that `b` matches is matched by `a` (by structure)."""
+    if len(a.steps) != len(b.steps):
+        return False
+    if (a.at_start and not b.at_start) or (a.at_end and not b.at_end):
+        return False
+    if a.rule.topic and not b.rule.topic:
+        return False
+    if not a.not_followed_by <= b.not_followed_by or not a.not_preceded_by <= b.not_preceded_by:
+        return False
+    if a.rule.scope != b.rule.scope:
+        return False
+    return all(
+        sa.slots >= sb.slots and sa.gap >= sb.gap and (sa.optional or not sb.optional)
+        for sa, sb in zip(a.steps, b.steps, strict=True)
+    )
+
+
+def _located(loc: tuple[str | int, ...], given: object, message: str) -> InitErrorDetails:
+    return {"type": _problem(message), "loc": loc, "input": given}
+
+
+def _shown(token: object) -> str:
+    assert hasattr(token, "shown") and hasattr(token, "readings")
+    shown: str = token.shown
+    extra = [r for r in token.readings[1:] if r != squeeze(shown)]
+    return shown + (f"[{'/'.join(extra)}]" if extra else "")
+
+
+def levels_by_rule(detector: CrisisDetector, texts: Mapping[str, str]) -> dict[str, int]:
+    """How many of `texts` each rule fires on (for the content check's coverage table)."""
+    counts = dict.fromkeys(detector.rule_ids, 0)
+    for text in texts.values():
+        for rule, level in detector.matches(text):
+            if level > CrisisLevel.NONE:
+                counts[rule] = counts.get(rule, 0) + 1
+    return counts
+
+
+class CrisisSet:
+    """Every language's detector; a text gets the strongest answer any of them gives.
+    English is the only rule file today; another language is a file beside it."""
+
+    def __init__(self, detectors: Sequence[CrisisDetector]) -> None:
+        if not detectors:
+            raise ValueError("at least one rule file is needed")
+        self.detectors = tuple(detectors)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return tuple(d.language for d in self.detectors)
+
+    def detect(self, text: str) -> CrisisMatch:
+        best = NO_MATCH
+        for detector in self.detectors:
+            found = detector.detect(text)
+            if found.level > best.level:
+                best = found
+        return best
+
+    def detect_all(self, *texts: str | None) -> CrisisMatch:
+        best = NO_MATCH
+        for detector in self.detectors:
+            found = detector.detect_all(*texts)
+            if found.level > best.level:
+                best = found
+        return best
+
+    def explain(self, text: str) -> list[tuple[str, Explanation]]:
+        return [(d.language, d.explain(text)) for d in self.detectors]
+
+    def normalise(self, text: str) -> str:
+        """The text's words as the first language's rules read them (for matching members'
+        words to feelings the same way crisis detection reads them)."""
+        return self.detectors[0].normalise(text)
