@@ -23,6 +23,7 @@ class About(commands.Cog):
             min_group_size=privacy.min_group_size,
             retention_days=privacy.retention_days,
             checkin_window_hours=privacy.checkin_window_hours,
+            epsilon=privacy.epsilon,
         )
         await interaction.response.send_message(ephemeral=True, **message_kwargs(card))
 

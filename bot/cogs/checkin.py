@@ -236,12 +236,16 @@ class Checkin(commands.Cog):
     # -- retention -------------------------------------------------------------------------
 
     async def delete_expired(self) -> int:
-        """Delete check-ins older than `privacy.retention_days`, across every server."""
+        """Delete check-ins, and published weeks starting, before `privacy.retention_days`
+        ago, across every server; and the keys and claims of past days (SAFETY.md §3)."""
         services = self.bot.services
         today = services.clock().astimezone(dt.UTC).date()
-        deleted = await services.checkins.delete_older_than(
-            today - dt.timedelta(days=self.retention_days)
-        )
+        cutoff = today - dt.timedelta(days=self.retention_days)
+        deleted = await services.checkins.delete_older_than(cutoff)
+        weeks = await services.publisher.delete_before(cutoff)
+        await services.checkins.forget_past_days(today)
+        if weeks:
+            log.info("deleted %d published weeks older than %d days", weeks, self.retention_days)
         if deleted:
             log.info("deleted %d check-ins older than %d days", deleted, self.retention_days)
         return deleted
@@ -265,6 +269,12 @@ class Checkin(commands.Cog):
             guild.id,
             "check-ins",
             services.checkins.delete_guild,
+            f"retention deletes them within {self.retention_days} days",
+        )
+        await _forget(
+            guild.id,
+            "published weeks",
+            services.publisher.delete_guild,
             f"retention deletes them within {self.retention_days} days",
         )
         await _forget(

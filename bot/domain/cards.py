@@ -315,7 +315,13 @@ def resources_card(region: ResourceRegion, international: ResourceRegion | None 
     return Rendered((card,))
 
 
-def about_card(*, min_group_size: int, retention_days: int, checkin_window_hours: int) -> Rendered:
+def about_card(
+    *,
+    min_group_size: int,
+    retention_days: int,
+    checkin_window_hours: int,
+    epsilon: float = 3.0,
+) -> Rendered:
     """What Peerlight is, what it is not, and exactly what it keeps (SAFETY.md §3)."""
     description = (
         "Peerlight brings peer support into this server: coping techniques, and stories in "
@@ -337,21 +343,25 @@ def about_card(*, min_group_size: int, retention_days: int, checkin_window_hours
             "What a check-in stores",
             "A mood from 1 to 5, up to three feelings from a fixed list, this server, and the "
             "day (not the time). Nothing about who you are: no user id, no name, no message, no "
-            "free text. Even whoever holds the database cannot tell a check-in was yours.",
+            "free text.",
         ),
         CardField(
             "What moderators see",
-            f"Only totals for the whole server over at least 7 days. Any number below "
-            f"{min_group_size} is shown only as “hidden” (and so is a second number where the "
-            f"first could be worked out from the total), and with fewer than "
-            f"{min_group_size} check-ins in total there is no summary at all.",
+            "Only totals for the whole server over whole UTC weeks that are over, never this "
+            "week. Each week's numbers get random noise once and are kept, so asking again "
+            "gives the same answer; every number would have been about as likely had you not "
+            f"checked in that week (differential privacy, ε = {epsilon:g} a week). Any number "
+            f"below {min_group_size} reads “hidden”, and with fewer than {min_group_size} "
+            "check-ins there is no summary at all.",
         ),
         CardField(
             "What is kept, and for how long",
-            f"Check-ins are deleted after {retention_days} days, and at once if Peerlight is "
-            f"removed from this server. To allow one check-in per {checkin_window_hours} hours, "
-            "Peerlight remembers a scrambled code for you in memory only; it is never written "
-            "down and is gone when the bot restarts. Peerlight does not read channel messages.",
+            f"Check-ins and weekly numbers are deleted after {retention_days} days, and at once "
+            "if Peerlight is removed from this server while it runs. One check-in a day "
+            "counts: for today only, Peerlight keeps a scrambled code for you (a keyed hash "
+            "under a key made for today), deleted with its key when the day ends; it also "
+            f"waits {checkin_window_hours} hours between your check-ins, in memory only. "
+            "Peerlight does not read channel messages.",
         ),
     )
     return Rendered(

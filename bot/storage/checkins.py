@@ -32,7 +32,7 @@ import aiosqlite
 from bot.domain.checkins import MOODS, WindowData
 from bot.domain.noise import WeeklyBudget
 from bot.domain.periods import week_start
-from bot.storage.daily import DailyLimit
+from bot.storage.daily import DailyLimit, forget_past_days
 from bot.storage.database import Database
 from bot.storage.published import PeriodPublisher
 
@@ -281,13 +281,12 @@ class CheckinStore:
             previous_moods=dict(previous),
         )
 
-    async def guild_ids(self) -> set[int]:
-        """Every server with check-ins or published counts stored."""
-        rows = await self.database.fetchall(
-            "SELECT DISTINCT guild_id FROM checkins "
-            "UNION SELECT DISTINCT guild_id FROM published_periods"
-        )
-        return {int(row[0]) for row in rows}
+    async def forget_past_days(self, today: dt.date) -> int:
+        """Delete the day keys and claims of every day before `today`."""
+        async with self.database.transaction() as connection:
+            forgotten = await forget_past_days(connection, today)
+        self.database.request_settle()
+        return forgotten
 
     async def delete_older_than(self, day: dt.date) -> int:
         """Delete every server's check-ins from before `day`; return how many."""
