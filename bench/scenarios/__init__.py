@@ -11,4 +11,5 @@ SCENARIOS = (
     "startup",
     "memory",
     "crisis",
+    "privacy",
 )
