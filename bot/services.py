@@ -20,7 +20,7 @@ from bot.storage.checkins import CheckinStore
 from bot.storage.content_files import ContentLibrary
 from bot.storage.database import Database
 from bot.storage.published import PeriodPublisher
-from bot.storage.schedules import ScheduleStore
+from bot.storage.schedule_store import ScheduleStore
 
 Clock = Callable[[], dt.datetime]
 Sleep = Callable[[float], Awaitable[None]]
