@@ -40,6 +40,7 @@ from bot.domain.content import (
 )
 from bot.domain.crisis import CrisisSet
 from bot.domain.server_settings import INTERNATIONAL, crisis_region
+from bot.domain.text import cut
 
 AUTOCOMPLETE_LIMIT = 25
 # The most feelings one request is ranked for (a check-in also takes up to three).
@@ -56,7 +57,6 @@ CAN = frozenset({"can", "could"})
 MAIN_FIT = 8
 MAIN_FLOOR = 5
 ALSO_FIT = 1
-CHOICE_NAME_LIMIT = 100
 
 
 def fold(text: str) -> str:
@@ -77,10 +77,6 @@ _ITEM = "I"  # item numbers: unsigned, at least 4 bytes
 
 def _posting() -> array[int]:
     return array(_ITEM)
-
-
-def cut(text: str, limit: int = CHOICE_NAME_LIMIT) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 @dataclass(frozen=True)

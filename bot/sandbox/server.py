@@ -18,17 +18,15 @@ import time
 import uuid
 import zlib
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Protocol, TypeVar
 
-import discord.gateway
-import discord.http
-import yarl
 from aiohttp import BodyPartReader, WSMsgType, web
 
+from bot.discord_host import connect_client_to
 from bot.sandbox.faults import Faults
 from bot.sandbox.payloads import (
     APPLICATION_ID,
@@ -87,8 +85,6 @@ __all__ = [
     "SandboxMessage",
     "SandboxRole",
     "SandboxTimeout",
-    "client_pointed_at",
-    "connect_client_to",
 ]
 
 _log = logging.getLogger(__name__)
@@ -105,29 +101,6 @@ _MESSAGE_CONTENT_INTENT = 1 << 15
 _PRIVILEGED_INTENTS = (1 << 1) | (1 << 8) | _MESSAGE_CONTENT_INTENT
 
 _T = TypeVar("_T")
-
-
-def connect_client_to(api_base: str, gateway_url: str) -> None:
-    """Point every discord.py client in this process at another Discord (e.g. a Sandbox).
-
-    Interaction callbacks go through the webhook adapter, which builds its URLs from the
-    same ``Route`` class, so these two attributes redirect everything.
-    """
-    discord.http.Route.BASE = api_base.rstrip("/")
-    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
-
-
-@contextlib.contextmanager
-def client_pointed_at(api_base: str, gateway_url: str) -> Iterator[None]:
-    """`connect_client_to` for the duration of a block, then back to what it was."""
-    previous_base = discord.http.Route.BASE
-    previous_gateway = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-    connect_client_to(api_base, gateway_url)
-    try:
-        yield
-    finally:
-        discord.http.Route.BASE = previous_base
-        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = previous_gateway
 
 
 class SandboxError(Exception):

@@ -29,7 +29,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.domain.checkins import MOODS, WindowData
+from bot.domain.checkins import MAX_FEELINGS, MOODS, WindowData
 from bot.domain.noise import WeeklyBudget
 from bot.domain.periods import week_start
 from bot.storage.daily import DailyLimit, forget_past_days
@@ -40,7 +40,6 @@ __all__ = [
     "DELETE_BATCH",
     "FEELING_SERIES",
     "ID_BYTES",
-    "MAX_FEELINGS",
     "MOOD_SERIES",
     "WRITE_BATCH",
     "CheckinStore",
@@ -49,7 +48,6 @@ __all__ = [
 ]
 
 ID_BYTES = 16
-MAX_FEELINGS = 3
 DELETE_BATCH = 5000
 # At most this many check-ins in one transaction, so one commit stays short.
 WRITE_BATCH = 1000

@@ -15,7 +15,6 @@ import logging
 import random
 import re
 import sqlite3
-from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,8 +24,8 @@ import discord
 import pytest
 
 from bot.app import HTTP_CONNECTIONS, PeerlightBot
-from bot.cogs.checkin import previous_window_kept, summary_windows
 from bot.config import Settings, parse_settings
+from bot.discord_host import client_pointed_at
 from bot.domain.cards.base import Rendered, fits_one_message
 from bot.domain.cards.checkin import (
     CHECKIN_NOT_SAVED,
@@ -44,20 +43,16 @@ from bot.sandbox.server import (
     SandboxInteraction,
     SandboxMember,
     SandboxMessage,
-    client_pointed_at,
 )
 from bot.services import Services
 from bot.storage.checkins import CheckinStore
 from bot.storage.content_files import ContentLibrary, LoadReport
 from bot.storage.database import Database
+from bot.ui.checkin import START_CUSTOM_ID as START
 from bot.ui.checkin import (
-    MOOD_FEELINGS,
-    NOT_FOR_CHECKINS,
     OpenSuggestion,
     feeling_options,
-    technique_for_mood,
 )
-from bot.ui.checkin import START_CUSTOM_ID as START
 from bot.ui.errors import NOT_ALLOWED
 from bot.ui.schedule import checkin_view
 
@@ -843,18 +838,6 @@ async def test_with_fewer_days_kept_than_a_summary_covers_it_says_so_kindly(
             )
 
 
-def test_summary_windows_follow_retention() -> None:
-    assert summary_windows(90) == (7, 30, 90)
-    assert summary_windows(365) == (7, 30, 90)
-    assert summary_windows(60) == (7, 30, 49)
-    assert summary_windows(30) == (7, 21)
-    assert summary_windows(13) == (7,)
-    assert summary_windows(12) == ()
-    # The weeks before a window are compared only when kept on any day of the week.
-    assert previous_window_kept(7, 20) and previous_window_kept(30, 62)
-    assert not previous_window_kept(7, 19) and not previous_window_kept(90, 90)
-
-
 async def test_summary_is_refused_to_members(sandbox: Sandbox, bot: PeerlightBot) -> None:
     interaction = await sandbox.command("summary", member=sandbox.member)
     message = await interaction.response_message()
@@ -951,34 +934,3 @@ async def test_the_feelings_menu_is_made_once_per_catalog(
     remade = feeling_options(reloaded)
     assert remade is not options
     assert [o.to_dict() for o in remade] == [o.to_dict() for o in options]
-
-
-@pytest.mark.parametrize(
-    ("mood", "feelings"),
-    [
-        (2, ("anxious",)),
-        (2, ("anxious", "scared", "overwhelmed")),
-        (3, ("stressed", "restless", "irritable")),
-        (4, ()),
-        (2, ()),
-    ],
-)
-def test_the_suggestion_is_drawn_from_the_best_for_the_feelings(
-    catalog: Catalog, mood: int, feelings: tuple[str, ...]
-) -> None:
-    wanted = feelings or MOOD_FEELINGS[mood]
-    counts = Counter(t for f in wanted for t in catalog.techniques_for_feeling(f))
-    fitting = {
-        t: n
-        for t, n in counts.items()
-        if not NOT_FOR_CHECKINS.intersection(catalog.techniques[t].tags)
-    }
-    best = {t for t, n in fitting.items() if n == max(fitting.values())}
-    rng = random.Random(20250618)
-    drawn: Counter[str] = Counter()
-    for _ in range(400):
-        technique = technique_for_mood(catalog, mood, feelings, rng)
-        assert technique is not None
-        drawn[technique.id] += 1
-    # Every tie can come up, and nothing else; never a technique for helping others.
-    assert set(drawn) == best
