@@ -3,7 +3,7 @@
 One aiohttp server on 127.0.0.1 answers REST v10 under ``/api/v10`` and the gateway v10 at
 ``/gateway``. Tests drive it as members would (``command``, ``press``, ``choose``,
 ``submit_modal``) and observe what the bot sent (``requests``, ``channel_messages``,
-``SandboxInteraction.messages``). See SANDBOX.md for the protocol facts it relies on.
+``SandboxInteraction.messages``). See docs/SANDBOX.md for the protocol facts it relies on.
 """
 
 from __future__ import annotations
