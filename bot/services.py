@@ -21,6 +21,7 @@ from bot.storage.content_files import ContentLibrary
 from bot.storage.database import Database
 from bot.storage.published import PeriodPublisher
 from bot.storage.schedules import ScheduleStore
+from bot.storage.servers import ServerRecords
 
 Clock = Callable[[], dt.datetime]
 Sleep = Callable[[float], Awaitable[None]]
@@ -82,6 +83,10 @@ class Services:
     @cached_property
     def schedules(self) -> ScheduleStore:
         return ScheduleStore(self.database)
+
+    @cached_property
+    def servers(self) -> ServerRecords:
+        return ServerRecords(self.database)
 
     async def aclose(self) -> None:
         """Finish writes still in flight; called before the database closes."""
