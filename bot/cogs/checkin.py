@@ -33,6 +33,7 @@ from bot.domain.periods import (
     weeks_for,
     window_from_weeks,
 )
+from bot.domain.server_settings import group_size_in_force
 from bot.ui import checkin_views, window
 from bot.ui.charts import render_weekly_moods
 from bot.ui.checks import moderator_only
@@ -178,17 +179,24 @@ class Checkin(commands.Cog):
                 wanted.update(previous[days])
         mondays = sorted(wanted)
         feelings = tuple(sorted(services.content.catalog.feelings))
+        current = services.server(guild_id).min_group_size.value
         await services.checkins.publish_weeks(
-            services.publisher, services.budget, guild_id, mondays, feelings
+            services.publisher, services.budget, guild_id, mondays, feelings, current
         )
         stored = await services.checkins.published_weeks(services.publisher, guild_id, mondays)
+        published_under = await services.checkins.published_group_sizes(
+            services.publisher, guild_id, mondays
+        )
+        k = group_size_in_force(
+            current, published_under, legacy=services.settings.privacy.min_group_size
+        )
         windows = [
             window_from_weeks(
                 stored, completed_weeks(today, weeks_for(days)), previous.get(days, ())
             )
             for days in self.windows
         ]
-        summaries = summarise_nested(windows, services.settings.privacy.min_group_size)
+        summaries = summarise_nested(windows, k)
         return dict(zip(self.windows, summaries, strict=True))
 
     async def send_summary(self, interaction: discord.Interaction, days: int) -> None:

@@ -60,6 +60,13 @@ class Servers(commands.Cog):
             "each pauses when Discord refuses its next post",
         )
         await _forget(
+            guild_id,
+            why,
+            "settings",
+            services.server_settings.delete_guild,
+            "they are used again only if the server adds Peerlight back",
+        )
+        await _forget(
             guild_id, why, "other records", services.servers.forget, "the next check tries again"
         )
 
