@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 CHECK_INTERVAL = dt.timedelta(days=1)
 
 
-class Servers(commands.Cog):
+class ServersCog(commands.Cog):
     def __init__(self, bot: PeerlightBot) -> None:
         self.bot = bot
         self.retention_days = bot.services.settings.privacy.retention_days
@@ -145,4 +145,4 @@ async def _forget(
 
 
 async def setup(bot: PeerlightBot) -> None:
-    await bot.add_cog(Servers(bot))
+    await bot.add_cog(ServersCog(bot))

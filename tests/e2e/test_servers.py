@@ -29,8 +29,8 @@ T0 = dt.datetime(2026, 3, 4, 9, 0, tzinfo=dt.UTC)
 
 
 def servers_cog(bot: PeerlightBot) -> Any:
-    cog: Any = bot.get_cog("Servers")
-    assert type(cog).__name__ == "Servers"
+    cog: Any = bot.get_cog("ServersCog")
+    assert type(cog).__name__ == "ServersCog"
     return cog
 
 
