@@ -21,7 +21,7 @@ from discord.ext import commands
 from bot.app import PeerlightBot
 from bot.domain.catalog import Catalog, cut
 from bot.domain.errors import UserFacingError
-from bot.domain.schedule import parse_timezone, search_timezones
+from bot.domain.recurrence import parse_timezone, search_timezones
 from bot.domain.server_settings import (
     SETTING_NAMES,
     ServerSettings,
@@ -29,7 +29,8 @@ from bot.domain.server_settings import (
     checked_group_size,
 )
 from bot.services import Services
-from bot.ui import settings_text, views, window
+from bot.ui import crisis, window
+from bot.ui import settings as settings_text
 from bot.ui.checks import moderator_only, words_first
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ def own_channel(client: discord.Client, guild: discord.Guild, channel_id: int) -
     channel = client.get_channel(channel_id)
     if not isinstance(channel, discord.abc.GuildChannel) or channel.guild.id != guild.id:
         return "that channel isn't one of this server's channels"
-    return views.reach_out_problem(client, guild.id, channel_id)
+    return crisis.reach_out_problem(client, guild.id, channel_id)
 
 
 def region_code(catalog: Catalog, text: str) -> str:

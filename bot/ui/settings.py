@@ -7,7 +7,7 @@ import discord
 
 from bot.domain.server_settings import SETTING_NAMES, ServerSettings, Source, Value
 from bot.services import Services
-from bot.ui import views
+from bot.ui import crisis
 
 GROUP_SIZE_NOTE = (
     "A larger size applies at once. A smaller one applies to weeks published from now on: "
@@ -43,7 +43,7 @@ def _roles(guild: discord.Guild, roles: frozenset[int]) -> str:
 def _channel(client: discord.Client, guild: discord.Guild, channel_id: int | None) -> str:
     if channel_id is None:
         return "not set, so the button “Ask a moderator to reach out” is not offered"
-    problem = views.reach_out_problem(client, guild.id, channel_id)
+    problem = crisis.reach_out_problem(client, guild.id, channel_id)
     where = f"<#{channel_id}>"
     return where if problem is None else f"{where} (requests can't be posted there: {problem})"
 
