@@ -661,9 +661,6 @@ class Catalog:
         """Ids of the techniques written for someone supporting another person."""
         return self._for_supporters
 
-    def techniques_in_area(self, area: Area) -> tuple[str, ...]:
-        return self._by_area.get(area, ())
-
     def areas_of(self, technique_id: str) -> tuple[Area, ...]:
         """A technique's areas, from the index (the technique is not built)."""
         bits = self._areas.get(technique_id, 0)
@@ -677,10 +674,6 @@ class Catalog:
 
     def prompts_of_kind(self, kind: PromptKind) -> tuple[str, ...]:
         return self._prompts_by_kind.get(kind, ())
-
-    def region_for_locale(self, locale: str | None, default: str) -> ResourceRegion:
-        """The member's region from their Discord locale, else `default`, else INTL."""
-        return self.region_for(locale=locale, host_default=default)
 
     def region_for(
         self,

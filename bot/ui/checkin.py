@@ -183,10 +183,6 @@ class _Ready:
 _ready = _Ready()
 
 
-def feeling_options(catalog: Catalog) -> tuple[discord.SelectOption, ...]:
-    return _ready.options(catalog)
-
-
 # -- the steps ------------------------------------------------------------------------------
 
 
