@@ -19,7 +19,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import PeerlightBot
-from bot.domain.catalog import Catalog, cut
+from bot.domain.catalog import Catalog
+from bot.domain.text import cut
 from bot.domain.errors import UserFacingError
 from bot.domain.recurrence import parse_timezone, search_timezones
 from bot.domain.server_settings import (
