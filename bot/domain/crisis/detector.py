@@ -518,6 +518,7 @@ class CrisisDetector:
         views = self._views(text)
         several = len(views) > 1 and self._message_rules
         media = any(view.has(_MEDIA) for view in views)
+        asked = any(view.question for view in views)
         best = NO_MATCH
         previous: _ClauseView | None = None
         recovered = any(v.has(_RECOVERED) for v in views) and any(v.has(_PAST) for v in views)
@@ -539,7 +540,7 @@ class CrisisDetector:
             past = recovered or self._in_past(view, previous, following)
             previous = view
             for match in self._matches(view, "clause" if several else None):
-                level, why = self._judge(match, view, media, past)
+                level, why = self._judge(match, view, media, past, asked)
                 if explanation is not None:
                     words = " ".join(t.shown for t in view.tokens[match.start : match.end])
                     explanation.decisions.append(Decision(match.rule.rule.id, words, level, why))
@@ -675,8 +676,9 @@ class CrisisDetector:
         return True
 
     def _judge(
-        self, match: _Match, view: _ClauseView, media: bool, past: bool
+        self, match: _Match, view: _ClauseView, media: bool, past: bool, asked: bool = False
     ) -> tuple[CrisisLevel, str]:
+        """The level a match gives, and why. `asked`: the message holds a question."""
         rule = match.rule.rule
         if self._negated(match.start, view) or any(
             o.slot == _AFTER for p in (match.end, match.end + 1) for o in view.slots_at(p)
@@ -701,7 +703,10 @@ class CrisisDetector:
             return min(level, CrisisLevel.DISTRESS), f"{how}; a question about the subject"
         if person == "anyone" and level is CrisisLevel.HELPER and view.question:
             return CrisisLevel.DISTRESS, f"{how}; a question about people in general"
-        if person != "self" and view.question and self._hypothetical(match, view):
+        conditional = asked and any(
+            t.readings[0] in ("if", "when") for t in view.tokens[: match.start]
+        )
+        if person != "self" and (view.question or conditional) and self._hypothetical(match, view):
             return min(level, CrisisLevel.DISTRESS), f"{how}; a question about what someone might say"
         if level > CrisisLevel.DISTRESS and (
             self._past_before(match, view)
