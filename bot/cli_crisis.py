@@ -143,7 +143,10 @@ def _stale_models(detector: CrisisSet, content_dir: Path) -> list[str]:
     for language_detector in detector.detectors:
         model = language_detector.model
         language = language_detector.language
-        if model is not None and model.fingerprint != crisis_fingerprint(content_dir, language):
+        path = content_dir / CRISIS_MODEL_DIR / f"{language}.json"
+        if model is None and path.exists():
+            stale.append(f"{CRISIS_MODEL_DIR / language}.json cannot be used: see `peerlight content check`")
+        elif model is not None and model.fingerprint != crisis_fingerprint(content_dir, language):
             stale.append(
                 f"{CRISIS_MODEL_DIR / language}.json was trained on other rules or another "
                 "tuned corpus: run `peerlight crisis train`"
@@ -179,13 +182,28 @@ def crisis_train(
         (rules.features(c.text), categories[c.category].expect >= CrisisLevel.HELPER)
         for c in tuned
     ]
+    # Among the crisis messages: whose danger is it (the helper reply, or the writer's)?
+    whose = [
+        (features, categories[c.category].expect is CrisisLevel.HELPER)
+        for (features, label), c in zip(samples, tuned, strict=True)
+        if label
+    ]
     labels = [label for _, label in samples]
     rules_alarm = [rules.detect(c.text).level >= CrisisLevel.HELPER for c in tuned]
     probabilities = cross_validated(samples, options)
-    threshold = choose_threshold(probabilities, labels, rules_alarm, options.max_false_alarms)
+    threshold = choose_threshold(probabilities, labels, options.max_false_alarms)
     idf, weights, bias = fit(samples, options)
+    _, other_weights, other_bias = fit(whose, options, idf)
     model = CrisisModel(
-        language, weights, idf, bias, threshold, crisis_fingerprint(content_dir, language)
+        language,
+        weights,
+        idf,
+        bias,
+        threshold,
+        crisis_fingerprint(content_dir, language),
+        other_weights,
+        other_bias,
+        options.min_words,
     )
     path = content_dir / CRISIS_MODEL_DIR / f"{language}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -213,6 +231,8 @@ def _print_training(
         return f"crisis block for {caught / positives:.1%}, false alarms {false / negatives:.1%}"
 
     print(f"tuned split: {len(labels)} messages, {features} features kept", file=out)
+    model = [p >= threshold for p in probabilities]
     print(f"  rules alone:                        {rates(rules_alarm)}", file=out)
+    print(f"  model alone (cross-validated):      {rates(model)}", file=out)
     print(f"  rules and model (cross-validated):  {rates(both)}", file=out)
     print(f"  threshold {threshold:.2f}", file=out)

@@ -937,14 +937,18 @@ def _load_crisis_rules(collector: _Collector, folder: Path) -> CrisisSet | None:
 
 def _load_crisis_model(collector: _Collector, folder: Path, language: str) -> CrisisModel | None:
     """The trained second reader for a language, if one is shipped (see
-    bot/domain/crisis/model.py); a damaged file is an error, a missing one is not."""
+    bot/domain/crisis/model.py). A file that cannot be used is a warning, not an error:
+    the bot keeps the rules, `peerlight crisis train` can still run to replace it, and
+    `peerlight crisis eval` (which CI runs) fails until it is replaced."""
     path = folder / f"{language}.json"
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         return None
     except OSError as exc:
-        collector.add(collector.shown(path), (1, 1), "", f"cannot be read ({exc.strerror})")
+        collector.add(
+            collector.shown(path), (1, 1), "", f"cannot be read ({exc.strerror})", Severity.WARNING
+        )
         return None
     digest = hashlib.sha256(raw).digest()
     if (cached := _LOADED_MODELS.get(digest)) is not None:
@@ -952,11 +956,21 @@ def _load_crisis_model(collector: _Collector, folder: Path, language: str) -> Cr
     try:
         model = CrisisModel.from_json(json.loads(raw))
     except ValueError as exc:  # json.JSONDecodeError is a ValueError
-        collector.add(collector.shown(path), (1, 1), "", f"{exc}; run `peerlight crisis train`")
+        collector.add(
+            collector.shown(path),
+            (1, 1),
+            "",
+            f"{exc}; the rules answer alone until `peerlight crisis train` replaces it",
+            Severity.WARNING,
+        )
         return None
     if model.language != language:
         collector.add(
-            collector.shown(path), (1, 1), "language", f"is for {model.language!r}, not {language!r}"
+            collector.shown(path),
+            (1, 1),
+            "language",
+            f"is for {model.language!r}, not {language!r}",
+            Severity.WARNING,
         )
         return None
     if len(_LOADED_MODELS) >= _COMPILED_RULES_LIMIT:

@@ -60,6 +60,7 @@ _BRIDGE = "negation:bridge"
 _PAST = "context:past"
 _RECENT = "context:recent"
 _RECOVERED = "context:recovered"
+_BY_DEFAULT = "the writer, by default"
 # Words for someone else that name nobody in particular on their own.
 _PRONOUNS = frozenset(
     {"he", "she", "they", "him", "her", "them", "his", "their", "herself", "himself",
@@ -409,14 +410,19 @@ class CrisisDetector:
     def _second_reader(
         self, views: list[_ClauseView], best: CrisisMatch, explanation: Explanation | None
     ) -> CrisisMatch:
-        """Where the rules gave no crisis answer, the model may: danger, or the helper
-        reply when the text names someone else and never the writer."""
+        """Where no danger rule matched, the model may answer: danger, or the helper reply
+        when it reads the danger as someone else's. A danger rule that matched has
+        understood the text (negated, past, a question, a film): the model never overrules
+        it. A distress rule ("hopeless") does not stand in its way."""
         if self.model is None or best.level >= CrisisLevel.HELPER:
+            return best
+        if sum(len(view.tokens) for view in views) < self.model.min_words:
             return best
         features = self._features(views)
         probability = self.model.probability(features)
         answers = probability >= self.model.threshold
-        level = CrisisLevel.HELPER if answers and self._only_others(views) else CrisisLevel.DANGER
+        other = answers and self.model.about_someone_else(features)
+        level = CrisisLevel.HELPER if other else CrisisLevel.DANGER
         if explanation is not None:
             pushes = ", ".join(f"{name} {push:+.2f}" for name, push in self.model.strongest(features))
             verdict = level.name.lower() if answers else "below its threshold"
@@ -426,21 +432,10 @@ class CrisisDetector:
             )
         return CrisisMatch(level, MODEL_RULE) if answers else best
 
-    @staticmethod
-    def _only_others(views: list[_ClauseView]) -> bool:
-        others = False
-        for view in views:
-            covered: set[int] = set()
-            for group in view.at.values():
-                for o in group:
-                    if o.slot == _OTHER:
-                        others = True
-                        covered.update(range(o.start, o.end))
-            for group in view.at.values():
-                for o in group:
-                    if o.slot == _SELF and not covered.issuperset(range(o.start, o.end)):
-                        return False
-        return others
+    def _others(self, views: list[_ClauseView]) -> bool:
+        """Where no words say whose danger it is, whether the model reads it as someone
+        else's ("jay hasnt been online in 3 days after that last message")."""
+        return self.model is not None and self.model.about_someone_else(self._features(views))
 
     @property
     def rule_ids(self) -> list[str]:
@@ -519,6 +514,7 @@ class CrisisDetector:
         several = len(views) > 1 and self._message_rules
         media = any(view.has(_MEDIA) for view in views)
         asked = any(view.question for view in views)
+        matched = False  # did a danger rule match, whatever was made of it?
         best = NO_MATCH
         previous: _ClauseView | None = None
         recovered = any(v.has(_RECOVERED) for v in views) and any(v.has(_PAST) for v in views)
@@ -541,6 +537,9 @@ class CrisisDetector:
             previous = view
             for match in self._matches(view, "clause" if several else None):
                 level, why = self._judge(match, view, media, past, asked)
+                matched = matched or match.rule.rule.level is RuleLevel.DANGER
+                if level is CrisisLevel.DANGER and why == _BY_DEFAULT and self._others(views):
+                    level, why = CrisisLevel.HELPER, f"{why}; the model reads someone else's"
                 if explanation is not None:
                     words = " ".join(t.shown for t in view.tokens[match.start : match.end])
                     explanation.decisions.append(Decision(match.rule.rule.id, words, level, why))
@@ -552,12 +551,13 @@ class CrisisDetector:
             merged = self._merged(views)
             for match in self._matches(merged, "message"):
                 level, why = self._judge(match, merged, media, self._in_past(merged, None))
+                matched = matched or match.rule.rule.level is RuleLevel.DANGER
                 if explanation is not None:
                     words = " ".join(t.shown for t in merged.tokens[match.start : match.end])
                     explanation.decisions.append(Decision(match.rule.rule.id, words, level, why))
                 if level > best.level:
                     best = CrisisMatch(level, match.rule.rule.id)
-        return self._second_reader(views, best, explanation)
+        return best if matched else self._second_reader(views, best, explanation)
 
     def _merged(self, views: list[_ClauseView]) -> _ClauseView:
         """The whole message as one clause, for rules whose scope is the message: each
@@ -765,7 +765,7 @@ class CrisisDetector:
         if nearest is None:
             if _ANYONE in inside:
                 return "anyone", "about people in general", False
-            return "self", "the writer, by default", False
+            return "self", _BY_DEFAULT, False
         if nearest.slot == _OTHER:
             return "other", "someone else is the subject", False
         if nearest.slot == _ANYONE:
