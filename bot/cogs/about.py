@@ -7,20 +7,24 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import PeerlightBot
-from bot.domain.cards import about_card
+from bot.domain.cards.about import about_card
 from bot.ui.embeds import message_kwargs
 
 
-class About(commands.Cog):
+class AboutCog(commands.Cog):
     def __init__(self, bot: PeerlightBot) -> None:
         self.bot = bot
 
     @app_commands.command(name="about")
     async def about(self, interaction: discord.Interaction) -> None:
         """What Peerlight is, what it is not, and exactly what it stores."""
-        privacy = self.bot.services.settings.privacy
+        services = self.bot.services
+        privacy = services.settings.privacy
+        group = privacy.min_group_size
+        if interaction.guild_id is not None:
+            group = services.server(interaction.guild_id).min_group_size.value
         card = about_card(
-            min_group_size=privacy.min_group_size,
+            min_group_size=group,
             retention_days=privacy.retention_days,
             checkin_window_hours=privacy.checkin_window_hours,
             epsilon=privacy.epsilon,
@@ -29,4 +33,4 @@ class About(commands.Cog):
 
 
 async def setup(bot: PeerlightBot) -> None:
-    await bot.add_cog(About(bot))
+    await bot.add_cog(AboutCog(bot))

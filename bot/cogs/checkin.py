@@ -1,7 +1,7 @@
 """/checkin for members, /summary for moderators, and keeping check-ins no longer than needed.
 
 A check-in is anonymous by construction (SAFETY.md §3): the flow in
-`bot.ui.checkin_views` hands the store a server, a day, a mood and feeling ids, nothing
+`bot.ui.checkin` hands the store a server, a day, a mood and feeling ids, nothing
 else. Moderators see only what `bot.domain.checkins.summarise` lets through, over windows
 that check-ins are kept long enough to fill. Rows older than `privacy.retention_days` are
 deleted at start-up and then daily, and a server's check-ins and schedules as soon as the
@@ -24,7 +24,8 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from bot.app import PeerlightBot
-from bot.domain.cards import Rendered, summary_card
+from bot.domain.cards.base import Rendered
+from bot.domain.cards.checkin import summary_card
 from bot.domain.checkins import Summary, summarise_nested
 from bot.domain.errors import UserFacingError
 from bot.domain.periods import (
@@ -34,7 +35,9 @@ from bot.domain.periods import (
     weeks_for,
     window_from_weeks,
 )
-from bot.ui import checkin_views, window
+from bot.domain.server_settings import group_size_in_force
+from bot.ui import checkin as checkin_ui
+from bot.ui import window
 from bot.ui.charts import render_weekly_moods
 from bot.ui.checks import moderator_only
 from bot.ui.embeds import message_kwargs
@@ -92,7 +95,7 @@ def _with_change(rendered: Rendered, text: str) -> Rendered:
     return dataclasses.replace(rendered, cards=cards)
 
 
-class Checkin(commands.Cog):
+class CheckinCog(commands.Cog):
     def __init__(self, bot: PeerlightBot) -> None:
         self.bot = bot
         self.retention_days = bot.services.settings.privacy.retention_days
@@ -107,7 +110,7 @@ class Checkin(commands.Cog):
         self.summary_command = self._summary_command()
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(*checkin_views.DYNAMIC_ITEMS)
+        self.bot.add_dynamic_items(*checkin_ui.DYNAMIC_ITEMS)
         self.bot.tree.add_command(self.summary_command)
         # `peerlight sync` loads every cog only to register the commands: no deleting.
         # matplotlib is left for the first /summary chart to import (about half a second,
@@ -118,7 +121,7 @@ class Checkin(commands.Cog):
     async def cog_unload(self) -> None:
         self.retention.cancel()
         self.bot.tree.remove_command(self.summary_command.name)
-        self.bot.remove_dynamic_items(*checkin_views.DYNAMIC_ITEMS)
+        self.bot.remove_dynamic_items(*checkin_ui.DYNAMIC_ITEMS)
 
     # -- members ---------------------------------------------------------------------------
 
@@ -126,7 +129,7 @@ class Checkin(commands.Cog):
     @app_commands.guild_only()
     async def checkin(self, interaction: discord.Interaction) -> None:
         """An anonymous check-in: how you are, in two taps. Nothing about who you are is kept."""
-        await checkin_views.start(interaction)
+        await checkin_ui.start(interaction)
 
     # -- moderators ------------------------------------------------------------------------
 
@@ -179,17 +182,24 @@ class Checkin(commands.Cog):
                 wanted.update(previous[days])
         mondays = sorted(wanted)
         feelings = tuple(sorted(services.content.catalog.feelings))
+        current = services.server(guild_id).min_group_size.value
         await services.checkins.publish_weeks(
-            services.publisher, services.budget, guild_id, mondays, feelings
+            services.publisher, services.budget, guild_id, mondays, feelings, current
         )
         stored = await services.checkins.published_weeks(services.publisher, guild_id, mondays)
+        published_under = await services.checkins.published_group_sizes(
+            services.publisher, guild_id, mondays
+        )
+        k = group_size_in_force(
+            current, published_under, legacy=services.settings.privacy.min_group_size
+        )
         windows = [
             window_from_weeks(
                 stored, completed_weeks(today, weeks_for(days)), previous.get(days, ())
             )
             for days in self.windows
         ]
-        summaries = summarise_nested(windows, services.settings.privacy.min_group_size)
+        summaries = summarise_nested(windows, k)
         return dict(zip(self.windows, summaries, strict=True))
 
     async def send_summary(self, interaction: discord.Interaction, days: int) -> None:
@@ -263,7 +273,7 @@ class Checkin(commands.Cog):
     @commands.Cog.listener()
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         """SAFETY.md §3: a server that removes Peerlight takes its check-ins and schedules
-        with it. Each deletion is tried whatever happened to the other."""
+        with it, and its settings. Each deletion is tried whatever happened to the others."""
         services = self.bot.services
         await _forget(
             guild.id,
@@ -282,6 +292,12 @@ class Checkin(commands.Cog):
             "schedules",
             services.schedules.delete_guild,
             "each pauses when Discord refuses its next post",
+        )
+        await _forget(
+            guild.id,
+            "settings",
+            services.server_settings.delete_guild,
+            "they are used again only if the server adds Peerlight back",
         )
 
 
@@ -312,4 +328,4 @@ async def _forget(
 
 
 async def setup(bot: PeerlightBot) -> None:
-    await bot.add_cog(Checkin(bot))
+    await bot.add_cog(CheckinCog(bot))

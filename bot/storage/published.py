@@ -41,9 +41,12 @@ class PeriodPublisher:
         cells: tuple[str, ...],
         scale: Fraction,
         raw: RawCounts,
+        min_group_size: int | None = None,
     ) -> bool:
         """Store the noisy cells of one period unless already stored; True if stored now.
-        Call it only for periods that are over: their raw counts can no longer change."""
+        Call it only for periods that are over: their raw counts can no longer change.
+        `min_group_size`: the server's smallest group size at publication, kept with the
+        period so that a later lowering never applies to it (`group_sizes`)."""
         start = period_start.isoformat()
         async with self.database.transaction() as connection:
             async with connection.execute(
@@ -59,8 +62,9 @@ class PeriodPublisher:
             known = {cell: count for cell, count in counts.items() if cell in cells}
             noisy = noisy_counts(self.sampler, known, scale, cells)
             await connection.execute(
-                "INSERT INTO published_periods (guild_id, series, period_start) VALUES (?, ?, ?)",
-                (guild_id, series, start),
+                "INSERT INTO published_periods (guild_id, series, period_start, min_group_size) "
+                "VALUES (?, ?, ?, ?)",
+                (guild_id, series, start, min_group_size),
             )
             await connection.executemany(
                 "INSERT INTO published_cells (guild_id, series, period_start, cell, value) "
@@ -87,6 +91,26 @@ class PeriodPublisher:
             if start in wanted:
                 out.setdefault(start, {})[cell] = int(value)
         return out
+
+    async def group_sizes(
+        self, guild_id: int, series: str, starts: list[dt.date]
+    ) -> dict[dt.date, int | None]:
+        """The smallest group size each stored period was published under (None: not
+        recorded, published before sizes were kept)."""
+        if not starts:
+            return {}
+        rows = await self.database.fetchall(
+            "SELECT period_start, min_group_size FROM published_periods "
+            "WHERE guild_id = ? AND series = ? AND period_start >= ? AND period_start <= ?",
+            (guild_id, series, min(starts).isoformat(), max(starts).isoformat()),
+        )
+        wanted = set(starts)
+        sizes = {dt.date.fromisoformat(start): size for start, size in rows}
+        return {
+            start: (None if size is None else int(size))
+            for start, size in sizes.items()
+            if start in wanted
+        }
 
     async def delete_before(self, day: dt.date) -> int:
         """Retention: delete every period that starts before `day`."""

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.domain.content import PromptKind
-from bot.domain.schedule import LocalTime
+from bot.domain.recurrence import LocalTime
 from bot.storage.database import Database
-from bot.storage.schedules import (
+from bot.storage.schedule_store import (
     NewSchedule,
     RunStatus,
     ScheduleStore,
