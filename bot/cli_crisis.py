@@ -16,9 +16,8 @@ from collections import Counter
 from pathlib import Path
 from typing import TextIO
 
-from bot.domain.crisis import CrisisSet
+from bot.domain.crisis import CrisisLevel, CrisisSet
 from bot.domain.crisis.evaluation import HOLDOUT, Scorecard, score
-from bot.domain.crisis import CrisisLevel
 from bot.domain.crisis.model import (
     CrisisModel,
     TrainingOptions,
@@ -145,7 +144,9 @@ def _stale_models(detector: CrisisSet, content_dir: Path) -> list[str]:
         language = language_detector.language
         path = content_dir / CRISIS_MODEL_DIR / f"{language}.json"
         if model is None and path.exists():
-            stale.append(f"{CRISIS_MODEL_DIR / language}.json cannot be used: see `peerlight content check`")
+            stale.append(
+                f"{CRISIS_MODEL_DIR / language}.json cannot be used: see `peerlight content check`"
+            )
         elif model is not None and model.fingerprint != crisis_fingerprint(content_dir, language):
             stale.append(
                 f"{CRISIS_MODEL_DIR / language}.json was trained on other rules or another "
@@ -179,8 +180,7 @@ def crisis_train(
         return EXIT_USAGE
     tuned = [c for c in cases if c.split != HOLDOUT]
     samples = [
-        (rules.features(c.text), categories[c.category].expect >= CrisisLevel.HELPER)
-        for c in tuned
+        (rules.features(c.text), categories[c.category].expect >= CrisisLevel.HELPER) for c in tuned
     ]
     # Among the crisis messages: whose danger is it (the helper reply, or the writer's)?
     whose = [

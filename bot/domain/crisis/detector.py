@@ -63,8 +63,20 @@ _RECOVERED = "context:recovered"
 _BY_DEFAULT = "the writer, by default"
 # Words for someone else that name nobody in particular on their own.
 _PRONOUNS = frozenset(
-    {"he", "she", "they", "him", "her", "them", "his", "their", "herself", "himself",
-     "themselves", "themself"}
+    {
+        "he",
+        "she",
+        "they",
+        "him",
+        "her",
+        "them",
+        "his",
+        "their",
+        "herself",
+        "himself",
+        "themselves",
+        "themself",
+    }
 )
 _QUESTION = "context:question"
 _MEDIA = "context:media"
@@ -424,7 +436,9 @@ class CrisisDetector:
         other = answers and self.model.about_someone_else(features)
         level = CrisisLevel.HELPER if other else CrisisLevel.DANGER
         if explanation is not None:
-            pushes = ", ".join(f"{name} {push:+.2f}" for name, push in self.model.strongest(features))
+            pushes = ", ".join(
+                f"{name} {push:+.2f}" for name, push in self.model.strongest(features)
+            )
             verdict = level.name.lower() if answers else "below its threshold"
             explanation.model = (
                 f"model: {probability:.2f} against {self.model.threshold:.2f}: {verdict}"
@@ -707,7 +721,9 @@ class CrisisDetector:
             t.readings[0] in ("if", "when") for t in view.tokens[: match.start]
         )
         if person != "self" and (view.question or conditional) and self._hypothetical(match, view):
-            return min(level, CrisisLevel.DISTRESS), f"{how}; a question about what someone might say"
+            return min(
+                level, CrisisLevel.DISTRESS
+            ), f"{how}; a question about what someone might say"
         if level > CrisisLevel.DISTRESS and (
             self._past_before(match, view)
             or (

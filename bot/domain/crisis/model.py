@@ -21,6 +21,7 @@ Everything here is pure arithmetic on strings: no I/O, no third-party library.
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from collections import Counter
@@ -138,7 +139,7 @@ def featurise(clauses: Iterable[Sequence[str]], slots: Iterable[str]) -> list[st
     features: list[str] = []
     for words in clauses:
         features.extend(words)
-        features.extend(f"{a} {b}" for a, b in zip(words, words[1:], strict=False))
+        features.extend(f"{a} {b}" for a, b in itertools.pairwise(words))
     features.extend(f"{SLOT_PREFIX}{slot}" for slot in slots)
     return features
 
