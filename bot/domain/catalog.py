@@ -7,6 +7,10 @@ Catalog and swaps the reference, so a command never sees half of two libraries.
 Techniques and stories are kept compressed and built again when looked up by id
 (`CompactItems`); whatever concerns many of them at once is answered from indexes made
 when the catalog is built.
+
+Long (about 850 lines) because the indexes, the compact item store and the ranking that
+reads them are one data structure: `recommend_ids` and the search read the indexes
+`LibraryItems` builds, in the layout it builds them.
 """
 
 from __future__ import annotations
