@@ -90,6 +90,9 @@ class RestRoutes:
         self.sandbox = sandbox
         self.world = sandbox.world
         self.routes = self.build()
+        # (channel, nonce) -> message id, for `enforce_nonce`: Discord answers a repeat
+        # with the message it already made, for a few minutes (the sandbox: while it runs).
+        self._nonces: dict[tuple[int, str], int] = {}
 
     def build(self) -> list[_Route]:
         app = r"/applications/(?P<app_id>\d+)"
@@ -556,6 +559,11 @@ class RestRoutes:
                 "fail_if_not_exists", True
             ):
                 raise FormError([], message="Unknown message reference")
+        nonce = payload.get("nonce")
+        if nonce is not None and payload.get("enforce_nonce"):
+            earlier = self.world.messages.get(self._nonces.get((channel.id, str(nonce)), 0))
+            if earlier is not None:
+                return 200, self.world.message_json(earlier)
         embeds = _normalised_embeds(payload.get("embeds"))
         if not permissions & Permission.EMBED_LINKS:
             # Discord accepts the message but shows no embeds from a bot without Embed Links.
@@ -578,6 +586,8 @@ class RestRoutes:
                 message_reference=reference,
             )
         )
+        if nonce is not None and payload.get("enforce_nonce"):
+            self._nonces[(channel.id, str(nonce))] = message.id
         await self.sandbox.gateway.dispatch_message_event("MESSAGE_CREATE", message)
         return 200, self.world.message_json(message)
 
