@@ -151,6 +151,11 @@ class Gateway:
             raise SandboxError("no bot is connected")
         await live.close(code, "Dropped by the sandbox")
 
+    def forget_sessions(self) -> None:
+        """Forget every session, as Discord does after a while: a RESUME is then refused
+        (op 9), and the client must IDENTIFY again."""
+        self._sessions.clear()
+
     async def handle(self, request: web.Request) -> web.StreamResponse:
         ws = web.WebSocketResponse(compress=False, max_msg_size=1 << 22, timeout=1.0)
         await ws.prepare(request)

@@ -33,7 +33,7 @@ async def test_when_the_session_is_forgotten_the_bot_identifies_again_and_answer
     sandbox: Sandbox, bot: PeerlightBot
 ) -> None:
     assert await _answers(sandbox)
-    sandbox._sessions.clear()  # Discord no longer knows the session: RESUME is refused
+    sandbox.forget_sessions()  # Discord no longer knows the session: RESUME is refused
     await sandbox.drop_connection()
     for _ in range(RECONNECT_SECONDS * 10):  # the refused RESUME, the wait, then IDENTIFY
         if sandbox.sessions_started == 2:
