@@ -299,7 +299,7 @@ async def test_reset_returns_to_the_host_default_at_once(
 
 async def visible_after(interaction: Any, count: int) -> list[SandboxMessage]:
     """The interaction's messages once `count` arrived, and a moment for any more."""
-    messages = await interaction.messages(count)
+    await interaction.messages(count)
     await asyncio.sleep(0.2)
     return list(interaction.visible_messages())
 
@@ -330,6 +330,7 @@ async def test_joining_posts_nothing_and_the_first_moderator_gets_one_private_no
             await sandbox.command("schedule list", member=sandbox.moderator), 2
         )
         answer, note = first
+        assert answer.content.startswith("There are no scheduled prompts in this server yet")
         assert note.ephemeral
         assert note.content.startswith("**Peerlight isn't set up for this server yet.**")
         assert "- Moderator roles: none (only members with Manage Server)" in note.content
