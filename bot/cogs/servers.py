@@ -50,6 +50,7 @@ class ServersCog(commands.Cog):
         """Delete everything stored for one server. Each deletion is tried whatever
         happened to the others."""
         services = self.bot.services
+        services.votes.forget_prior(guild_id)
         kept = f"retention deletes them within {self.retention_days} days"
         await _forget(guild_id, why, "check-ins", services.checkins.delete_guild, kept)
         await _forget(guild_id, why, "published weeks", services.publisher.delete_guild, kept)

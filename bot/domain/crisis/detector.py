@@ -841,7 +841,11 @@ class CrisisDetector:
     ) -> bool:
         """A past marker in this clause or a neighbouring one ("i had a noose in my closet
         once. that was 2012"), and no recent one in this."""
-        marked = any(v is not None and v.has(_PAST) for v in (view, previous, following))
+        marked = any(v is not None and v.has(_PAST) for v in (view, previous))
+        if following is not None and not marked:
+            # The next clause counts only when it opens with the marker ("that was 2012"),
+            # not when it tells something else's past ("grandpa died last year").
+            marked = any(o.slot == _PAST for p in (0, 1) for o in following.slots_at(p))
         return marked and not view.has(_RECENT)
 
     # -- checks at load --------------------------------------------------------------------
