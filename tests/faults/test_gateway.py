@@ -33,14 +33,9 @@ async def test_when_the_session_is_forgotten_the_bot_identifies_again_and_answer
     sandbox: Sandbox, bot: PeerlightBot
 ) -> None:
     assert await _answers(sandbox)
-    # A new session ends with discord.py dispatching `ready` once every server arrived;
-    # the test waits for it, so the bot is not closed with that dispatch still pending.
-    ready_again = asyncio.Event()
-
-    async def on_ready() -> None:
-        ready_again.set()
-
-    bot.add_listener(on_ready)
+    # The new session's READY waits for its servers before it is done; the test ends only
+    # after that, so the bot never closes with that wait still running.
+    ready_again = asyncio.ensure_future(bot.wait_for("ready", timeout=RECONNECT_SECONDS * 2))
     sandbox.forget_sessions()  # Discord no longer knows the session: RESUME is refused
     await sandbox.drop_connection()
     for _ in range(RECONNECT_SECONDS * 10):  # the refused RESUME, the wait, then IDENTIFY
@@ -49,6 +44,6 @@ async def test_when_the_session_is_forgotten_the_bot_identifies_again_and_answer
         await asyncio.sleep(0.1)
     await sandbox.wait_until_connected(RECONNECT_SECONDS)
     assert sandbox.sessions_started == 2  # a full IDENTIFY, a new session
-    await asyncio.wait_for(ready_again.wait(), RECONNECT_SECONDS)
     assert await _answers(sandbox)
     assert await _answers(sandbox)
+    await ready_again
