@@ -151,6 +151,10 @@ class Gateway:
             raise SandboxError("no bot is connected")
         await live.close(code, "Dropped by the sandbox")
 
+    def session_shards(self) -> list[list[int]]:
+        """The [shard id, shard count] each session IDENTIFYed with, when it named one."""
+        return [s.shard for s in self._sessions.values() if s.shard is not None]
+
     def forget_sessions(self) -> None:
         """Forget every session, as Discord does after a while: a RESUME is then refused
         (op 9), and the client must IDENTIFY again."""

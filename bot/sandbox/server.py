@@ -139,6 +139,7 @@ class Sandbox:
         self.wait_until_disconnected = self.gateway.wait_until_disconnected
         self.drop_connection = self.gateway.drop_connection
         self.forget_sessions = self.gateway.forget_sessions
+        self.session_shards = self.gateway.session_shards
         self.channel_messages = self.world.channel_messages
         self.message = self.world.message
         self.requests_matching = self.recorder.requests_matching
