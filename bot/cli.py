@@ -1,4 +1,4 @@
-"""The `peerlight` command: run, status, sync, demo, content and crisis (see --help).
+"""The `peerlight` command: run, status, setup, sync, demo, content and crisis (see --help).
 
 Exit codes: 0 ok, 1 content or validation failures, 2 bad usage or configuration,
 3 Discord could not be reached within the give-up time, 141 the output pipe was closed.
@@ -97,6 +97,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     status.add_argument(
         "--port", type=int, help="the health endpoint's port (default: health.port)"
+    )
+    setup = sub.add_parser(
+        "setup",
+        help="check the token, print the invite link, list servers and missing permissions",
+    )
+    setup.add_argument(
+        "--write",
+        type=Path,
+        metavar="PATH",
+        help="write a commented config file there (never the token); on a terminal it asks",
     )
     sync = sub.add_parser("sync", help="register the slash commands with Discord now")
     sync.add_argument(
@@ -250,6 +260,8 @@ def _dispatch(argv: Sequence[str] | None) -> int:
         return EXIT_USAGE
     if args.command == "sync":
         return asyncio.run(sync_commands(loaded, token, args.guild))
+    if args.command == "setup":
+        return _setup(loaded.settings, token, args.write)
     give_up = args.give_up_after
     if give_up is not None and give_up <= 0:
         print("peerlight: --give-up-after takes a number of seconds above 0", file=sys.stderr)
@@ -608,6 +620,15 @@ async def run_bot(settings: Settings, token: str, give_up_after: float | None = 
         return stop.code
     log.info("Peerlight stopped")
     return EXIT_OK
+
+
+def _setup(settings: Settings, token: str, write: Path | None) -> int:
+    from bot.cli_setup import on_a_terminal, run_setup
+
+    report = load_content_or_report(settings)
+    regions = sorted(report.catalog.regions) if report.catalog is not None else ["INTL"]
+    ask = input if on_a_terminal() else None
+    return asyncio.run(run_setup(settings, token, write=write, ask=ask, regions=regions))
 
 
 async def sync_commands(loaded: LoadedSettings, token: str, guild: int | None) -> int:
