@@ -1,4 +1,4 @@
-"""The `peerlight` command: run | sync | demo | content check/preview/schema | crisis eval/explain.
+"""The `peerlight` command: run, status, setup, sync, demo, content and crisis (see --help).
 
 Exit codes: 0 ok, 1 content or validation failures, 2 bad usage or configuration,
 3 Discord could not be reached within the give-up time, 141 the output pipe was closed.
@@ -91,6 +91,13 @@ def _parser() -> argparse.ArgumentParser:
         help="how many shards the bot runs across all its processes "
         "(default: discord.shard_count, else not sharded)",
     )
+    status = sub.add_parser(
+        "status",
+        help="ask a running `peerlight run` how its shards and its database are (health.port)",
+    )
+    status.add_argument(
+        "--port", type=int, help="the health endpoint's port (default: health.port)"
+    )
     setup = sub.add_parser(
         "setup",
         help="check the token, print the invite link, list servers and missing permissions",
@@ -169,7 +176,7 @@ def _parser() -> argparse.ArgumentParser:
             "--content-dir", type=Path, help="content folder (default: as configured)"
         )
     # --config is accepted before or after the command word.
-    for command in (run, sync, demo, check, preview, evaluate, explain, train):
+    for command in (run, status, sync, demo, check, preview, evaluate, explain, train):
         command.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="settings file")
     return parser
 
@@ -239,6 +246,10 @@ def _dispatch(argv: Sequence[str] | None) -> int:
         if args.crisis_command == "train":
             return crisis_train(content_dir, args.language)
         return crisis_explain(args.text, content_dir)
+    if args.command == "status":
+        from bot.cli_status import status
+
+        return status(args.port if args.port is not None else loaded.settings.health.port)
     if args.command == "demo":
         from bot.sandbox.console import run_demo
 
