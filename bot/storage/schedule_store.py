@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.content import PromptKind
 from bot.domain.recurrence import LocalTime, next_occurrence
+from bot.domain.shards import ShardSlice
 from bot.storage.database import Database
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "RunStatus",
     "Schedule",
     "ScheduleStore",
+    "ShardSlice",
     "ShortIdsExhausted",
     "choose_prompt",
     "rotation_order",
@@ -362,17 +364,20 @@ class ScheduleStore:
 
     # the scheduler
 
-    async def due(self, now: datetime) -> list[Schedule]:
+    async def due(self, now: datetime, shards: ShardSlice | None = None) -> list[Schedule]:
+        """Active schedules due by `now`; with `shards`, only those of servers on them."""
+        where, params = _on_shards(shards, "guild_id")
         rows = await self.database.fetchall(
             f"SELECT {_SCHEDULE_COLUMNS} FROM schedules "
-            "WHERE paused_reason IS NULL AND next_due <= ? ORDER BY next_due, key",
-            (_iso(now),),
+            f"WHERE paused_reason IS NULL AND next_due <= ?{where} ORDER BY next_due, key",
+            (_iso(now), *params),
         )
         return [_schedule(row) for row in rows]
 
-    async def earliest_due(self) -> datetime | None:
+    async def earliest_due(self, shards: ShardSlice | None = None) -> datetime | None:
+        where, params = _on_shards(shards, "guild_id")
         row = await self.database.fetchone(
-            "SELECT MIN(next_due) FROM schedules WHERE paused_reason IS NULL"
+            f"SELECT MIN(next_due) FROM schedules WHERE paused_reason IS NULL{where}", params
         )
         return _moment(str(row[0])) if row and row[0] is not None else None
 
@@ -467,14 +472,16 @@ class ScheduleStore:
                 (status.value, detail, attempts, run.id),
             )
 
-    async def unfinished_runs(self) -> list[tuple[Run, Schedule]]:
-        """Claimed runs with no outcome: left behind by a process that stopped mid-post."""
+    async def unfinished_runs(self, shards: ShardSlice | None = None) -> list[tuple[Run, Schedule]]:
+        """Claimed runs with no outcome: left behind by a process that stopped mid-post.
+        With `shards`, only those of servers on them."""
+        where, params = _on_shards(shards, "s.guild_id")
         rows = await self.database.fetchall(
             f"SELECT {', '.join('r.' + c.strip() for c in _RUN_COLUMNS.split(','))}, "
             f"{', '.join('s.' + c.strip() for c in _SCHEDULE_COLUMNS.split(','))} "
             "FROM schedule_runs r JOIN schedules s ON s.key = r.schedule_key "
-            "WHERE r.status = ? ORDER BY r.due, r.id",
-            (RunStatus.CLAIMED.value,),
+            f"WHERE r.status = ?{where} ORDER BY r.due, r.id",
+            (RunStatus.CLAIMED.value, *params),
         )
         width = len(_RUN_COLUMNS.split(","))
         return [(_run(row[:width]), _schedule(row[width:])) for row in rows]
@@ -560,6 +567,17 @@ class ScheduleStore:
             "DELETE FROM schedule_runs WHERE schedule_key = ? AND status != ? AND due < ?",
             (schedule_key, RunStatus.CLAIMED.value, _iso(cutoff)),
         )
+
+
+def _on_shards(shards: ShardSlice | None, column: str) -> tuple[str, tuple[int, ...]]:
+    """The SQL condition (and its parameters) that keeps the servers on `shards`."""
+    if shards is None:
+        return "", ()
+    return f" AND (({column} >> 22) % ?) BETWEEN ? AND ?", (
+        shards.count,
+        shards.first,
+        shards.last,
+    )
 
 
 class _AlreadyClaimed(Exception):
