@@ -297,6 +297,15 @@ class SchedulingSettings(_Section):
             raise ValueError(str(exc)) from None
 
 
+HEALTH_HOST = "127.0.0.1"
+
+
+class HealthSettings(_Section):
+    # The port of the health endpoint on 127.0.0.1 (`peerlight status` reads it); null:
+    # none. 0: any free port (tests).
+    port: int | None = Field(default=None, ge=0, le=65535)
+
+
 class Settings(_Section):
     discord: DiscordSettings = DiscordSettings()
     content_dir: Path | None = None
@@ -305,6 +314,7 @@ class Settings(_Section):
     privacy: PrivacySettings = PrivacySettings()
     crisis: CrisisSettings = CrisisSettings()
     scheduling: SchedulingSettings = SchedulingSettings()
+    health: HealthSettings = HealthSettings()
     log_level: LogLevel = "INFO"
 
     @property
