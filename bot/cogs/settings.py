@@ -21,7 +21,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import PeerlightBot
-from bot.domain.catalog import Catalog, cut
+from bot.domain.catalog import Catalog
 from bot.domain.errors import UserFacingError
 from bot.domain.recurrence import parse_timezone, search_timezones
 from bot.domain.server_settings import (
@@ -30,6 +30,7 @@ from bot.domain.server_settings import (
     SettingError,
     checked_group_size,
 )
+from bot.domain.text import cut
 from bot.services import Services
 from bot.ui import crisis, window
 from bot.ui import settings as settings_text
