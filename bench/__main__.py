@@ -113,6 +113,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, allow_nan=False, default=str) + "\n", "utf-8")
     print(f"\n{len(rows)} rows, {len(failed)} target(s) missed; wrote {args.out}")
+    # A scenario may end the output with its own verdict (shards: "N lost, N doubled").
+    for name in names:
+        for line in getattr(sys.modules[f"bench.scenarios.{name}"], "LAST_LINE", []):
+            print(line)
     if args.quick:
         return 0
     return 1 if failed else 0
