@@ -18,7 +18,7 @@ from bot.domain.memory import KEY_BYTES, MemberMemory
 from bot.domain.noise import MAX_EPSILON, Sampler, WeeklyBudget
 from bot.storage.checkins import CheckinStore
 from bot.storage.content_files import ContentLibrary
-from bot.storage.database import Database
+from bot.storage.engine import Engine
 from bot.storage.published import PeriodPublisher
 from bot.storage.schedules import ScheduleStore
 
@@ -49,7 +49,7 @@ class SchedulerTiming:
 @dataclass
 class Services:
     settings: Settings
-    database: Database
+    database: Engine
     content: ContentLibrary
     clock: Clock = utc_now
     rng: random.Random = field(default_factory=random.Random)

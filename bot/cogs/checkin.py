@@ -15,7 +15,6 @@ import dataclasses
 import datetime as dt
 import io
 import logging
-import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -34,6 +33,7 @@ from bot.domain.periods import (
     weeks_for,
     window_from_weeks,
 )
+from bot.storage.engine import DATABASE_ERRORS
 from bot.ui import checkin_views, window
 from bot.ui.charts import render_weekly_moods
 from bot.ui.checks import moderator_only
@@ -254,7 +254,7 @@ class Checkin(commands.Cog):
     async def retention(self) -> None:
         try:
             await self.delete_expired()
-        except sqlite3.Error as error:
+        except DATABASE_ERRORS as error:
             # The next run tries again; an error here must not stop the daily loop.
             log.warning("could not delete expired check-ins (%s: %s)", type(error).__name__, error)
 
@@ -290,7 +290,7 @@ async def _forget(
 ) -> None:
     try:
         deleted = await delete(guild_id)
-    except sqlite3.Error as error:
+    except DATABASE_ERRORS as error:
         log.warning(
             "could not delete the %s of server %s, which removed Peerlight (%s: %s); %s",
             what,

@@ -16,7 +16,6 @@ import functools
 import logging
 import random
 import re
-import sqlite3
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
@@ -40,6 +39,7 @@ from bot.domain.content import Technique
 from bot.domain.errors import UserFacingError
 from bot.services import Services
 from bot.storage.checkins import MAX_FEELINGS
+from bot.storage.engine import DATABASE_ERRORS
 from bot.ui import views, window
 from bot.ui.embeds import message_kwargs, to_embeds
 from bot.ui.views import guarded, services_of
@@ -320,7 +320,7 @@ async def save(interaction: discord.Interaction[Any], mood: int, picked: Sequenc
     except Exception as error:
         # Not stored, so not counted: the member may try again straight away.
         services.flood.release(guild_id, member_id)
-        if isinstance(error, sqlite3.Error):
+        if isinstance(error, DATABASE_ERRORS):
             log.warning("a check-in could not be saved (%s: %s)", type(error).__name__, error)
             raise UserFacingError(CHECKIN_NOT_SAVED) from None
         raise
