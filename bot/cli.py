@@ -33,7 +33,8 @@ from bot.storage.content_files import (
     load_library,
     load_relevance,
 )
-from bot.storage.database import Database, DatabaseError
+from bot.storage.database import DatabaseError
+from bot.storage.engines import open_database
 
 if TYPE_CHECKING:
     from bot.app import PeerlightBot
@@ -452,7 +453,7 @@ def load_content_or_report(settings: Settings) -> LoadReport:
 
 @contextlib.asynccontextmanager
 async def open_services(settings: Settings, report: LoadReport) -> AsyncIterator[Services]:
-    async with Database.open(settings.database_path) as database:
+    async with open_database(settings) as database:
         content = ContentLibrary(settings.content_path, report, utc_now())
         services = Services(settings=settings, database=database, content=content)
         try:

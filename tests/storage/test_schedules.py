@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.domain.content import PromptKind
 from bot.domain.schedule import LocalTime
-from bot.storage.database import Database
+from bot.storage.engine import Engine
 from bot.storage.schedules import (
     NewSchedule,
     RunStatus,
@@ -52,9 +51,9 @@ def nine_am(guild_id: int = GUILD, kind: PromptKind = PromptKind.REFLECTION) -> 
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[ScheduleStore]:
-    async with Database.open(tmp_path / "schedules.sqlite3") as database:
-        yield ScheduleStore(database)
+def store(engine: Engine) -> ScheduleStore:
+    """On each engine in turn (tests/conftest.py): the same promises on both."""
+    return ScheduleStore(engine)
 
 
 # -- schedules ----------------------------------------------------------------------------
