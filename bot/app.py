@@ -131,6 +131,9 @@ class PeerlightBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         errors.install(self.tree)
+        if not self.services.server_settings.loaded:
+            count = await self.services.server_settings.load()
+            log.debug("settings of %d server(s) loaded", count)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
             log.debug("loaded %s", extension)

@@ -209,10 +209,28 @@ class ModerationSettings(_Section):
 
 class PrivacySettings(_Section):
     min_group_size: int = Field(default=10, ge=5)
+    # The smallest a server's moderators may set with /settings; None: min_group_size,
+    # so servers may only raise it.
+    min_group_size_floor: int | None = Field(default=None, ge=5)
     retention_days: int = Field(default=90, ge=1, le=3650)
     checkin_window_hours: int = Field(default=6, ge=1, le=168)
     # The weekly privacy budget of a summary; it can only be lowered (SAFETY.md §4).
     epsilon: float = Field(default=3.0, gt=0, le=3)
+
+    @model_validator(mode="after")
+    def _floor_below_default(self) -> PrivacySettings:
+        floor = self.min_group_size_floor
+        if floor is not None and floor > self.min_group_size:
+            raise ValueError(
+                f"min_group_size_floor ({floor}) must be at most min_group_size "
+                f"({self.min_group_size}), the default every server starts with"
+            )
+        return self
+
+    @property
+    def group_size_floor(self) -> int:
+        floor = self.min_group_size_floor
+        return self.min_group_size if floor is None else floor
 
 
 class CrisisSettings(_Section):

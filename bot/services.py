@@ -16,11 +16,13 @@ from bot.domain.flood import KEY_BYTES as FLOOD_KEY_BYTES
 from bot.domain.flood import FloodControl
 from bot.domain.memory import KEY_BYTES, MemberMemory
 from bot.domain.noise import MAX_EPSILON, Sampler, WeeklyBudget
+from bot.domain.server_settings import HostDefaults, ServerSettings, resolve
 from bot.storage.checkins import CheckinStore
 from bot.storage.content_files import ContentLibrary
 from bot.storage.engine import Engine
 from bot.storage.published import PeriodPublisher
 from bot.storage.schedules import ScheduleStore
+from bot.storage.server_settings import ServerSettingsStore
 
 Clock = Callable[[], dt.datetime]
 Sleep = Callable[[float], Awaitable[None]]
@@ -83,7 +85,31 @@ class Services:
     def schedules(self) -> ScheduleStore:
         return ScheduleStore(self.database)
 
+    @cached_property
+    def server_settings(self) -> ServerSettingsStore:
+        return ServerSettingsStore(self.database)
+
+    @cached_property
+    def host_defaults(self) -> HostDefaults:
+        return host_defaults(self.settings)
+
+    def server(self, guild_id: int) -> ServerSettings:
+        """The settings in force in this server: its own where chosen, else the host's."""
+        return resolve(guild_id, self.server_settings.chosen(guild_id), self.host_defaults)
+
     async def aclose(self) -> None:
         """Finish writes still in flight; called before the database closes."""
         if "checkins" in self.__dict__:
             await self.checkins.aclose()
+
+
+def host_defaults(settings: Settings) -> HostDefaults:
+    moderation = settings.moderation
+    return HostDefaults(
+        moderator_roles=frozenset({moderation.role}) if moderation.role else frozenset(),
+        reach_out_channels=dict(moderation.reach_out_channels),
+        region=settings.crisis.default_region,
+        timezone=settings.scheduling.default_timezone,
+        min_group_size=settings.privacy.min_group_size,
+        min_group_size_floor=settings.privacy.group_size_floor,
+    )

@@ -18,9 +18,13 @@ class About(commands.Cog):
     @app_commands.command(name="about")
     async def about(self, interaction: discord.Interaction) -> None:
         """What Peerlight is, what it is not, and exactly what it stores."""
-        privacy = self.bot.services.settings.privacy
+        services = self.bot.services
+        privacy = services.settings.privacy
+        group = privacy.min_group_size
+        if interaction.guild_id is not None:
+            group = services.server(interaction.guild_id).min_group_size.value
         card = about_card(
-            min_group_size=privacy.min_group_size,
+            min_group_size=group,
             retention_days=privacy.retention_days,
             checkin_window_hours=privacy.checkin_window_hours,
             epsilon=privacy.epsilon,

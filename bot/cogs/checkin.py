@@ -33,6 +33,7 @@ from bot.domain.periods import (
     weeks_for,
     window_from_weeks,
 )
+from bot.domain.server_settings import group_size_in_force
 from bot.storage.engine import DATABASE_ERRORS
 from bot.ui import checkin_views, window
 from bot.ui.charts import render_weekly_moods
@@ -179,17 +180,24 @@ class Checkin(commands.Cog):
                 wanted.update(previous[days])
         mondays = sorted(wanted)
         feelings = tuple(sorted(services.content.catalog.feelings))
+        current = services.server(guild_id).min_group_size.value
         await services.checkins.publish_weeks(
-            services.publisher, services.budget, guild_id, mondays, feelings
+            services.publisher, services.budget, guild_id, mondays, feelings, current
         )
         stored = await services.checkins.published_weeks(services.publisher, guild_id, mondays)
+        published_under = await services.checkins.published_group_sizes(
+            services.publisher, guild_id, mondays
+        )
+        k = group_size_in_force(
+            current, published_under, legacy=services.settings.privacy.min_group_size
+        )
         windows = [
             window_from_weeks(
                 stored, completed_weeks(today, weeks_for(days)), previous.get(days, ())
             )
             for days in self.windows
         ]
-        summaries = summarise_nested(windows, services.settings.privacy.min_group_size)
+        summaries = summarise_nested(windows, k)
         return dict(zip(self.windows, summaries, strict=True))
 
     async def send_summary(self, interaction: discord.Interaction, days: int) -> None:
@@ -263,7 +271,7 @@ class Checkin(commands.Cog):
     @commands.Cog.listener()
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         """SAFETY.md §3: a server that removes Peerlight takes its check-ins and schedules
-        with it. Each deletion is tried whatever happened to the other."""
+        with it, and its settings. Each deletion is tried whatever happened to the others."""
         services = self.bot.services
         await _forget(
             guild.id,
@@ -282,6 +290,12 @@ class Checkin(commands.Cog):
             "schedules",
             services.schedules.delete_guild,
             "each pauses when Discord refuses its next post",
+        )
+        await _forget(
+            guild.id,
+            "settings",
+            services.server_settings.delete_guild,
+            "they are used again only if the server adds Peerlight back",
         )
 
 

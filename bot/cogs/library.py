@@ -79,21 +79,23 @@ class Library(commands.Cog):
     async def on_ready(self) -> None:
         # The caches are filled by now: a request to moderators that could never be
         # posted is reported to the operator before a member presses for it.
-        channels = self.bot.services.settings.moderation.reach_out_channels
-        for guild_id, channel_id in channels.items():
+        services = self.bot.services
+        for guild_id in sorted(services.host_defaults.reach_out_channels):
             if self.bot.get_guild(guild_id) is None:
                 log.warning(
                     "moderation.reach_out_channels: the bot is not in server %s, so no "
                     "request can come from there",
                     guild_id,
                 )
+        for guild in self.bot.guilds:
+            channel_id = views.reach_out_channel_id(services, guild.id)
+            if channel_id is None:
                 continue
-            problem = views.reach_out_problem(self.bot, guild_id, channel_id)
+            problem = views.reach_out_problem(self.bot, guild.id, channel_id)
             if problem is not None:
                 log.warning(
-                    "moderation.reach_out_channels: requests from server %s cannot be posted "
-                    "to channel %s: %s",
-                    guild_id,
+                    "reach-out requests from server %s cannot be posted to channel %s: %s",
+                    guild.id,
                     channel_id,
                     problem,
                 )
@@ -404,7 +406,7 @@ class Library(commands.Cog):
             named = catalog.regions.get(INTERNATIONAL)
 
         def answer(shared: bool) -> Reply:
-            shown = named or views.member_region(services, interaction.locale)
+            shown = named or views.member_region(services, interaction.locale, interaction.guild_id)
             reply = views.resources_reply(services, shown)
             # Words that sound like distress are not repeated back as a place name.
             if unknown and level is CrisisLevel.NONE:

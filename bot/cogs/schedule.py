@@ -116,7 +116,7 @@ class ScheduleCommands(commands.GroupCog, group_name="schedule"):
         services = self.bot.services
         at = parse_time(time)
         day_set = parse_days(days)
-        zone = parse_timezone(timezone or services.settings.scheduling.default_timezone)
+        zone = parse_timezone(timezone or services.server(guild.id).timezone.value)
         prompt_kind = PromptKind(kind)
         if not services.content.catalog.prompts_of_kind(prompt_kind):
             raise UserFacingError(
@@ -305,7 +305,7 @@ class ScheduleCommands(commands.GroupCog, group_name="schedule"):
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         guild = interaction.guild
-        if guild is None or not is_moderator(interaction, self.bot.services.settings.moderation):
+        if guild is None or not is_moderator(interaction, self.bot.services):
             return []
         typed = current.strip().lower()
         choices: list[app_commands.Choice[str]] = []

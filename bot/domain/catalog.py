@@ -39,6 +39,7 @@ from bot.domain.content import (
     Vocabulary,
 )
 from bot.domain.crisis import CrisisSet
+from bot.domain.server_settings import INTERNATIONAL, crisis_region
 
 AUTOCOMPLETE_LIMIT = 25
 # The most feelings one request is ranked for (a check-in also takes up to three).
@@ -682,11 +683,28 @@ class Catalog:
         return self._prompts_by_kind.get(kind, ())
 
     def region_for_locale(self, locale: str | None, default: str) -> ResourceRegion:
-        """The member's region from their Discord locale, else the server default, else INTL."""
-        code = self._locale_regions.get(locale or "")
-        for candidate in (code, default, "INTL"):
-            if candidate and candidate in self.regions:
-                return self.regions[candidate]
+        """The member's region from their Discord locale, else `default`, else INTL."""
+        return self.region_for(locale=locale, host_default=default)
+
+    def region_for(
+        self,
+        *,
+        asked: str | None = None,
+        server: str | None = None,
+        locale: str | None = None,
+        host_default: str = INTERNATIONAL,
+    ) -> ResourceRegion:
+        """The support lines a member sees, in the order `crisis_region` gives."""
+        code = crisis_region(
+            asked=asked,
+            server=server,
+            locale=locale,
+            host_default=host_default,
+            known=self.regions,
+            locale_regions=self._locale_regions,
+        )
+        if code in self.regions:
+            return self.regions[code]
         return next(iter(self.regions.values()))
 
     def match_feeling(self, text: str) -> str | None:

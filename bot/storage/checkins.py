@@ -199,18 +199,32 @@ class CheckinStore:
         guild_id: int,
         mondays: Iterable[dt.date],
         feelings: tuple[str, ...],
+        min_group_size: int | None = None,
     ) -> int:
         """Store the noisy counts of these weeks (each already over) where not stored yet;
-        return how many weeks were published now. `feelings`: the vocabulary's ids."""
+        return how many weeks were published now. `feelings`: the vocabulary's ids;
+        `min_group_size`: the server's, kept with each week published now."""
         published = 0
         for monday in mondays:
             if monday.weekday() != 0:
                 raise ValueError(f"a week starts on a Monday, not {monday}")
             published += await publisher.publish(
-                guild_id, MOOD_SERIES, monday, MOOD_CELLS, budget.mood_scale, _week_moods
+                guild_id,
+                MOOD_SERIES,
+                monday,
+                MOOD_CELLS,
+                budget.mood_scale,
+                _week_moods,
+                min_group_size,
             )
             await publisher.publish(
-                guild_id, FEELING_SERIES, monday, feelings, budget.feeling_scale, _week_feelings
+                guild_id,
+                FEELING_SERIES,
+                monday,
+                feelings,
+                budget.feeling_scale,
+                _week_feelings,
+                min_group_size,
             )
         if published:
             self.database.request_settle()
@@ -230,6 +244,13 @@ class CheckinStore:
             for monday in mondays
             if monday in moods
         }
+
+    async def published_group_sizes(
+        self, publisher: PeriodPublisher, guild_id: int, mondays: list[dt.date]
+    ) -> list[int | None]:
+        """The smallest group size each of these stored weeks was published under."""
+        sizes = await publisher.group_sizes(guild_id, MOOD_SERIES, mondays)
+        return [sizes[monday] for monday in mondays if monday in sizes]
 
     async def window(self, guild_id: int, end_day: dt.date, days: int) -> WindowData:
         """Raw counts for the `days` days ending with `end_day` (inclusive), split by week,

@@ -39,17 +39,20 @@ class PeriodPublisher:
         cells: tuple[str, ...],
         scale: Fraction,
         raw: RawCounts,
+        min_group_size: int | None = None,
     ) -> bool:
         """Store the noisy cells of one period unless already stored; True if stored now.
-        Call it only for periods that are over: their raw counts can no longer change."""
+        Call it only for periods that are over: their raw counts can no longer change.
+        `min_group_size`: the server's smallest group size at publication, kept with the
+        period so that a later lowering never applies to it (`group_sizes`)."""
         start = period_start.isoformat()
         async with self.database.transaction() as tx:
             # Two processes may publish the same week at once: the period's row is the
             # claim, and the one that did not insert it stores nothing.
             claimed = await tx.execute(
-                "INSERT INTO published_periods (guild_id, series, period_start) VALUES (?, ?, ?) "
-                "ON CONFLICT DO NOTHING",
-                (guild_id, series, start),
+                "INSERT INTO published_periods (guild_id, series, period_start, min_group_size) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (guild_id, series, start, min_group_size),
             )
             if claimed != 1:
                 return False
@@ -83,6 +86,26 @@ class PeriodPublisher:
             if start in wanted:
                 out.setdefault(start, {})[cell] = int(value)
         return out
+
+    async def group_sizes(
+        self, guild_id: int, series: str, starts: list[dt.date]
+    ) -> dict[dt.date, int | None]:
+        """The smallest group size each stored period was published under (None: not
+        recorded, published before sizes were kept)."""
+        if not starts:
+            return {}
+        rows = await self.database.fetchall(
+            "SELECT period_start, min_group_size FROM published_periods "
+            "WHERE guild_id = ? AND series = ? AND period_start >= ? AND period_start <= ?",
+            (guild_id, series, min(starts).isoformat(), max(starts).isoformat()),
+        )
+        wanted = set(starts)
+        sizes = {dt.date.fromisoformat(start): size for start, size in rows}
+        return {
+            start: (None if size is None else int(size))
+            for start, size in sizes.items()
+            if start in wanted
+        }
 
     async def delete_before(self, day: dt.date) -> int:
         """Retention: delete every period that starts before `day`."""

@@ -1,8 +1,9 @@
 """Who counts as a moderator, who hosts the bot, and words read before anything else.
 
-A moderator has Manage Server in that server, or a role whose id is configured. Roles are
-matched by id only: role ids are unique across Discord, names are not, and anyone able to
-create a role could give it a moderator role's name.
+A moderator has Manage Server in that server, or one of the moderator roles set for that
+server (`/settings`, else the host's default). Roles are matched by id only: role ids are
+unique across Discord, names are not, and anyone able to create a role could give it a
+moderator role's name.
 
 A runtime check rather than `default_member_permissions`: Discord would hide such a command
 from the moderator role unless an admin also granted it in Server Settings, and a member
@@ -18,35 +19,33 @@ import discord
 from discord import app_commands
 
 from bot.app import PeerlightBot
-from bot.config import ModerationSettings
 from bot.domain.crisis import CrisisLevel
+from bot.services import Services
 from bot.ui import views
 from bot.ui.errors import CrisisShown, NotHost, NotModerator
 
 T = TypeVar("T")
 
 
-def moderator_role_ids(settings: ModerationSettings, guild_id: int | None) -> frozenset[int]:
-    """The role ids that make a member a moderator in `guild_id`.
-
-    The one place roles are resolved: per-server settings extend it, never the callers.
-    """
-    if guild_id is None or settings.role is None:
+def moderator_role_ids(services: Services, guild_id: int | None) -> frozenset[int]:
+    """The role ids that make a member a moderator in `guild_id`: that server's own
+    settings only, so a moderator role of one server has no power in another."""
+    if guild_id is None:
         return frozenset()
-    return frozenset({settings.role})
+    return services.server(guild_id).moderator_roles.value
 
 
 def holds_moderator_role(roles: Iterable[discord.abc.Snowflake], wanted: frozenset[int]) -> bool:
     return any(role.id in wanted for role in roles)
 
 
-def is_moderator(interaction: discord.Interaction[Any], settings: ModerationSettings) -> bool:
+def is_moderator(interaction: discord.Interaction[Any], services: Services) -> bool:
     member = interaction.user
     if not isinstance(member, discord.Member) or interaction.guild_id is None:
         return False
     if interaction.permissions.manage_guild:
         return True
-    return holds_moderator_role(member.roles, moderator_role_ids(settings, interaction.guild_id))
+    return holds_moderator_role(member.roles, moderator_role_ids(services, interaction.guild_id))
 
 
 def moderator_only() -> Callable[[T], T]:
@@ -55,9 +54,7 @@ def moderator_only() -> Callable[[T], T]:
 
     async def predicate(interaction: discord.Interaction[Any]) -> bool:
         client = interaction.client
-        if isinstance(client, PeerlightBot) and is_moderator(
-            interaction, client.services.settings.moderation
-        ):
+        if isinstance(client, PeerlightBot) and is_moderator(interaction, client.services):
             return True
         raise NotModerator()
 

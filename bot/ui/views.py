@@ -362,10 +362,20 @@ def supporters_technique(catalog: Catalog) -> Technique | None:
     return catalog.techniques[written_for_them[0]] if written_for_them else None
 
 
-def member_region(services: Services, locale: discord.Locale | str | None) -> ResourceRegion:
-    catalog = services.content.catalog
-    return catalog.region_for_locale(
-        str(locale) if locale else None, services.settings.crisis.default_region
+def member_region(
+    services: Services,
+    locale: discord.Locale | str | None,
+    guild_id: int | None,
+    asked: str | None = None,
+) -> ResourceRegion:
+    """Whose lines a member sees: `asked`, else the server's region, else the region
+    their Discord language names, else the host's default (`crisis_region`)."""
+    server = services.server(guild_id).region.value if guild_id is not None else None
+    return services.content.catalog.region_for(
+        asked=asked,
+        server=server,
+        locale=str(locale) if locale else None,
+        host_default=services.settings.crisis.default_region,
     )
 
 
@@ -473,7 +483,7 @@ def crisis_reply(
         choices.append(SupportLinesButton())
         if reach_out_channel_id(services, guild_id) is not None:
             choices.append(ReachOutButton())
-    shown = region if region is not None else member_region(services, locale)
+    shown = region if region is not None else member_region(services, locale, guild_id)
     card = crisis_card(shown, catalog.regions.get("INTL"), someone_else=someone_else, repeat=repeat)
     return Reply(card, (tuple(choices),))
 
@@ -728,7 +738,10 @@ class GroundingButton(discord.ui.DynamicItem[Button], template=r"peerlight:crisi
         technique = grounding_technique(catalog)
         if technique is None:
             await send(
-                interaction, resources_reply(services, member_region(services, interaction.locale))
+                interaction,
+                resources_reply(
+                    services, member_region(services, interaction.locale, interaction.guild_id)
+                ),
             )
             return
         await send(interaction, technique_reply(catalog, technique))
@@ -756,7 +769,10 @@ class SupportLinesButton(discord.ui.DynamicItem[Button], template=r"peerlight:cr
     async def _lines(self, interaction: discord.Interaction[Any]) -> None:
         services = services_of(interaction)
         await send(
-            interaction, resources_reply(services, member_region(services, interaction.locale))
+            interaction,
+            resources_reply(
+                services, member_region(services, interaction.locale, interaction.guild_id)
+            ),
         )
 
 
@@ -786,11 +802,11 @@ ModeratorsChannel = discord.TextChannel | discord.Thread
 
 
 def reach_out_channel_id(services: Services, guild_id: int | None) -> int | None:
-    """The moderators' channel configured for this server; None in a DM or a server that
-    did not opt in."""
+    """The moderators' channel set for this server; None in a DM or a server that did
+    not opt in."""
     if guild_id is None:
         return None
-    return services.settings.moderation.reach_out_channels.get(guild_id)
+    return services.server(guild_id).reach_out_channel.value
 
 
 def reach_out_problem(client: discord.Client, guild_id: int, channel_id: int) -> str | None:
@@ -855,7 +871,7 @@ class ReachOutButton(discord.ui.DynamicItem[Button], template=r"peerlight:crisis
         if channel is None:
             log.warning(
                 "not posting a reach-out request from server %s: channel %s is not a text "
-                "channel of that server the bot can see (moderation.reach_out_channels)",
+                "channel of that server the bot can see (/settings reach-out)",
                 interaction.guild_id,
                 channel_id,
             )
@@ -888,9 +904,9 @@ class ReachOutButton(discord.ui.DynamicItem[Button], template=r"peerlight:crisis
             services.memory.release(member.id, action)
             await send(
                 interaction,
-                resources_reply(services, member_region(services, interaction.locale)).with_line(
-                    REACH_OUT_FAILED
-                ),
+                resources_reply(
+                    services, member_region(services, interaction.locale, interaction.guild_id)
+                ).with_line(REACH_OUT_FAILED),
             )
             return
         await send(interaction, Reply.text(REACH_OUT_SENT))

@@ -649,6 +649,9 @@ async def test_leaving_a_server_deletes_its_check_ins_and_schedules_only(
         [(sandbox.guild.id, today(bot), 4, []), (OTHER_GUILD, today(bot), 3, [])]
     )
     assert await checkins.count(sandbox.guild.id) == 2
+    settings = bot.services.server_settings
+    await settings.set_value(sandbox.guild.id, "region", "IE")
+    await settings.set_value(OTHER_GUILD, "region", "CA")
 
     await sandbox.remove_guild(sandbox.guild.id)
 
@@ -656,6 +659,7 @@ async def test_leaving_a_server_deletes_its_check_ins_and_schedules_only(
         return (
             await checkins.count(sandbox.guild.id) == 0
             and await schedules.count(sandbox.guild.id) == 0
+            and settings.guild_ids() == [OTHER_GUILD]
         )
 
     await eventually(gone)
@@ -663,6 +667,7 @@ async def test_leaving_a_server_deletes_its_check_ins_and_schedules_only(
     logged = [r.getMessage() for r in caplog.records]
     assert f"Peerlight left server {sandbox.guild.id}: deleted its 2 check-ins" in logged
     assert f"Peerlight left server {sandbox.guild.id}: deleted its 1 schedules" in logged
+    assert f"Peerlight left server {sandbox.guild.id}: deleted its 1 settings" in logged
 
 
 @pytest.mark.parametrize("failing", ["checkins", "schedules"])
