@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import secrets
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -101,6 +102,7 @@ class Database(Engine):
         self.connection = connection
         self.path = path
         self.settle_delay = settle_delay
+        self.owner = secrets.token_hex(8)
         # One connection serves every task; SQLite allows one transaction on it at a time.
         self._write_lock = asyncio.Lock()
         self._settler: asyncio.Task[None] | None = None

@@ -61,6 +61,9 @@ class Engine(ABC):
     # Appended to a SELECT that takes rows to change them (see the module docstring).
     claim_lock: ClassVar[str] = ""
 
+    # A random token naming this process while the database is open (`live_owners`).
+    owner: str
+
     @abstractmethod
     def transaction(self) -> AbstractAsyncContextManager[Tx]:
         """BEGIN … COMMIT; rolled back on any error."""
@@ -94,6 +97,11 @@ class Engine(ABC):
         processes take one first. SQLite runs one write transaction at a time, so there
         it holds already."""
         del tx, lock
+
+    async def live_owners(self) -> set[str]:
+        """The owners (processes) with this database open now. SQLite serves one process
+        per file, so that is this one; PostgreSQL asks the server (bot/storage/postgres.py)."""
+        return {self.owner}
 
     async def get_meta(self, key: str) -> str | None:
         row = await self.fetchone("SELECT value FROM meta WHERE key = ?", (key,))

@@ -25,6 +25,7 @@ import asyncio
 import functools
 import logging
 import re
+import secrets
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -144,6 +145,10 @@ class PostgresEngine(Engine):
 
     def __init__(self, pool: asyncpg.Pool, url: str, settle_delay: float = SETTLE_DELAY) -> None:
         self.pool = pool
+        # The owner token is the number of the session advisory lock `_presence` holds
+        # while this process has the database open, in hexadecimal.
+        self.owner = f"{secrets.randbits(63):016x}"
+        self._presence: asyncpg.Connection[Any] | None = None
         self.url = redact(url)
         self.settle_delay = settle_delay
         self._settler: asyncio.Task[None] | None = None
@@ -178,6 +183,7 @@ class PostgresEngine(Engine):
         engine = cls(pool, url, settle_delay)
         try:
             await engine._prepare(steps)
+            engine._presence = await engine._hold_presence(url, password)
             yield engine
             engine._cancel_settler()
             try:
@@ -186,6 +192,8 @@ class PostgresEngine(Engine):
                 log.warning("could not settle the check-ins on closing (%s)", error)
         finally:
             engine._cancel_settler()
+            if engine._presence is not None:
+                await engine._presence.close()
             await pool.close()
 
     async def _prepare(self, migrations: list[Migration]) -> None:
@@ -201,6 +209,25 @@ class PostgresEngine(Engine):
 
     def describe(self) -> str:
         return self.url
+
+    async def _hold_presence(self, url: str, password: str | None) -> asyncpg.Connection[Any]:
+        """A connection of its own holding the owner's lock until the process ends or
+        loses the server (pooled connections drop advisory locks when released)."""
+        try:
+            presence = await asyncpg.connect(url, password=password, timeout=CONNECT_TIMEOUT)
+            await presence.execute("SELECT pg_advisory_lock($1)", int(self.owner, 16))
+        except _DRIVER_ERRORS as exc:
+            raise DatabaseError(f"{self.url}: cannot hold a connection ({exc})") from None
+        return presence
+
+    async def live_owners(self) -> set[str]:
+        """Owners whose lock is held now: the processes with the database open."""
+        rows = await self.fetchall(
+            "SELECT (classid::bigint << 32) | objid::bigint FROM pg_locks "
+            "WHERE locktype = 'advisory' AND objsubid = 1 AND granted "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        )
+        return {f"{int(row[0]):016x}" for row in rows}
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:

@@ -214,8 +214,10 @@ def choose_prompt(
 
 
 class ScheduleStore:
-    def __init__(self, database: Engine) -> None:
+    def __init__(self, database: Engine, owner: str | None = None) -> None:
         self.database = database
+        # Recorded with each claim: the process that is posting it (`unfinished_runs`).
+        self.owner = database.owner if owner is None else owner
 
     # schedules, as moderators see them
 
@@ -402,9 +404,17 @@ class ScheduleStore:
                     return None
                 inserted = await tx.fetchone(
                     "INSERT INTO schedule_runs "
-                    "(schedule_key, due, status, prompt_id, claimed_at) VALUES (?, ?, ?, ?, ?) "
+                    "(schedule_key, due, status, prompt_id, claimed_at, owner) "
+                    "VALUES (?, ?, ?, ?, ?, ?) "
                     "ON CONFLICT (schedule_key, due) DO NOTHING RETURNING id",
-                    (schedule.key, _iso(due), RunStatus.CLAIMED.value, chosen, _iso(now)),
+                    (
+                        schedule.key,
+                        _iso(due),
+                        RunStatus.CLAIMED.value,
+                        chosen,
+                        _iso(now),
+                        self.owner,
+                    ),
                 )
                 if inserted is None:
                     # Roll back the prompt bookkeeping: this claim posts nothing.
@@ -465,16 +475,25 @@ class ScheduleStore:
             )
 
     async def unfinished_runs(self) -> list[tuple[Run, Schedule]]:
-        """Claimed runs with no outcome: left behind by a process that stopped mid-post."""
+        """Claimed runs with no outcome, left behind by a process that stopped mid-post:
+        never the runs of a process that still has the database open (another process
+        sharing it, or this one), whose posts may be on their way right now."""
         rows = await self.database.fetchall(
             f"SELECT {', '.join('r.' + c.strip() for c in _RUN_COLUMNS.split(','))}, "
-            f"{', '.join('s.' + c.strip() for c in _SCHEDULE_COLUMNS.split(','))} "
+            f"{', '.join('s.' + c.strip() for c in _SCHEDULE_COLUMNS.split(','))}, r.owner "
             "FROM schedule_runs r JOIN schedules s ON s.key = r.schedule_key "
             "WHERE r.status = ? ORDER BY r.due, r.id",
             (RunStatus.CLAIMED.value,),
         )
+        if not rows:
+            return []
+        live = await self.database.live_owners()
         width = len(_RUN_COLUMNS.split(","))
-        return [(_run(row[:width]), _schedule(row[width:])) for row in rows]
+        return [
+            (_run(row[:width]), _schedule(row[width:-1]))
+            for row in rows
+            if row[-1] is None or row[-1] not in live
+        ]
 
     async def runs(self, schedule_key: int) -> list[Run]:
         rows = await self.database.fetchall(

@@ -211,21 +211,27 @@ async def test_run_outcomes_and_unfinished_runs(store: ScheduleStore) -> None:
     second = schedule.following(first)
     third = schedule.following(second)
     sent = await store.claim(schedule, first, now=first, next_due=second, prompt_ids=PROMPTS)
-    left = await store.claim(schedule, second, now=second, next_due=third, prompt_ids=PROMPTS)
-    assert sent is not None and left is not None
+    # Claimed by a process that has since stopped (its owner token is no longer live).
+    gone = ScheduleStore(store.database, owner="0123456789abcdef")
+    left = await gone.claim(schedule, second, now=second, next_due=third, prompt_ids=PROMPTS)
+    mine = await store.claim(schedule, third, now=third, next_due=third, prompt_ids=PROMPTS)
+    assert sent is not None and left is not None and mine is not None
     await store.mark_sent(sent, 42, attempts=2)
+    # This process's own claim is on its way, not left behind.
     unfinished = await store.unfinished_runs()
     assert [(run.id, s.short_id) for run, s in unfinished] == [(left.id, "abc123")]
+    await store.mark_sent(mine, 43)
     await store.finish(left, RunStatus.FAILED, "Discord answered 500", attempts=4)
     assert await store.unfinished_runs() == []
     runs = await store.runs(schedule.key)
     assert [(r.status, r.message_id, r.attempts) for r in runs] == [
         (RunStatus.SENT, 42, 2),
         (RunStatus.FAILED, None, 4),
+        (RunStatus.SENT, 43, 0),
     ]
     assert runs[1].detail == "Discord answered 500"
     last = await store.last_runs(GUILD)
-    assert last[schedule.key].id == left.id
+    assert last[schedule.key].id == mine.id
     with pytest.raises(ValueError):
         await store.finish(left, RunStatus.SENT, "no", attempts=1)
 
