@@ -135,8 +135,21 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument(
             "--content-dir", type=Path, help="content folder (default: as configured)"
         )
+    db = sub.add_parser("db", help="move the database to another engine")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION")
+    migrate = db_sub.add_parser(
+        "migrate-to",
+        help="copy the SQLite database into an empty PostgreSQL database (stop the bot first)",
+    )
+    migrate.add_argument("url", help="postgresql://user@host:port/name (password from the env)")
+    migrate.add_argument(
+        "--from",
+        dest="source",
+        type=Path,
+        help="the SQLite file (default: `database` from the settings)",
+    )
     # --config is accepted before or after the command word.
-    for command in (run, sync, demo, check, preview, evaluate, explain):
+    for command in (run, sync, demo, check, preview, evaluate, explain, migrate):
         command.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="settings file")
     return parser
 
@@ -171,6 +184,7 @@ def _dispatch(argv: Sequence[str] | None) -> int:
         args.command is None
         or (args.command == "content" and args.content_command is None)
         or (args.command == "crisis" and args.crisis_command is None)
+        or (args.command == "db" and args.db_command is None)
     ):
         parser.print_help()
         return EXIT_USAGE
@@ -194,6 +208,10 @@ def _dispatch(argv: Sequence[str] | None) -> int:
                 args.directory or loaded.settings.content_path, floors=dict(args.floor)
             )
         return content_preview(args.item, args.content_dir or loaded.settings.content_path)
+    if args.command == "db":
+        from bot.cli_db import migrate_to
+
+        return asyncio.run(migrate_to(loaded.settings, args.url, args.source))
     if args.command == "crisis":
         from bot.cli_crisis import crisis_eval, crisis_explain
 
