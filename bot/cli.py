@@ -38,7 +38,7 @@ from bot.storage.engines import open_database
 
 if TYPE_CHECKING:
     from bot.app import PeerlightBot
-    from bot.domain.cards import Rendered
+    from bot.domain.cards.base import Rendered
     from bot.domain.catalog import Catalog
 
 log = logging.getLogger("bot")
@@ -368,13 +368,9 @@ def content_eval(
 
 def _previews(catalog: Catalog, item: str) -> list[Rendered] | None:
     """What `content preview` shows for an id, a region code or a content file."""
-    from bot.domain.cards import (
-        crisis_cards,
-        prompt_card,
-        resources_card,
-        story_card,
-        technique_card,
-    )
+    from bot.domain.cards.crisis import crisis_cards, resources_card
+    from bot.domain.cards.library import story_card, technique_card
+    from bot.domain.cards.schedule import prompt_card
 
     path = Path(item)
     folder = path.parent.name if item.endswith((".yaml", ".yml")) else ""

@@ -250,7 +250,7 @@ class SchedulingSettings(_Section):
     @field_validator("default_timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        from bot.domain.schedule import ScheduleInputError, parse_timezone
+        from bot.domain.recurrence import ScheduleInputError, parse_timezone
 
         try:
             return parse_timezone(value).key

@@ -21,7 +21,7 @@ from bot.storage.checkins import CheckinStore
 from bot.storage.content_files import ContentLibrary
 from bot.storage.engine import Engine
 from bot.storage.published import PeriodPublisher
-from bot.storage.schedules import ScheduleStore
+from bot.storage.schedule_store import ScheduleStore
 from bot.storage.server_settings import ServerSettingsStore
 
 Clock = Callable[[], dt.datetime]

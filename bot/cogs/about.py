@@ -7,11 +7,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import PeerlightBot
-from bot.domain.cards import about_card
+from bot.domain.cards.about import about_card
 from bot.ui.embeds import message_kwargs
 
 
-class About(commands.Cog):
+class AboutCog(commands.Cog):
     def __init__(self, bot: PeerlightBot) -> None:
         self.bot = bot
 
@@ -33,4 +33,4 @@ class About(commands.Cog):
 
 
 async def setup(bot: PeerlightBot) -> None:
-    await bot.add_cog(About(bot))
+    await bot.add_cog(AboutCog(bot))

@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import PeerlightBot
-from bot.domain.cards import (
+from bot.domain.cards.admin import (
     content_reload_failed_card,
     content_reloaded_card,
     content_status_card,
@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 
 @app_commands.guild_only()
-class ContentAdmin(commands.GroupCog, group_name="content"):
+class AdminCog(commands.GroupCog, group_name="content"):
     """The content library: what is loaded, and loading it again (moderators)."""
 
     def __init__(self, bot: PeerlightBot) -> None:
@@ -59,4 +59,4 @@ class ContentAdmin(commands.GroupCog, group_name="content"):
 
 
 async def setup(bot: PeerlightBot) -> None:
-    await bot.add_cog(ContentAdmin(bot))
+    await bot.add_cog(AdminCog(bot))

@@ -1,7 +1,7 @@
 """/checkin for members, /summary for moderators, and keeping check-ins no longer than needed.
 
 A check-in is anonymous by construction (SAFETY.md §3): the flow in
-`bot.ui.checkin_views` hands the store a server, a day, a mood and feeling ids, nothing
+`bot.ui.checkin` hands the store a server, a day, a mood and feeling ids, nothing
 else. Moderators see only what `bot.domain.checkins.summarise` lets through, over windows
 that check-ins are kept long enough to fill. Rows older than `privacy.retention_days` are
 deleted at start-up and then daily, and a server's check-ins and schedules as soon as the
@@ -23,7 +23,8 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from bot.app import PeerlightBot
-from bot.domain.cards import Rendered, summary_card
+from bot.domain.cards.base import Rendered
+from bot.domain.cards.checkin import summary_card
 from bot.domain.checkins import Summary, summarise_nested
 from bot.domain.errors import UserFacingError
 from bot.domain.periods import (
@@ -35,7 +36,8 @@ from bot.domain.periods import (
 )
 from bot.domain.server_settings import group_size_in_force
 from bot.storage.engine import DATABASE_ERRORS
-from bot.ui import checkin_views, window
+from bot.ui import checkin as checkin_ui
+from bot.ui import window
 from bot.ui.charts import render_weekly_moods
 from bot.ui.checks import moderator_only
 from bot.ui.embeds import message_kwargs
@@ -93,7 +95,7 @@ def _with_change(rendered: Rendered, text: str) -> Rendered:
     return dataclasses.replace(rendered, cards=cards)
 
 
-class Checkin(commands.Cog):
+class CheckinCog(commands.Cog):
     def __init__(self, bot: PeerlightBot) -> None:
         self.bot = bot
         self.retention_days = bot.services.settings.privacy.retention_days
@@ -108,7 +110,7 @@ class Checkin(commands.Cog):
         self.summary_command = self._summary_command()
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(*checkin_views.DYNAMIC_ITEMS)
+        self.bot.add_dynamic_items(*checkin_ui.DYNAMIC_ITEMS)
         self.bot.tree.add_command(self.summary_command)
         # `peerlight sync` loads every cog only to register the commands: no deleting.
         # matplotlib is left for the first /summary chart to import (about half a second,
@@ -119,7 +121,7 @@ class Checkin(commands.Cog):
     async def cog_unload(self) -> None:
         self.retention.cancel()
         self.bot.tree.remove_command(self.summary_command.name)
-        self.bot.remove_dynamic_items(*checkin_views.DYNAMIC_ITEMS)
+        self.bot.remove_dynamic_items(*checkin_ui.DYNAMIC_ITEMS)
 
     # -- members ---------------------------------------------------------------------------
 
@@ -127,7 +129,7 @@ class Checkin(commands.Cog):
     @app_commands.guild_only()
     async def checkin(self, interaction: discord.Interaction) -> None:
         """An anonymous check-in: how you are, in two taps. Nothing about who you are is kept."""
-        await checkin_views.start(interaction)
+        await checkin_ui.start(interaction)
 
     # -- moderators ------------------------------------------------------------------------
 
@@ -326,4 +328,4 @@ async def _forget(
 
 
 async def setup(bot: PeerlightBot) -> None:
-    await bot.add_cog(Checkin(bot))
+    await bot.add_cog(CheckinCog(bot))

@@ -19,7 +19,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import PeerlightBot
-from bot.domain.cards import RESOURCES_POINTER, WARNING_LABELS
+from bot.domain.cards.crisis import RESOURCES_POINTER
+from bot.domain.cards.library import WARNING_LABELS
 from bot.domain.catalog import Catalog, SearchIndex, cut, fold
 from bot.domain.choices import Choices, Parsed, content_warning_choices, region_choices
 from bot.domain.content import (
@@ -34,8 +35,8 @@ from bot.domain.content import (
 from bot.domain.crisis import CrisisLevel
 from bot.domain.errors import UserFacingError
 from bot.domain.memory import Shown
-from bot.ui import views
-from bot.ui.views import Reply
+from bot.ui import crisis, library, replies
+from bot.ui.replies import Reply
 
 AREA_CHOICES = [
     app_commands.Choice(name="Emotional: feelings and mood", value=Area.EMOTIONAL.value),
@@ -63,17 +64,17 @@ def _choice(name: str, value: str) -> app_commands.Choice[str]:
     return app_commands.Choice(name=cut(name), value=value[:100])
 
 
-class Library(commands.Cog):
+class LibraryCog(commands.Cog):
     def __init__(self, bot: PeerlightBot) -> None:
         self.bot = bot
         # The regions as choices, made once per catalog.
         self._regions: tuple[Catalog, Choices[str]] | None = None
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(*views.DYNAMIC_ITEMS)
+        self.bot.add_dynamic_items(*library.DYNAMIC_ITEMS, *crisis.DYNAMIC_ITEMS)
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(*views.DYNAMIC_ITEMS)
+        self.bot.remove_dynamic_items(*library.DYNAMIC_ITEMS, *crisis.DYNAMIC_ITEMS)
 
     @commands.Cog.listener()
     async def on_ready(self) -> None:
@@ -88,10 +89,10 @@ class Library(commands.Cog):
                     guild_id,
                 )
         for guild in self.bot.guilds:
-            channel_id = views.reach_out_channel_id(services, guild.id)
+            channel_id = crisis.reach_out_channel_id(services, guild.id)
             if channel_id is None:
                 continue
-            problem = views.reach_out_problem(self.bot, guild.id, channel_id)
+            problem = crisis.reach_out_problem(self.bot, guild.id, channel_id)
             if problem is not None:
                 log.warning(
                     "reach-out requests from server %s cannot be posted to channel %s: %s",
@@ -122,13 +123,13 @@ class Library(commands.Cog):
         privately, with a line pointing to /resources. Otherwise the answer, posted for
         everyone only when shared and shareable."""
         if level >= CrisisLevel.HELPER:
-            await views.crisis_first(
+            await crisis.crisis_first(
                 interaction, level, answer, block_alone=block_alone, region=region
             )
             return
         if level is CrisisLevel.NONE:
             reply = answer(share)
-            await views.send(interaction, reply, ephemeral=not (share and reply.shareable))
+            await replies.send(interaction, reply, ephemeral=not (share and reply.shareable))
             return
         # Anything about how a member feels stays private, so a share is not posted.
         try:
@@ -137,7 +138,7 @@ class Library(commands.Cog):
             reply = Reply.text(error.message)
         if point_to_resources:
             reply = reply.with_line(RESOURCES_POINTER)
-        await views.send(interaction, reply)
+        await replies.send(interaction, reply)
 
     @staticmethod
     def _listed(text: str, index: SearchIndex, ids: Mapping[str, object]) -> bool:
@@ -198,12 +199,12 @@ class Library(commands.Cog):
     def _exercise(self, *, someone_else: bool) -> Reply:
         catalog = self.catalog
         if someone_else:
-            technique = views.supporters_technique(catalog)
+            technique = crisis.supporters_technique(catalog)
         else:
-            technique = views.grounding_technique(catalog)
+            technique = crisis.grounding_technique(catalog)
         if technique is None:
             return Reply.text("")  # the block alone is the answer
-        return views.technique_cards(catalog, technique)
+        return replies.technique_cards(catalog, technique)
 
     def _cope_answer(
         self,
@@ -227,8 +228,8 @@ class Library(commands.Cog):
                     feeling,
                     area,
                 )
-        request = views.CopeRequest(feelings, area, audience)
-        suggestion = views.suggest_technique(self.bot.services, member_id, request)
+        request = library.CopeRequest(feelings, area, audience)
+        suggestion = library.suggest_technique(self.bot.services, member_id, request)
         if suggestion is None:
             label = catalog.feelings[feelings[0]].label if feelings else "that"
             return self._closest_feelings(
@@ -237,8 +238,8 @@ class Library(commands.Cog):
                 area,
             )
         if shared:
-            return views.technique_cards(catalog, suggestion.technique, shareable=True)
-        return views.suggestion_reply(catalog, suggestion, request)
+            return replies.technique_cards(catalog, suggestion.technique, shareable=True)
+        return library.suggestion_reply(catalog, suggestion, request)
 
     def _closest_feelings(self, message: str, text: str, area: Area | None) -> Reply:
         catalog = self.catalog
@@ -247,7 +248,7 @@ class Library(commands.Cog):
             for f in catalog.closest_feelings(text, limit=CLOSEST + 2)
             if catalog.techniques_for_feeling(f.id)
         ][:CLOSEST]
-        return views.closest_feelings_reply(catalog, message, feelings, area)
+        return library.closest_feelings_reply(catalog, message, feelings, area)
 
     @cope.autocomplete("feeling")
     async def _feeling_choices(
@@ -269,7 +270,7 @@ class Library(commands.Cog):
         """Look up one coping technique by name."""
 
         def answer(shared: bool) -> Reply:
-            return views.technique_reply(self.catalog, self._find_technique(name))
+            return library.technique_reply(self.catalog, self._find_technique(name))
 
         # A technique picked from the list is a choice; anything else is read as words.
         picked = self._listed(name, self.catalog.technique_index, self.catalog.techniques)
@@ -325,8 +326,8 @@ class Library(commands.Cog):
         def answer(shared: bool) -> Reply:
             story = self._pick_story(member_id, theme, skipped)
             if shared:
-                return views.story_cards(self.catalog, story, shareable=True)
-            return views.story_reply(self.catalog, story)
+                return replies.story_cards(self.catalog, story, shareable=True)
+            return library.story_reply(self.catalog, story)
 
         picked = theme is not None and self._listed(
             theme, self.catalog.theme_index, self.catalog.themes
@@ -406,8 +407,10 @@ class Library(commands.Cog):
             named = catalog.regions.get(INTERNATIONAL)
 
         def answer(shared: bool) -> Reply:
-            shown = named or views.member_region(services, interaction.locale, interaction.guild_id)
-            reply = views.resources_reply(services, shown)
+            shown = named or crisis.member_region(
+                services, interaction.locale, interaction.guild_id
+            )
+            reply = crisis.resources_reply(services, shown)
             # Words that sound like distress are not repeated back as a place name.
             if unknown and level is CrisisLevel.NONE:
                 reply = reply.with_line(self._unknown_region_line(typed))
@@ -482,4 +485,4 @@ def complete_warnings(current: str) -> list[list[str]]:
 
 
 async def setup(bot: PeerlightBot) -> None:
-    await bot.add_cog(Library(bot))
+    await bot.add_cog(LibraryCog(bot))

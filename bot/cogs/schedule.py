@@ -1,6 +1,6 @@
 """/schedule: moderators plan prompts once, and the scheduler posts them on time.
 
-The commands only read and change the schedules; `bot.scheduling.Scheduler` posts, and is
+The commands only read and change the schedules; `bot.cogs.prompt_poster.PromptPoster` posts, and is
 woken whenever a command changes what is due. Every reply is private to the moderator.
 A server's schedules are deleted with its check-ins when the bot leaves it, by the one
 listener in `bot.cogs.checkin` (SAFETY.md §3); the scheduler reads the schedules afresh on
@@ -17,7 +17,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import PeerlightBot
-from bot.domain.cards import (
+from bot.cogs.prompt_poster import PromptPoster
+from bot.domain.cards.schedule import (
     PROMPT_KIND_LABELS,
     ScheduleSummary,
     schedule_changed_card,
@@ -28,7 +29,7 @@ from bot.domain.cards import (
 from bot.domain.catalog import cut
 from bot.domain.content import PromptKind
 from bot.domain.errors import UserFacingError
-from bot.domain.schedule import (
+from bot.domain.recurrence import (
     describe_occurrence,
     format_days,
     parse_days,
@@ -36,14 +37,7 @@ from bot.domain.schedule import (
     parse_timezone,
     search_timezones,
 )
-from bot.scheduling import (
-    POST_PERMISSIONS,
-    Scheduler,
-    checkin_view,
-    missing_permission_reason,
-    missing_post_permissions,
-)
-from bot.storage.schedules import (
+from bot.storage.schedule_store import (
     NewSchedule,
     Run,
     RunStatus,
@@ -54,6 +48,12 @@ from bot.storage.schedules import (
 from bot.ui import window
 from bot.ui.checks import is_moderator, moderator_only, words_first
 from bot.ui.embeds import message_kwargs
+from bot.ui.schedule import (
+    POST_PERMISSIONS,
+    checkin_view,
+    missing_permission_reason,
+    missing_post_permissions,
+)
 
 log = logging.getLogger(__name__)
 
@@ -69,21 +69,21 @@ ID_DESCRIPTION = "The schedule's id, as /schedule list shows it (like 3fa9c2)"
 
 
 @app_commands.guild_only()
-class ScheduleCommands(commands.GroupCog, group_name="schedule"):
+class ScheduleCog(commands.GroupCog, group_name="schedule"):
     """Prompts Peerlight posts in a channel on a schedule (moderators)."""
 
     def __init__(self, bot: PeerlightBot) -> None:
         self.bot = bot
-        self.scheduler = Scheduler(bot, bot.services)
+        self.poster = PromptPoster(bot, bot.services)
         super().__init__()
 
     async def cog_load(self) -> None:
         # `peerlight sync` loads every cog only to register the commands: nothing is posted.
         if getattr(self.bot, "background", True):
-            self.scheduler.start()
+            self.poster.start()
 
     async def cog_unload(self) -> None:
-        await self.scheduler.stop()
+        await self.poster.stop()
 
     @property
     def store(self) -> ScheduleStore:
@@ -162,7 +162,7 @@ class ScheduleCommands(commands.GroupCog, group_name="schedule"):
                 f"This server already has {MAX_SCHEDULES_PER_SERVER} scheduled prompts, the "
                 "most Peerlight keeps. Remove one with /schedule remove first. Nothing was saved."
             ) from None
-        self.scheduler.wake()
+        self.poster.wake()
         log.info("schedule %s added in server %s", schedule.short_id, guild.id)
         card = schedule_saved_card(self._summary(guild, schedule))
         await window.reply(interaction, **message_kwargs(card))
@@ -201,7 +201,7 @@ class ScheduleCommands(commands.GroupCog, group_name="schedule"):
         removed = await self.store.remove(guild.id, id)
         if removed is None:
             raise _not_found(id)
-        self.scheduler.wake()
+        self.poster.wake()
         log.info("schedule %s removed in server %s", removed.short_id, guild.id)
         card = schedule_changed_card(
             self._summary(guild, removed, upcoming=0),
@@ -222,7 +222,7 @@ class ScheduleCommands(commands.GroupCog, group_name="schedule"):
         paused: Schedule | None = found
         if not found.paused:
             paused = await self.store.pause(guild.id, found.short_id, PAUSED_BY_MODERATOR)
-            self.scheduler.wake()
+            self.poster.wake()
             note = "It will not post until someone resumes it."
         if paused is None:
             raise _not_found(id)
@@ -254,7 +254,7 @@ class ScheduleCommands(commands.GroupCog, group_name="schedule"):
             )
             if resumed is None:
                 raise _not_found(id)
-            self.scheduler.wake()
+            self.poster.wake()
         else:
             resumed, title = found, "Schedule already running"
         card = schedule_saved_card(self._summary(guild, resumed), title=title)
@@ -322,7 +322,7 @@ class ScheduleCommands(commands.GroupCog, group_name="schedule"):
     async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
         paused = await self.store.pause_channel(channel.id, f"#{channel.name} was deleted.")
         if paused:
-            self.scheduler.wake()
+            self.poster.wake()
             log.info("paused %d schedule(s) whose channel was deleted", paused)
 
     # -- helpers -------------------------------------------------------------------------
@@ -420,4 +420,4 @@ def _last_problem(run: Run | None, schedule: Schedule) -> str | None:
 
 
 async def setup(bot: PeerlightBot) -> None:
-    await bot.add_cog(ScheduleCommands(bot))
+    await bot.add_cog(ScheduleCog(bot))

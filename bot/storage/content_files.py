@@ -30,15 +30,10 @@ from typing import Any, NamedTuple, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from bot.domain.cards import (
-    Rendered,
-    card_limit_problems,
-    crisis_cards,
-    prompt_card,
-    resources_card,
-    story_card,
-    technique_card,
-)
+from bot.domain.cards.base import Rendered, card_limit_problems
+from bot.domain.cards.crisis import crisis_cards, resources_card
+from bot.domain.cards.library import story_card, technique_card
+from bot.domain.cards.schedule import prompt_card
 from bot.domain.catalog import Catalog, LibraryItems
 from bot.domain.content import Prompt, PromptFile, ResourceRegion, Story, Technique, Vocabulary
 from bot.domain.coverage import FeelingCoverage

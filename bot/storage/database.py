@@ -102,7 +102,7 @@ class Database(Engine):
         self.connection = connection
         self.path = path
         self.settle_delay = settle_delay
-        self.owner = secrets.token_hex(8)
+        self.owner = f"{secrets.randbits(63):016x}"
         # One connection serves every task; SQLite allows one transaction on it at a time.
         self._write_lock = asyncio.Lock()
         self._settler: asyncio.Task[None] | None = None

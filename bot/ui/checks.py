@@ -21,7 +21,7 @@ from discord import app_commands
 from bot.app import PeerlightBot
 from bot.domain.crisis import CrisisLevel
 from bot.services import Services
-from bot.ui import views
+from bot.ui import crisis
 from bot.ui.errors import CrisisShown, NotHost, NotModerator
 
 T = TypeVar("T")
@@ -100,7 +100,7 @@ def words_first() -> Callable[[T], T]:
         level = client.services.content.catalog.crisis.detect_all(*texts).level
         if level < CrisisLevel.HELPER:
             return True
-        await views.crisis_first(interaction, level)
+        await crisis.crisis_first(interaction, level)
         raise CrisisShown()
 
     return app_commands.check(predicate)

@@ -6,7 +6,7 @@ from typing import Any
 
 import discord
 
-from bot.domain.cards import Card, Rendered, Tone
+from bot.domain.cards.base import Card, Rendered, Tone
 
 TONE_COLOURS = {
     Tone.TECHNIQUE: discord.Colour(0x2E8B57),

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import re
 
-from bot.domain.cards import (
+from bot.domain.cards.base import Card, CardField, Rendered, card_limit_problems, fits_one_message
+from bot.domain.cards.crisis import (
     CRISIS_ACKNOWLEDGEMENT,
     HELPER_TITLE,
     NOT_A_CRISIS_SERVICE,
-    Card,
-    CardField,
-    Rendered,
-    card_limit_problems,
     crisis_card,
     crisis_cards,
     emergency_line,
-    fits_one_message,
-    technique_card,
 )
+from bot.domain.cards.library import technique_card
 from bot.domain.content import ResourceRegion
 from bot.storage.content_files import LoadReport
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.config import parse_settings
-from bot.domain.cards import WARNING_LABELS
+from bot.domain.cards.library import WARNING_LABELS
 from bot.domain.choices import (
     Choices,
     Parsed,

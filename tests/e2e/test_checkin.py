@@ -27,16 +27,14 @@ import pytest
 from bot.app import HTTP_CONNECTIONS, PeerlightBot
 from bot.cogs.checkin import previous_window_kept, summary_windows
 from bot.config import Settings, parse_settings
-from bot.domain.cards import (
+from bot.domain.cards.base import Rendered, fits_one_message
+from bot.domain.cards.checkin import (
     CHECKIN_NOT_SAVED,
-    NOT_A_CRISIS_SERVICE,
-    Rendered,
     checkin_feelings_card,
     checkin_flood_card,
     checkin_thanks_card,
-    crisis_card,
-    fits_one_message,
 )
+from bot.domain.cards.crisis import NOT_A_CRISIS_SERVICE, crisis_card
 from bot.domain.catalog import Catalog
 from bot.domain.checkins import INSUFFICIENT_MESSAGE, MOOD_LABELS
 from bot.domain.periods import week_start
@@ -48,22 +46,22 @@ from bot.sandbox.server import (
     SandboxMessage,
     client_pointed_at,
 )
-from bot.scheduling import checkin_view
 from bot.services import Services
 from bot.storage.checkins import CheckinStore
 from bot.storage.content_files import ContentLibrary, LoadReport
 from bot.storage.database import Database
-from bot.ui.checkin_views import (
+from bot.ui.checkin import (
     MOOD_FEELINGS,
     NOT_FOR_CHECKINS,
     OpenSuggestion,
     feeling_options,
     technique_for_mood,
 )
-from bot.ui.checkin_views import START_CUSTOM_ID as START
+from bot.ui.checkin import START_CUSTOM_ID as START
 from bot.ui.errors import NOT_ALLOWED
+from bot.ui.schedule import checkin_view
 
-from ..cogs_scheduler.conftest import scheduler_of
+from ..schedule.conftest import scheduler_of
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 CRISIS_TITLE = "You don't have to go through this alone"
@@ -588,8 +586,8 @@ async def test_retention_deletes_old_check_ins_at_start_up_and_then_daily(
         await eventually(left(2))  # the loop's first run, at start-up
 
         # Each start loads the cog's module afresh, so compare by name, not by class.
-        cog: Any = bot.get_cog("Checkin")
-        assert type(cog).__name__ == "Checkin"
+        cog: Any = bot.get_cog("CheckinCog")
+        assert type(cog).__name__ == "CheckinCog"
         loop = cog.retention
         assert loop.is_running()
         every = dt.timedelta(hours=loop.hours, minutes=loop.minutes, seconds=loop.seconds)
@@ -624,7 +622,7 @@ async def test_a_bot_that_only_registers_commands_deletes_nothing_and_posts_noth
             bot = PeerlightBot(services, sync_on_start=False, background=False)
             async with bot:
                 await bot.login(sandbox.token)
-                cog: Any = bot.get_cog("Checkin")
+                cog: Any = bot.get_cog("CheckinCog")
                 assert not cog.retention.is_running()
                 assert not scheduler_of(bot).running
                 await asyncio.sleep(0.1)

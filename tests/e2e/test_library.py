@@ -23,16 +23,15 @@ import pytest
 
 from bot.app import PeerlightBot
 from bot.config import Settings
-from bot.domain.cards import (
+from bot.domain.cards.base import FOOTER, card_limit_problems
+from bot.domain.cards.crisis import (
     CRISIS_ACKNOWLEDGEMENT,
     CRISIS_TITLE,
-    FOOTER,
     HELPER_TITLE,
     RESOURCES_POINTER,
-    card_limit_problems,
     crisis_card,
-    technique_card,
 )
+from bot.domain.cards.library import technique_card
 from bot.domain.catalog import Catalog
 from bot.domain.content import Area, Audience, ContentWarning
 from bot.domain.crisis import CrisisLevel, CrisisMatch
@@ -40,7 +39,7 @@ from bot.sandbox.harness import load_content, running_bot, sandbox_settings
 from bot.sandbox.payloads import SandboxMember
 from bot.sandbox.server import Sandbox, SandboxMessage
 from bot.storage.content_files import LoadReport
-from bot.ui import views
+from bot.ui import crisis, library, replies
 from bot.ui.embeds import message_kwargs
 from bot.ui.errors import APOLOGY
 
@@ -531,7 +530,7 @@ async def test_reach_out_refuses_a_channel_of_another_server(
         assert labels(message)[-1] == REACH_OUT
         refused = await (await sandbox.press(message, REACH_OUT)).response_message()
         assert refused.ephemeral
-        assert refused.content == views.REACH_OUT_UNAVAILABLE
+        assert refused.content == crisis.REACH_OUT_UNAVAILABLE
         assert sandbox.channel_messages(moderators.id) == []
         for guild in (home, other):
             for channel in guild.text_channels:
@@ -563,7 +562,7 @@ async def test_an_unseen_reach_out_channel_is_logged_at_start(
         assert await logged(caplog, f"to channel {unseen}: the bot cannot see that channel")
         message = await (await sandbox.command("cope", {"feeling": DANGER})).response_message()
         refused = await (await sandbox.press(message, REACH_OUT)).response_message()
-        assert refused.content == views.REACH_OUT_UNAVAILABLE
+        assert refused.content == crisis.REACH_OUT_UNAVAILABLE
 
 
 async def test_reach_out_is_never_offered_outside_a_server(
@@ -581,13 +580,13 @@ async def test_reach_out_is_never_offered_outside_a_server(
         reach_out_channels={sandbox.guild.id: moderators.id},
     ) as bot:
         services = bot.services
-        in_a_dm = views.crisis_reply(services, "en-US", guild_id=None)
-        assert not any(isinstance(i, views.ReachOutButton) for g in in_a_dm.groups for i in g)
-        repeat = views.crisis_reply(services, "en-US", guild_id=None, repeat=True)
-        assert not any(isinstance(i, views.ReachOutButton) for g in repeat.groups for i in g)
-        assert views.reach_out_channel_id(services, None) is None
-        in_the_server = views.crisis_reply(services, "en-US", guild_id=sandbox.guild.id)
-        assert any(isinstance(i, views.ReachOutButton) for g in in_the_server.groups for i in g)
+        in_a_dm = crisis.crisis_reply(services, "en-US", guild_id=None)
+        assert not any(isinstance(i, crisis.ReachOutButton) for g in in_a_dm.groups for i in g)
+        repeat = crisis.crisis_reply(services, "en-US", guild_id=None, repeat=True)
+        assert not any(isinstance(i, crisis.ReachOutButton) for g in repeat.groups for i in g)
+        assert crisis.reach_out_channel_id(services, None) is None
+        in_the_server = crisis.crisis_reply(services, "en-US", guild_id=sandbox.guild.id)
+        assert any(isinstance(i, crisis.ReachOutButton) for g in in_the_server.groups for i in g)
 
 
 async def test_buttons_on_old_messages_work_after_a_restart(
@@ -873,7 +872,7 @@ async def test_autocomplete_offers_valid_choices(
 # -- made once, sent many times ---------------------------------------------------------------
 
 
-def _components(reply: views.Reply) -> list[dict[str, Any]]:
+def _components(reply: replies.Reply) -> list[dict[str, Any]]:
     view = reply.view()
     assert view is not None
     return view.to_components()
@@ -896,15 +895,15 @@ async def test_a_reply_keeps_its_card_and_view_while_the_catalog_is_the_same(
     catalog: Catalog,
 ) -> None:
     technique = catalog.techniques["box-breathing"]
-    reply = views.technique_reply(catalog, technique, another=views.CopeRequest(("anxious",)))
-    again = views.technique_reply(catalog, technique, another=views.CopeRequest(("anxious",)))
+    reply = library.technique_reply(catalog, technique, another=library.CopeRequest(("anxious",)))
+    again = library.technique_reply(catalog, technique, another=library.CopeRequest(("anxious",)))
     assert again.view() is reply.view()
     assert again.embeds is reply.embeds
     assert again.embeds is not None
     expected = message_kwargs(technique_card(technique))["embeds"]
     assert [e.to_dict() for e in again.embeds] == [e.to_dict() for e in expected]
     # Another request for the same technique is another reply, with its own view.
-    plain = views.technique_reply(catalog, technique)
+    plain = library.technique_reply(catalog, technique)
     assert plain.view() is not reply.view()
     assert [c["custom_id"] for row in _components(plain) for c in row["components"]] == [
         "peerlight:cope:story:box-breathing"
@@ -914,44 +913,44 @@ async def test_a_reply_keeps_its_card_and_view_while_the_catalog_is_the_same(
 async def test_a_new_catalog_gets_new_cards(catalog: Catalog, settings: Settings) -> None:
     reloaded = (await asyncio.to_thread(load_content, settings)).catalog
     assert reloaded is not None and reloaded is not catalog
-    old = views.technique_reply(catalog, catalog.techniques["box-breathing"])
-    new = views.technique_reply(reloaded, reloaded.techniques["box-breathing"])
+    old = library.technique_reply(catalog, catalog.techniques["box-breathing"])
+    new = library.technique_reply(reloaded, reloaded.techniques["box-breathing"])
     assert new.view() is not old.view()
     assert new.embeds is not old.embeds
     # Back to the first catalog: made anew too, since only one catalog's are kept.
-    assert views.technique_reply(catalog, catalog.techniques["box-breathing"]).view() is not (
+    assert library.technique_reply(catalog, catalog.techniques["box-breathing"]).view() is not (
         old.view()
     )
 
 
 def test_the_card_cache_is_bounded(catalog: Catalog) -> None:
-    cache = views.CardCache(size=2, replies=1)
+    cache = replies.CardCache(size=2, replies=1)
     techniques = list(catalog.techniques.values())[:5]
     made = [cache.card(catalog, t, lambda t=t: technique_card(t)) for t in techniques]
     assert len(cache) == 2
     assert cache.card(catalog, techniques[-1], lambda: technique_card(techniques[0])) is made[-1]
     again = cache.card(catalog, techniques[0], lambda: technique_card(techniques[0]))
     assert again is not made[0]
-    first = cache.reply(catalog, "first", lambda: views.Reply.text("first"))
-    assert cache.reply(catalog, "first", lambda: views.Reply.text("other")) is first
-    cache.reply(catalog, "second", lambda: views.Reply.text("second"))
+    first = cache.reply(catalog, "first", lambda: replies.Reply.text("first"))
+    assert cache.reply(catalog, "first", lambda: replies.Reply.text("other")) is first
+    cache.reply(catalog, "second", lambda: replies.Reply.text("second"))
     assert len(cache) == 3
-    assert cache.reply(catalog, "first", lambda: views.Reply.text("anew")) is not first
+    assert cache.reply(catalog, "first", lambda: replies.Reply.text("anew")) is not first
     with pytest.raises(ValueError):
-        views.CardCache(size=0)
+        replies.CardCache(size=0)
     with pytest.raises(ValueError):
-        views.CardCache(replies=0)
+        replies.CardCache(replies=0)
 
 
 async def test_a_prepared_reply_joined_after_another_keeps_its_own_view(
     catalog: Catalog,
 ) -> None:
     technique = catalog.techniques["box-breathing"]
-    reply = views.technique_reply(
-        catalog, technique, another=views.CopeRequest(("anxious",), Area.EMOTIONAL)
+    reply = library.technique_reply(
+        catalog, technique, another=library.CopeRequest(("anxious",), Area.EMOTIONAL)
     )
     before = _components(reply)
-    first = views.Reply.text("first", (views.GroundingButton(), views.SupportLinesButton()))
+    first = replies.Reply.text("first", (crisis.GroundingButton(), crisis.SupportLinesButton()))
     joined = first.then(reply)
     rows = _components(joined)
     assert [[c["label"] for c in row["components"]] for row in rows] == [
@@ -963,7 +962,7 @@ async def test_a_prepared_reply_joined_after_another_keeps_its_own_view(
     assert joined_view is not None and prepared_view is not None
     assert not {id(i) for i in joined_view.children} & {id(i) for i in prepared_view.children}
     assert _components(reply) == before
-    assert _components(views.technique_reply(catalog, technique, another=None)) != before
+    assert _components(library.technique_reply(catalog, technique, another=None)) != before
 
 
 async def test_replies_leave_no_timer_behind(sandbox: Sandbox, bot: PeerlightBot) -> None:

@@ -18,17 +18,17 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import PeerlightBot
+from bot.cogs.prompt_poster import nonce_for
 from bot.config import Settings, parse_settings
 from bot.domain.content import PromptKind
 from bot.sandbox.harness import running_bot, sandbox_settings
 from bot.sandbox.server import Permission, Sandbox, SandboxMessage
-from bot.scheduling import nonce_for
 from bot.storage.content_files import LoadReport
 from bot.storage.database import Database
-from bot.storage.schedules import RunStatus, Schedule, ScheduleStore
-from bot.ui.checkin_views import START_CUSTOM_ID
+from bot.storage.schedule_store import RunStatus, Schedule, ScheduleStore
+from bot.ui.checkin import START_CUSTOM_ID
 
-from ..cogs_scheduler.conftest import scheduler_of
+from ..schedule.conftest import scheduler_of
 
 LEAD = timedelta(seconds=0.8)
 POSTS = r"^/channels/\d+/messages$"
@@ -148,7 +148,7 @@ async def test_a_crash_after_the_post_went_out_does_not_post_it_again(
         database.transaction() as connection,
     ):
         await connection.execute("UPDATE schedule_runs SET status = 'claimed', message_id = NULL")
-    with caplog.at_level(logging.INFO, logger="bot.scheduling"):
+    with caplog.at_level(logging.INFO, logger="bot.cogs.prompt_poster"):
         async with bot_on(sandbox, settings, shipped_report) as bot:
             (run,) = await bot.services.schedules.runs(schedule.key)
             assert (run.status, run.message_id) == (RunStatus.SENT, post.id)
@@ -201,7 +201,7 @@ async def test_when_the_bot_cannot_check_after_a_crash_it_does_not_post_again(
     await sandbox.set_bot_permissions(
         sandbox.guild.channel("general").id, deny=Permission.READ_MESSAGE_HISTORY
     )
-    with caplog.at_level(logging.WARNING, logger="bot.scheduling"):
+    with caplog.at_level(logging.WARNING, logger="bot.cogs.prompt_poster"):
         async with bot_on(sandbox, settings, shipped_report) as bot:
             (run,) = await bot.services.schedules.runs(schedule.key)
             assert run.status is RunStatus.UNKNOWN

@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from bot.app import PeerlightBot
-from bot.domain.cards import CHECKIN_NOT_SAVED
+from bot.domain.cards.checkin import CHECKIN_NOT_SAVED
 from bot.sandbox.payloads import SandboxMember
 from bot.sandbox.server import Sandbox, SandboxMessage
 from bot.storage.database import Database, DatabaseError

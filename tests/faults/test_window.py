@@ -16,7 +16,7 @@ import pytest
 
 from bot.app import PeerlightBot
 from bot.config import Settings
-from bot.domain.cards import CHECKIN_NOT_SAVED
+from bot.domain.cards.checkin import CHECKIN_NOT_SAVED
 from bot.sandbox.harness import running_bot, sandbox_settings
 from bot.sandbox.payloads import SandboxMember
 from bot.sandbox.server import Sandbox, SandboxInteraction, SandboxMessage

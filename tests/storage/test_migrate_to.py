@@ -16,7 +16,7 @@ from bot.storage.checkins import CheckinStore
 from bot.storage.database import Database
 from bot.storage.engine import Engine
 from bot.storage.postgres import PostgresEngine
-from bot.storage.schedules import ScheduleStore
+from bot.storage.schedule_store import ScheduleStore
 from tests.conftest import fresh_pg_database
 from tests.storage.test_shared import NOW, OTHER, SERVER, fill, schedule_for, short_ids
 

@@ -23,14 +23,14 @@ import pytest
 
 from bot.domain.content import PromptKind
 from bot.domain.noise import WeeklyBudget
-from bot.domain.schedule import LocalTime
+from bot.domain.recurrence import LocalTime
 from bot.sandbox.pgcluster import ThrowawayCluster
 from bot.storage.checkins import CheckinStore
 from bot.storage.database import Database
 from bot.storage.engine import Engine
 from bot.storage.postgres import PostgresEngine
 from bot.storage.published import PeriodPublisher
-from bot.storage.schedules import NewSchedule, ScheduleStore
+from bot.storage.schedule_store import NewSchedule, ScheduleStore
 from bot.storage.server_settings import ServerSettingsStore
 from tests.conftest import fresh_pg_database
 

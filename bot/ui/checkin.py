@@ -6,7 +6,7 @@ between steps, and a check-in started before a restart can still be finished aft
 The "Check in" button (`checkin_button`, custom id `peerlight:checkin:start`) that every
 scheduled prompt carries starts the same flow from any message, however old.
 
-A press that fails goes through the one error path (`views.guarded`).
+A press that fails goes through the one error path (`replies.guarded`).
 """
 
 from __future__ import annotations
@@ -22,12 +22,11 @@ from typing import Any
 
 import discord
 
-from bot.domain.cards import (
+from bot.domain.cards.base import Card, Rendered
+from bot.domain.cards.checkin import (
     CHECKIN_NOT_SAVED,
     CHECKIN_SERVER_ONLY,
     MOOD_EMOJI,
-    Card,
-    Rendered,
     checkin_feelings_card,
     checkin_flood_card,
     checkin_question_card,
@@ -40,9 +39,9 @@ from bot.domain.errors import UserFacingError
 from bot.services import Services
 from bot.storage.checkins import MAX_FEELINGS
 from bot.storage.engine import DATABASE_ERRORS
-from bot.ui import views, window
+from bot.ui import crisis, library, replies, window
 from bot.ui.embeds import message_kwargs, to_embeds
-from bot.ui.views import guarded, services_of
+from bot.ui.replies import guarded, services_of
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +74,7 @@ def _view(rows: Sequence[Sequence[Item]]) -> discord.ui.View | None:
         for item in row:
             item.row = index
             view.add_item(item)
-    return views.untracked(view)
+    return replies.untracked(view)
 
 
 async def _show(
@@ -118,7 +117,7 @@ def _kwargs(embeds: Sequence[discord.Embed]) -> dict[str, Any]:
 
 # -- what every member is shown alike, made once --------------------------------------------
 # These embeds and views go into many messages, so nothing may change them; the views are
-# stopped (`views.untracked`), which sending them again leaves as they are.
+# stopped (`replies.untracked`), which sending them again leaves as they are.
 
 
 @functools.cache
@@ -262,12 +261,12 @@ async def choose_mood(interaction: discord.Interaction[Any], mood: int) -> None:
     member_id = interaction.user.id
     whole = services.memory.claim_crisis_block(member_id, services.clock())
     try:
-        crisis = views.crisis_reply(
+        crisis_block = crisis.crisis_reply(
             services, interaction.locale, guild_id=interaction.guild_id, repeat=not whole
         )
-        rendered = Rendered(crisis.rendered.cards + checkin_feelings_card(mood).cards)
+        rendered = Rendered(crisis_block.rendered.cards + checkin_feelings_card(mood).cards)
         rows = [
-            *crisis.groups,
+            *crisis_block.groups,
             (FeelingsChoice(mood, _ready.options(catalog)),),
             (SkipFeelings(mood),),
         ]
@@ -295,12 +294,12 @@ async def save(interaction: discord.Interaction[Any], mood: int, picked: Sequenc
     if mood == 1:
         # The support lines stay in view after "Not OK" is saved: the shorter block, since
         # the whole one was shown a step ago.
-        crisis = views.crisis_reply(
+        crisis_block = crisis.crisis_reply(
             services, interaction.locale, guild_id=interaction.guild_id, repeat=True
         )
-        crisis_cards = crisis.rendered.cards
+        crisis_cards = crisis_block.rendered.cards
         open_row: tuple[Item, ...] = (open_technique(technique.id),) if technique else ()
-        view = _view([*crisis.groups, open_row])
+        view = _view([*crisis_block.groups, open_row])
     else:
         view = _ready.open_view(catalog, technique) if technique else None
 
@@ -358,9 +357,9 @@ def utc_day(moment: dt.datetime) -> dt.date:
     return moment.astimezone(dt.UTC).date()
 
 
-def open_technique(technique_id: str) -> views.OpenTechnique:
+def open_technique(technique_id: str) -> library.OpenTechnique:
     """The button under a check-in's reply that opens the suggested technique."""
-    return views.OpenTechnique(
+    return library.OpenTechnique(
         technique_id, label="Open the technique", style=discord.ButtonStyle.primary
     )
 
@@ -477,7 +476,7 @@ class OpenSuggestion(
     discord.ui.DynamicItem[Button], template=rf"peerlight:checkin:open:(?P<technique>{_ID})"
 ):
     """The "Open the technique" button on check-in replies that carry the earlier custom
-    id; it opens the technique as `views.OpenTechnique` does. New replies carry
+    id; it opens the technique as `library.OpenTechnique` does. New replies carry
     `open_technique` instead."""
 
     def __init__(self, technique_id: str) -> None:

@@ -12,17 +12,13 @@ import pytest
 
 from bot.app import PeerlightBot
 from bot.cogs.schedule import MAX_SCHEDULES_PER_SERVER
-from bot.domain.cards import (
-    CRISIS_TITLE,
-    ScheduleSummary,
-    card_limit_problems,
-    fits_one_message,
-    schedule_list_card,
-)
+from bot.domain.cards.base import card_limit_problems, fits_one_message
+from bot.domain.cards.crisis import CRISIS_TITLE
+from bot.domain.cards.schedule import ScheduleSummary, schedule_list_card
 from bot.domain.content import PromptKind
-from bot.domain.schedule import LocalTime
+from bot.domain.recurrence import LocalTime
 from bot.sandbox.server import Permission, Sandbox, SandboxMessage
-from bot.storage.schedules import NewSchedule
+from bot.storage.schedule_store import NewSchedule
 
 from .conftest import ManualTime, scheduler_of
 

@@ -2,7 +2,7 @@
 
 Every read and write is scoped by server where a moderator can name a schedule, so an id
 from another server is simply not found. The scheduler's writes (`claim`, `skip`,
-`mark_sent`, `finish`) are each one transaction; see `bot/scheduling.py` for how they
+`mark_sent`, `finish`) are each one transaction; see `bot/cogs/prompt_poster.py` for how they
 make a post go out exactly once.
 
 Prompt rotation is deterministic: within a cycle, a server sees the prompts of a kind in
@@ -21,7 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain.content import PromptKind
-from bot.domain.schedule import LocalTime, next_occurrence
+from bot.domain.recurrence import LocalTime, next_occurrence
 from bot.storage.engine import Engine, Tx
 
 __all__ = [

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from bot.app import PeerlightBot
+from bot.cogs.prompt_poster import PromptPoster
 from bot.config import Settings, parse_settings
 from bot.sandbox.harness import running_bot, sandbox_settings
 from bot.sandbox.server import Sandbox
-from bot.scheduling import Scheduler
 from bot.services import SchedulerTiming
 from bot.storage.content_files import LoadReport
 
@@ -60,11 +60,11 @@ class ManualTime:
         self.move_to(self.now + timedelta(**delta))
 
 
-def scheduler_of(bot: PeerlightBot) -> Scheduler:
-    cog: Any = bot.get_cog("ScheduleCommands")
+def scheduler_of(bot: PeerlightBot) -> PromptPoster:
+    cog: Any = bot.get_cog("ScheduleCog")
     assert cog is not None, "the schedule cog is not loaded"
-    scheduler = cog.scheduler
-    assert isinstance(scheduler, Scheduler)
+    scheduler = cog.poster
+    assert isinstance(scheduler, PromptPoster)
     return scheduler
 
 

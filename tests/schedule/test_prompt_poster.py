@@ -14,13 +14,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.app import PeerlightBot
-from bot.domain.cards import PROMPT_TITLES
+from bot.cogs.prompt_poster import UNWORKABLE, latest_occurrence, nonce_for
+from bot.domain.cards.schedule import PROMPT_TITLES
 from bot.domain.content import PromptKind
-from bot.domain.schedule import LocalTime
+from bot.domain.recurrence import LocalTime
 from bot.sandbox.server import Permission, Sandbox, SandboxMessage
-from bot.scheduling import UNWORKABLE, latest_occurrence, nonce_for
-from bot.storage.schedules import RunStatus, Schedule
-from bot.ui.checkin_views import START_CUSTOM_ID
+from bot.storage.schedule_store import RunStatus, Schedule
+from bot.ui.checkin import START_CUSTOM_ID
 
 from .conftest import ManualTime, StartBot, scheduler_of
 
@@ -174,7 +174,7 @@ async def test_a_restart_after_days_away_does_not_flood_the_channel(
     async with start_bot():
         short_id = await add_schedule(sandbox)
     manual_time.move_to(at_10_05(8) + timedelta(hours=2))
-    with caplog.at_level(logging.WARNING, logger="bot.scheduling"):
+    with caplog.at_level(logging.WARNING, logger="bot.cogs.prompt_poster"):
         async with start_bot() as bot:
             assert posts(sandbox) == []
             schedule = await schedule_named(bot, sandbox, short_id)
@@ -234,7 +234,7 @@ async def test_an_occurrence_is_given_up_after_three_retries_and_the_next_one_po
 ) -> None:
     short_id = await add_schedule(sandbox)
     sandbox.inject_failure("POST", POSTS, status=503, times=4)
-    with caplog.at_level(logging.WARNING, logger="bot.scheduling"):
+    with caplog.at_level(logging.WARNING, logger="bot.cogs.prompt_poster"):
         await run_at(scheduled_bot, manual_time, DUE)
     assert posts(sandbox) == []
     assert len(sandbox.requests_matching("POST", POSTS)) == 4

@@ -56,12 +56,16 @@ from typing import Any
 import aiohttp
 import discord
 
-from bot.domain.cards import prompt_card
+from bot.domain.cards.schedule import prompt_card
 from bot.domain.content import Prompt
 from bot.services import Services
-from bot.storage.schedules import Run, RunStatus, Schedule, ScheduleStore
-from bot.ui.checkin_views import checkin_button
+from bot.storage.schedule_store import Run, RunStatus, Schedule, ScheduleStore
 from bot.ui.embeds import message_kwargs
+from bot.ui.schedule import (
+    checkin_view,
+    missing_permission_reason,
+    missing_post_permissions,
+)
 
 log = logging.getLogger(__name__)
 
@@ -101,37 +105,6 @@ UNKNOWN = Lookup(known=False)
 ABSENT = Lookup(known=True)
 
 
-def checkin_view(*, disabled: bool = False) -> discord.ui.View:
-    """The "Check in" button every scheduled post carries; switched off for a preview."""
-    view = discord.ui.View(timeout=None)
-    view.add_item(checkin_button(disabled=disabled))
-    # The button's dynamic item answers presses on any message that carries it. A view
-    # stored for this message would take precedence over it, so this one is never stored.
-    view.stop()
-    return view
-
-
-def missing_post_permissions(channel: discord.abc.GuildChannel) -> list[str]:
-    """The permissions the bot lacks to post a prompt in `channel`, as Discord names them."""
-    permissions = channel.permissions_for(channel.guild.me)
-    # discord.py clears every permission when View Channel is missing, and Embed Links
-    # when Send Messages is: name only the first cause, the one to fix.
-    if not permissions.view_channel:
-        return ["View Channel"]
-    if not permissions.send_messages:
-        return ["Send Messages"]
-    return [] if permissions.embed_links else ["Embed Links"]
-
-
-def missing_permission_reason(channel_name: str, missing: list[str]) -> str:
-    names = " and ".join(missing)
-    noun = "permission" if len(missing) == 1 else "permissions"
-    return f"Peerlight is missing the {names} {noun} in #{channel_name}."
-
-
-POST_PERMISSIONS = "View Channel, Send Messages and Embed Links"
-
-
 def nonce_for(schedule_key: int, due: datetime) -> str:
     """The same nonce for every attempt at one occurrence; Discord allows 25 characters."""
     moment = due.astimezone(UTC).isoformat(timespec="milliseconds")
@@ -157,7 +130,7 @@ def _late_by(delta: timedelta) -> str:
     return f"{hours} h" if hours < 48 else f"{hours // 24} days"
 
 
-class Scheduler:
+class PromptPoster:
     """Runs inside the bot: `start()` once the cog loads, `stop()` when it unloads."""
 
     def __init__(self, bot: discord.Client, services: Services) -> None:

@@ -18,7 +18,7 @@ from bot.app import PeerlightBot
 from bot.cogs.schedule import MAX_SCHEDULES_PER_SERVER
 from bot.config import Settings
 from bot.domain.content import PromptKind
-from bot.domain.schedule import LocalTime
+from bot.domain.recurrence import LocalTime
 from bot.sandbox.harness import running_bot, sandbox_settings
 from bot.sandbox.payloads import (
     MEMBER_PERMISSIONS,
@@ -30,7 +30,7 @@ from bot.sandbox.payloads import (
 )
 from bot.sandbox.server import Sandbox, SandboxMessage
 from bot.storage.content_files import LoadReport
-from bot.storage.schedules import NewSchedule, ScheduleLimitReached
+from bot.storage.schedule_store import NewSchedule, ScheduleLimitReached
 from bot.ui.errors import NOT_ALLOWED, NOT_HOST
 
 REFUSED_CHANNEL = "You can't send messages in #general yourself"

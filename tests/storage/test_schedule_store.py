@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.domain.content import PromptKind
-from bot.domain.schedule import LocalTime
+from bot.domain.recurrence import LocalTime
 from bot.storage.engine import Engine
-from bot.storage.schedules import (
+from bot.storage.schedule_store import (
     NewSchedule,
     RunStatus,
     ScheduleStore,

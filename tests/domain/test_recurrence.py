@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.domain.errors import UserFacingError
-from bot.domain.schedule import (
+from bot.domain.recurrence import (
     COMMON_TIMEZONES,
     MAX_OCCURRENCES,
     LocalTime,
@@ -341,7 +341,7 @@ def test_search_timezones_offers_only_names_parse_timezone_accepts() -> None:
 
 def test_importing_the_module_does_no_zone_lookups() -> None:
     code = (
-        "import bot.domain.schedule as s;"
+        "import bot.domain.recurrence as s;"
         "assert s._zones_by_lower_name.cache_info().currsize == 0;"
         "assert s._searchable_zones.cache_info().currsize == 0"
     )
@@ -728,7 +728,7 @@ def test_occurrences_are_one_per_scheduled_local_day_in_order(
 
 
 def test_abbreviations_and_old_fixed_offset_names_are_refused_for_place_names() -> None:
-    from bot.domain.schedule import ZONE_ABBREVIATIONS, ScheduleInputError, parse_timezone
+    from bot.domain.recurrence import ZONE_ABBREVIATIONS, ScheduleInputError, parse_timezone
 
     for abbreviation, places in ZONE_ABBREVIATIONS.items():
         for place in places:
