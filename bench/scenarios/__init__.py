@@ -12,4 +12,5 @@ SCENARIOS = (
     "memory",
     "crisis",
     "privacy",
+    "engines",
 )
