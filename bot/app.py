@@ -24,6 +24,7 @@ EXTENSIONS: tuple[str, ...] = (
     "bot.cogs.admin",
     "bot.cogs.checkin",
     "bot.cogs.schedule",
+    "bot.cogs.servers",
 )
 # Connections to Discord's API open at once. Unbounded (discord.py's default), a burst of
 # replies opens one connection each, and setting them all up costs more than waiting for

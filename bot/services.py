@@ -23,6 +23,7 @@ from bot.storage.engine import Engine
 from bot.storage.published import PeriodPublisher
 from bot.storage.schedule_store import ScheduleStore
 from bot.storage.server_settings import ServerSettingsStore
+from bot.storage.servers import ServerRecords
 
 Clock = Callable[[], dt.datetime]
 Sleep = Callable[[float], Awaitable[None]]
@@ -84,6 +85,10 @@ class Services:
     @cached_property
     def schedules(self) -> ScheduleStore:
         return ScheduleStore(self.database)
+
+    @cached_property
+    def servers(self) -> ServerRecords:
+        return ServerRecords(self.database)
 
     @cached_property
     def server_settings(self) -> ServerSettingsStore:

@@ -4,8 +4,8 @@ A check-in is anonymous by construction (SAFETY.md §3): the flow in
 `bot.ui.checkin` hands the store a server, a day, a mood and feeling ids, nothing
 else. Moderators see only what `bot.domain.checkins.summarise` lets through, over windows
 that check-ins are kept long enough to fill. Rows older than `privacy.retention_days` are
-deleted at start-up and then daily, and a server's check-ins and schedules as soon as the
-bot is removed from it.
+deleted at start-up and then daily; a server that removes the bot takes its check-ins with
+it (`bot.cogs.servers`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import dataclasses
 import datetime as dt
 import io
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import discord
@@ -267,64 +266,6 @@ class CheckinCog(commands.Cog):
         except DATABASE_ERRORS as error:
             # The next run tries again; an error here must not stop the daily loop.
             log.warning("could not delete expired check-ins (%s: %s)", type(error).__name__, error)
-
-    # -- leaving a server ------------------------------------------------------------------
-
-    @commands.Cog.listener()
-    async def on_guild_remove(self, guild: discord.Guild) -> None:
-        """SAFETY.md §3: a server that removes Peerlight takes its check-ins and schedules
-        with it, and its settings. Each deletion is tried whatever happened to the others."""
-        services = self.bot.services
-        await _forget(
-            guild.id,
-            "check-ins",
-            services.checkins.delete_guild,
-            f"retention deletes them within {self.retention_days} days",
-        )
-        await _forget(
-            guild.id,
-            "published weeks",
-            services.publisher.delete_guild,
-            f"retention deletes them within {self.retention_days} days",
-        )
-        await _forget(
-            guild.id,
-            "schedules",
-            services.schedules.delete_guild,
-            "each pauses when Discord refuses its next post",
-        )
-        await _forget(
-            guild.id,
-            "settings",
-            services.server_settings.delete_guild,
-            "they are used again only if the server adds Peerlight back",
-        )
-
-
-async def _forget(
-    guild_id: int, what: str, delete: Callable[[int], Awaitable[int]], otherwise: str
-) -> None:
-    try:
-        deleted = await delete(guild_id)
-    except DATABASE_ERRORS as error:
-        log.warning(
-            "could not delete the %s of server %s, which removed Peerlight (%s: %s); %s",
-            what,
-            guild_id,
-            type(error).__name__,
-            error,
-            otherwise,
-        )
-        return
-    except Exception:
-        log.exception(
-            "deleting the %s of server %s, which removed Peerlight, failed; %s",
-            what,
-            guild_id,
-            otherwise,
-        )
-        return
-    log.info("Peerlight left server %s: deleted its %d %s", guild_id, deleted, what)
 
 
 async def setup(bot: PeerlightBot) -> None:

@@ -3,7 +3,7 @@
 The commands only read and change the schedules; `bot.cogs.prompt_poster.PromptPoster` posts, and is
 woken whenever a command changes what is due. Every reply is private to the moderator.
 A server's schedules are deleted with its check-ins when the bot leaves it, by the one
-listener in `bot.cogs.checkin` (SAFETY.md §3); the scheduler reads the schedules afresh on
+listener in `bot.cogs.servers` (SAFETY.md §3); the scheduler reads the schedules afresh on
 every pass, so it never posts for them again.
 """
 

@@ -253,6 +253,8 @@ class SandboxGuild:
     moderator_role_id: int = 0
     preferred_locale: str = "en-US"
     bot_present: bool = True
+    # An outage on Discord's side: listed in READY as unavailable, no GUILD_CREATE.
+    unavailable: bool = False
 
     @classmethod
     def create(

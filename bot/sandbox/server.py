@@ -795,7 +795,7 @@ class Sandbox:
             ready["shard"] = session.shard
         await connection.dispatch("READY", ready)
         for guild in self.guilds.values():
-            if guild.bot_present:
+            if guild.bot_present and not guild.unavailable:
                 await connection.dispatch("GUILD_CREATE", self._guild_create(guild))
         self._live = connection
         self._changes.notify()
@@ -920,6 +920,21 @@ class Sandbox:
         guild.bot_present = True
         await self._dispatch_if_connected("GUILD_CREATE", self._guild_create(guild))
         return guild
+
+    async def set_unavailable(self, guild_id: int, unavailable: bool = True) -> None:
+        """A Discord outage for one server (GUILD_DELETE with `unavailable`), or its end
+        (GUILD_CREATE). While it lasts, READY lists the server as unavailable and sends
+        no GUILD_CREATE for it."""
+        guild = self._guild(guild_id)
+        guild.unavailable = unavailable
+        if not guild.bot_present:
+            return
+        if unavailable:
+            await self._dispatch_if_connected(
+                "GUILD_DELETE", {"id": str(guild.id), "unavailable": True}
+            )
+        else:
+            await self._dispatch_if_connected("GUILD_CREATE", self._guild_create(guild))
 
     async def add_channel(self, name: str, *, guild_id: int | None = None) -> SandboxChannel:
         guild = self._guild(guild_id)

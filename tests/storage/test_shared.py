@@ -32,6 +32,7 @@ from bot.storage.postgres import PostgresEngine
 from bot.storage.published import PeriodPublisher
 from bot.storage.schedule_store import NewSchedule, ScheduleStore
 from bot.storage.server_settings import ServerSettingsStore
+from bot.storage.servers import ServerRecords
 from tests.conftest import fresh_pg_database
 
 Opener = Callable[[], AbstractAsyncContextManager[Engine]]
@@ -196,6 +197,10 @@ async def test_a_server_that_leaves_leaves_nothing_behind(opener: Opener) -> Non
         await fill(engine, SERVER, days)
         await fill(engine, OTHER, days)
         before_other = await everything_about(engine, OTHER)
+        records = ServerRecords(engine)
+        assert await records.stored() == {SERVER, OTHER}
+        await records.note_absent([SERVER], NOW)
+        assert set(await records.absences()) == {SERVER}
         assert {table for table, _ in await everything_about(engine, SERVER)} >= {
             "checkins",
             "schedules",
@@ -212,6 +217,7 @@ async def test_a_server_that_leaves_leaves_nothing_behind(opener: Opener) -> Non
         await PeriodPublisher(engine, random.Random(1)).delete_guild(SERVER)
         await ScheduleStore(engine).delete_guild(SERVER)
         await settings.delete_guild(SERVER)
+        await ServerRecords(engine).forget(SERVER)
         assert await everything_about(engine, SERVER) == []
         assert await everything_about(engine, OTHER) == before_other
 

@@ -53,7 +53,8 @@ def about_card(
         CardField(
             "What is kept, and for how long",
             f"Check-ins and weekly numbers are deleted after {retention_days} days, and at once "
-            "if Peerlight is removed from this server while it runs. One check-in a day "
+            "if Peerlight is removed from this server while it runs (removed while it is "
+            "offline: a week after it next starts). One check-in a day "
             "counts: for today only, Peerlight keeps a scrambled code for you (a keyed hash "
             "under a key made for today), deleted with its key when the day ends; it also "
             f"waits {checkin_window_hours} hours between your check-ins, in memory only. "
