@@ -49,6 +49,13 @@ COMMANDS: list[tuple[str, dict[str, st.SearchStrategy[Any]]]] = [
     ("schedule preview", {"id": TEXT}),
     ("content status", {}),
     ("content reload", {}),
+    ("settings view", {}),
+    ("settings moderator-roles", {"role": NUMBER, "second_role": NUMBER}),
+    ("settings reach-out", {"channel": NUMBER}),
+    ("settings region", {"region": TEXT}),
+    ("settings timezone", {"timezone": TEXT}),
+    ("settings group-size", {"size": NUMBER}),
+    ("settings reset", {"setting": TEXT}),
 ]
 TYPES = {bool: 5, int: 4, str: 3}
 

@@ -77,6 +77,9 @@ ACTIONS: list[tuple[str, dict[str, Any]]] = [
     ("content status", {}),
     ("content reload", {}),
     ("schedule remove", {"id": "SEEDED"}),
+    ("settings view", {}),
+    ("settings timezone", {"timezone": "Europe/London"}),
+    ("settings reset", {"setting": "timezone"}),
 ]
 
 
