@@ -68,7 +68,7 @@ def test_the_coverage_check_catches_overlaps_gaps_and_strays(
 
 
 def test_the_shared_config_is_valid_and_holds_no_password() -> None:
-    data = yaml.safe_load((DEPLOY / "config.yaml").read_text("utf-8"))
+    data = yaml.safe_load((DEPLOY / "peerlight.yaml").read_text("utf-8"))
     settings = parse_settings(data)
     assert settings.database_url == "postgresql://peerlight@db:5432/peerlight"
     bots = [s for s in compose()["services"].values() if "build" in s]

@@ -26,6 +26,7 @@ import functools
 import logging
 import re
 import secrets
+import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -47,6 +48,10 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations" / "postgresql"
 MIGRATION_LOCK = 0x7065_6572_6C69_6701  # "peerlig" + 1
 SETTLE_LOCK = 0x7065_6572_6C69_6702
 SETTLE_DELAY = 5.0
+# A settle rewrites whole tables, and check-ins wait while it does: on a large table the
+# next one waits this many times as long as the last one took, so settling never takes
+# more than about a tenth of the time (SECURITY.md).
+SETTLE_SPACING = 10.0
 CONNECT_TIMEOUT = 10.0
 POOL_MIN = 1
 POOL_MAX = 10
@@ -151,6 +156,7 @@ class PostgresEngine(Engine):
         self._presence: asyncpg.Connection[Any] | None = None
         self.url = redact(url)
         self.settle_delay = settle_delay
+        self.last_settle_seconds = 0.0
         self._settler: asyncio.Task[None] | None = None
         self._unsettled = False
 
@@ -267,21 +273,35 @@ class PostgresEngine(Engine):
         if self._settler is not None:
             self._settler.cancel()
 
+    def next_settle_delay(self) -> float:
+        return max(self.settle_delay, SETTLE_SPACING * self.last_settle_seconds)
+
     async def _settle_later(self) -> None:
-        await asyncio.sleep(self.settle_delay)
-        if not self._unsettled:
-            return
-        try:
-            await self.settle()
-        except StorageError as error:
-            log.warning("could not settle the check-ins (%s)", error)
+        # Writes that arrive while a settle runs, or while another process's settle
+        # holds the lock, are settled on a later round.
+        while self._unsettled:
+            await asyncio.sleep(self.next_settle_delay())
+            try:
+                await self._settle_once()
+            except StorageError as error:
+                log.warning("could not settle the check-ins (%s)", error)
+                return
 
     async def settle(self) -> None:
-        """See the module docstring. Skipped when another process is settling."""
+        """See the module docstring. When another process is settling, this one waits
+        for it and then settles what it wrote meanwhile."""
+        await self._settle_once(wait=True)
+
+    async def _settle_once(self, *, wait: bool = False) -> bool:
+        """Settle; without `wait`, not while another process is (False: skipped)."""
         self._unsettled = False
         async with _translated("could not settle"), self.pool.acquire() as connection:
-            if not await connection.fetchval("SELECT pg_try_advisory_lock($1)", SETTLE_LOCK):
-                return
+            if wait:
+                await connection.execute("SELECT pg_advisory_lock($1)", SETTLE_LOCK)
+            elif not await connection.fetchval("SELECT pg_try_advisory_lock($1)", SETTLE_LOCK):
+                self._unsettled = True
+                return False
+            started = time.monotonic()
             try:
                 async with connection.transaction():
                     for table in SETTLED_TABLES:
@@ -289,7 +309,9 @@ class PostgresEngine(Engine):
                 for table in SETTLED_TABLES:
                     await connection.execute(f"CLUSTER {table} USING {table}_pkey")
             finally:
+                self.last_settle_seconds = time.monotonic() - started
                 await connection.execute("SELECT pg_advisory_unlock($1)", SETTLE_LOCK)
+        return True
 
 
 async def migrate(connection: Connection, migrations: list[Migration], shown: str) -> int:

@@ -20,7 +20,7 @@ from bot.storage.checkins import CheckinStore
 from bot.storage.database import MIGRATIONS_DIR, DatabaseError, Migration, load_migrations
 from bot.storage.engines import open_database
 from bot.storage.postgres import MIGRATIONS_DIR as PG_MIGRATIONS_DIR
-from bot.storage.postgres import PostgresEngine, numbered, redact
+from bot.storage.postgres import SETTLE_LOCK, PostgresEngine, numbered, redact
 
 DAY = dt.date(2026, 12, 7)
 
@@ -178,3 +178,36 @@ async def test_settings_that_record_arrival_are_warned_about(
     warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any(re.search(r"log_statement = mod: set log_statement", w) for w in warned)
     assert any("log_min_duration_statement = 0" in w for w in warned)
+
+
+async def test_one_process_settles_at_a_time_and_none_leaves_its_writes_unsettled(
+    pg_url: str,
+) -> None:
+    async with PostgresEngine.open(pg_url, settle_delay=3600) as engine:
+        store = CheckinStore(engine)
+        for n in range(5):
+            await store.record(1, DAY, 1 + n)
+        other = await asyncpg.connect(pg_url)  # another process, settling right now
+        try:
+            await other.execute("SELECT pg_advisory_lock($1)", SETTLE_LOCK)
+            assert await engine._settle_once() is False
+            assert engine._unsettled  # tried again on a later round
+            waiting = asyncio.create_task(engine.settle())
+            await asyncio.sleep(0.2)
+            assert not waiting.done()  # waits for the other to finish
+            await other.execute("SELECT pg_advisory_unlock($1)", SETTLE_LOCK)
+            await asyncio.wait_for(waiting, timeout=10)
+        finally:
+            await other.close()
+        xmins = await engine.fetchall("SELECT DISTINCT xmin::text FROM checkins")
+        assert len(xmins) == 1
+
+
+async def test_a_slow_settle_spaces_out_the_next(pg_url: str) -> None:
+    async with PostgresEngine.open(pg_url, settle_delay=5) as engine:
+        await engine.settle()
+        assert engine.last_settle_seconds > 0  # measured
+        engine.last_settle_seconds = 0.1
+        assert engine.next_settle_delay() == 5
+        engine.last_settle_seconds = 2.0
+        assert engine.next_settle_delay() == 20.0
