@@ -17,6 +17,7 @@ from bot.domain.flood import FloodControl
 from bot.domain.memory import KEY_BYTES, MemberMemory
 from bot.domain.noise import MAX_EPSILON, Sampler, WeeklyBudget
 from bot.domain.server_settings import HostDefaults, ServerSettings, resolve
+from bot.domain.shares import ShareLimit
 from bot.storage.checkins import CheckinStore
 from bot.storage.content_files import ContentLibrary
 from bot.storage.engine import Engine
@@ -81,6 +82,11 @@ class Services:
         # Like the member memory: a key made at start-up and kept only in this process.
         window = dt.timedelta(hours=self.settings.privacy.checkin_window_hours)
         return FloodControl(secrets.token_bytes(FLOOD_KEY_BYTES), window)
+
+    @cached_property
+    def shares(self) -> ShareLimit:
+        # Like the member memory: a key made at start-up and kept only in this process.
+        return ShareLimit(secrets.token_bytes(FLOOD_KEY_BYTES))
 
     @cached_property
     def schedules(self) -> ScheduleStore:

@@ -35,7 +35,7 @@ from bot.domain.content import (
 from bot.domain.crisis import CrisisLevel
 from bot.domain.errors import UserFacingError
 from bot.domain.memory import Shown
-from bot.ui import crisis, library, replies
+from bot.ui import crisis, library, replies, sharing
 from bot.ui.replies import Reply
 
 AREA_CHOICES = [
@@ -120,16 +120,18 @@ class LibraryCog(commands.Cog):
     ) -> None:
         """Danger or worry for someone else (HELPER): the crisis block first, then the
         answer (unless `block_alone` and the block is the whole one). Distress: the answer,
-        privately, with a line pointing to /resources. Otherwise the answer, posted for
-        everyone only when shared and shareable."""
+        privately, with a line pointing to /resources. Otherwise the answer; when shared,
+        a card of content is posted as Peerlight's own message (`bot.ui.sharing`)."""
         if level >= CrisisLevel.HELPER:
             await crisis.crisis_first(
                 interaction, level, answer, block_alone=block_alone, region=region
             )
             return
         if level is CrisisLevel.NONE:
-            reply = answer(share)
-            await replies.send(interaction, reply, ephemeral=not (share and reply.shareable))
+            if share:
+                await sharing.share(interaction, answer)
+            else:
+                await replies.send(interaction, answer(False))
             return
         # Anything about how a member feels stays private, so a share is not posted.
         try:
@@ -160,7 +162,7 @@ class LibraryCog(commands.Cog):
         feeling="How you feel, in a word or two: pick one or type your own",
         area="Which part of you to look after (optional)",
         for_whom="For you (the default), or for supporting someone else",
-        share="Also post the technique in this channel for others; nothing about you is shown",
+        share="Also post the technique here as Peerlight's own post; nothing shows who asked",
     )
     @app_commands.rename(for_whom="for")
     @app_commands.choices(area=AREA_CHOICES, for_whom=FOR_CHOICES)
@@ -308,7 +310,7 @@ class LibraryCog(commands.Cog):
     @app_commands.describe(
         theme="What the story is about (optional): start typing to see the themes",
         skip="Content to leave out, separated by commas, e.g. suicide, self-harm",
-        share="Also post the story in this channel for others; nothing about you is shown",
+        share="Also post the story here as Peerlight's own post; nothing shows who asked",
     )
     async def story(
         self,

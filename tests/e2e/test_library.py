@@ -39,7 +39,7 @@ from bot.sandbox.harness import load_content, running_bot, sandbox_settings
 from bot.sandbox.payloads import SandboxMember
 from bot.sandbox.server import Sandbox, SandboxMessage
 from bot.storage.content_files import LoadReport
-from bot.ui import crisis, library, replies
+from bot.ui import crisis, library, replies, sharing
 from bot.ui.embeds import message_kwargs
 from bot.ui.errors import APOLOGY
 
@@ -258,9 +258,10 @@ async def test_share_posts_only_the_technique_in_the_channel(
 ) -> None:
     general = sandbox.guild.channel("general").id
     interaction = await sandbox.command("cope", {"feeling": "anxious", "share": True})
-    message = await interaction.response_message()
+    acknowledged = await interaction.response_message()
+    assert acknowledged.ephemeral and acknowledged.content == sharing.SHARED
+    message = await sandbox.wait_for_channel_message(general)
     assert not message.ephemeral
-    assert message in sandbox.channel_messages(general)
     assert message.content == ""
     assert message.components == []
     technique = catalog.techniques[technique_by_title(catalog, only_embed(message)["title"])]
@@ -691,11 +692,12 @@ async def test_story_when_nothing_fits_or_the_choice_is_unknown(
 
 async def test_story_share_posts_only_the_story(sandbox: Sandbox, bot: PeerlightBot) -> None:
     general = sandbox.guild.channel("general").id
-    message = await (
+    acknowledged = await (
         await sandbox.command("story", {"theme": "sleep", "share": True})
     ).response_message()
-    assert not message.ephemeral
-    assert message in sandbox.channel_messages(general)
+    assert acknowledged.ephemeral and acknowledged.content == sharing.SHARED
+    message = await sandbox.wait_for_channel_message(general)
+    assert message.interaction_id is None and message.interaction_metadata is None
     assert message.content == "" and message.components == []
     assert len(message.embeds) == 1
 

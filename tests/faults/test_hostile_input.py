@@ -108,9 +108,9 @@ async def test_any_option_value_of_any_command_gets_an_answer(
     await answered_kindly(sandbox, interaction, error_records)
     if isinstance(interaction.callback, dict) and interaction.callback_type == 4:
         data_sent = interaction.callback.get("data") or {}
-        # Private unless the member asked to share a card in a server.
-        if not values.get("share") or place == "dm":
-            assert int(data_sent.get("flags") or 0) & 64, (name, values)
+        # Always private: a shared card is posted as a message of its own, never as
+        # the command's reply (which would show who asked).
+        assert int(data_sent.get("flags") or 0) & 64, (name, values)
 
 
 KNOWN_PREFIXES = [
