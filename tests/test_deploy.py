@@ -74,6 +74,9 @@ def test_the_shared_config_is_valid_and_holds_no_password() -> None:
     bots = [s for s in compose()["services"].values() if "build" in s]
     assert bots
     for service in bots:
+        mounted = [volume.split(":")[0] for volume in service["volumes"]]
+        assert mounted == ["./peerlight.yaml"]
+        assert (DEPLOY / mounted[0]).is_file()
         assert settings.database_password_env in service["environment"]
         assert settings.discord.token_env in service["environment"]
 
