@@ -10,6 +10,7 @@ import secrets
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import NoReturn
 
 import asyncpg
 import pytest
@@ -104,6 +105,13 @@ async def bot(sandbox: Sandbox, settings: Settings, shipped_report: LoadReport, 
 # -- databases: the contract suite runs on both engines ----------------------------------
 
 
+def without_postgresql(reason: str, ci: str | None) -> NoReturn:
+    """Skip a PostgreSQL test with the reason, or fail it in CI, where it must run."""
+    if (ci or "").lower() == "true":
+        pytest.fail(f"CI=true, and PostgreSQL could not be started: {reason}")
+    pytest.skip(f"PostgreSQL tests skipped: no server can be started here ({reason})")
+
+
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[ThrowawayCluster]:
     """One PostgreSQL cluster for the whole session (each test gets its own database).
@@ -111,9 +119,7 @@ def pg_cluster() -> Iterator[ThrowawayCluster]:
     try:
         cluster = ThrowawayCluster.start()
     except ClusterUnavailable as exc:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true, and PostgreSQL could not be started: {exc}")
-        pytest.skip(f"PostgreSQL tests skipped: no server can be started here ({exc})")
+        without_postgresql(str(exc), os.environ.get("CI"))
     try:
         yield cluster
     finally:
