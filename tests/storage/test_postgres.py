@@ -18,6 +18,7 @@ from bot.config import parse_settings
 from bot.sandbox.pgcluster import PASSWORD_ROLE, ThrowawayCluster
 from bot.storage.checkins import CheckinStore
 from bot.storage.database import MIGRATIONS_DIR, DatabaseError, Migration, load_migrations
+from bot.storage.engine import StorageError
 from bot.storage.engines import open_database
 from bot.storage.postgres import MIGRATIONS_DIR as PG_MIGRATIONS_DIR
 from bot.storage.postgres import SETTLE_LOCK, PostgresEngine, numbered, redact
@@ -211,3 +212,31 @@ async def test_a_slow_settle_spaces_out_the_next(pg_url: str) -> None:
         assert engine.next_settle_delay() == 5
         engine.last_settle_seconds = 2.0
         assert engine.next_settle_delay() == 20.0
+
+
+async def test_a_lost_connection_fails_its_write_cleanly_and_the_next_succeeds(
+    pg_url: str,
+) -> None:
+    async with PostgresEngine.open(pg_url, settle_delay=3600) as engine:
+        store = CheckinStore(engine)
+        assert await store.record(1, DAY, 3, member_id=1)
+        admin = await asyncpg.connect(pg_url)
+        try:
+            with pytest.raises(StorageError):
+                async with engine.transaction() as tx:
+                    row = await tx.fetchone("SELECT pg_backend_pid()")
+                    assert row is not None
+                    await admin.execute("SELECT pg_terminate_backend($1)", row[0])
+                    await tx.execute("INSERT INTO meta (key, value) VALUES ('k', 'v')")
+            # Every idle connection dropped too: the pool opens new ones.
+            name = pg_url.rsplit("/", 1)[1]
+            await admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = $1 AND pid != pg_backend_pid()",
+                name,
+            )
+        finally:
+            await admin.close()
+        assert await engine.get_meta("k") is None
+        assert await store.record(1, DAY, 3, member_id=2)
+        assert await store.count(1) == 2
