@@ -131,7 +131,11 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--corpus", type=Path, help="corpus folder (default: in the content)")
     explain = crisis_sub.add_parser("explain", help="show how a message is read and judged")
     explain.add_argument("text", help="the message, in quotes")
-    for command in (evaluate, explain):
+    train = crisis_sub.add_parser(
+        "train", help="train the model beside the rules on the tuned corpus and write it"
+    )
+    train.add_argument("--language", default="en", help="the rule file's language (default: en)")
+    for command in (evaluate, explain, train):
         command.add_argument(
             "--content-dir", type=Path, help="content folder (default: as configured)"
         )
@@ -149,7 +153,11 @@ def _parser() -> argparse.ArgumentParser:
         help="the SQLite file (default: `database` from the settings)",
     )
     # --config is accepted before or after the command word.
+<<<<<<< HEAD
     for command in (run, sync, demo, check, preview, evaluate, explain, migrate):
+=======
+    for command in (run, sync, demo, check, preview, evaluate, explain, train):
+>>>>>>> main
         command.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="settings file")
     return parser
 
@@ -213,11 +221,13 @@ def _dispatch(argv: Sequence[str] | None) -> int:
 
         return asyncio.run(migrate_to(loaded.settings, args.url, args.source))
     if args.command == "crisis":
-        from bot.cli_crisis import crisis_eval, crisis_explain
+        from bot.cli_crisis import crisis_eval, crisis_explain, crisis_train
 
         content_dir = args.content_dir or loaded.settings.content_path
         if args.crisis_command == "eval":
             return crisis_eval(content_dir, args.corpus)
+        if args.crisis_command == "train":
+            return crisis_train(content_dir, args.language)
         return crisis_explain(args.text, content_dir)
     if args.command == "demo":
         from bot.sandbox.console import run_demo

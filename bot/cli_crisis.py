@@ -10,14 +10,27 @@ false alarms per category and per split, every miss and false alarm of the tuned
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sys
 from collections import Counter
 from pathlib import Path
 from typing import TextIO
 
-from bot.domain.crisis import CrisisSet
+from bot.domain.crisis import CrisisLevel, CrisisSet
 from bot.domain.crisis.evaluation import HOLDOUT, Scorecard, score
-from bot.storage.content_files import CORPUS_DIR, load_library
+from bot.domain.crisis.model import (
+    CrisisModel,
+    TrainingOptions,
+    choose_threshold,
+    cross_validated,
+    fit,
+)
+from bot.storage.content_files import (
+    CORPUS_DIR,
+    CRISIS_MODEL_DIR,
+    crisis_fingerprint,
+    load_library,
+)
 from bot.storage.corpus import CorpusError, load_corpus
 
 EXIT_OK, EXIT_FLOORS, EXIT_USAGE = 0, 1, 2
@@ -51,6 +64,8 @@ def crisis_eval(
     card = score(detector, cases, categories)
     _print_card(card, out)
     failures = card.failures(floors)
+    if corpus_dir is None:
+        failures += _stale_models(detector, content_dir)
     if failures:
         print("\nBelow the floors:", file=out)
         for line in failures:
@@ -119,3 +134,105 @@ def crisis_explain(
         for line in explanation.lines():
             print(f"  {line}", file=out)
     return EXIT_OK
+
+
+def _stale_models(detector: CrisisSet, content_dir: Path) -> list[str]:
+    """A model trained on other rules or another tuned corpus than the ones beside it."""
+    stale = []
+    for language_detector in detector.detectors:
+        model = language_detector.model
+        language = language_detector.language
+        path = content_dir / CRISIS_MODEL_DIR / f"{language}.json"
+        if model is None and path.exists():
+            stale.append(
+                f"{CRISIS_MODEL_DIR / language}.json cannot be used: see `peerlight content check`"
+            )
+        elif model is not None and model.fingerprint != crisis_fingerprint(content_dir, language):
+            stale.append(
+                f"{CRISIS_MODEL_DIR / language}.json was trained on other rules or another "
+                "tuned corpus: run `peerlight crisis train`"
+            )
+    return stale
+
+
+def crisis_train(
+    content_dir: Path,
+    language: str = "en",
+    options: TrainingOptions | None = None,
+    out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
+) -> int:
+    """Train the second reader on the tuned split (never the holdout), choose its threshold
+    by cross-validation, and write `content/safety/model/<language>.json`."""
+    options = options or TrainingOptions()
+    crisis = _detector(content_dir, err)
+    if crisis is None:
+        return EXIT_USAGE
+    found = [d for d in crisis.detectors if d.language == language]
+    if not found:
+        print(f"peerlight: there is no crisis rule file for {language!r}", file=err)
+        return EXIT_USAGE
+    rules = found[0].with_model(None)
+    try:
+        categories, cases, _ = load_corpus(content_dir / CORPUS_DIR)
+    except CorpusError as exc:
+        print(f"peerlight: {exc}", file=err)
+        return EXIT_USAGE
+    tuned = [c for c in cases if c.split != HOLDOUT]
+    samples = [
+        (rules.features(c.text), categories[c.category].expect >= CrisisLevel.HELPER) for c in tuned
+    ]
+    # Among the crisis messages: whose danger is it (the helper reply, or the writer's)?
+    whose = [
+        (features, categories[c.category].expect is CrisisLevel.HELPER)
+        for (features, label), c in zip(samples, tuned, strict=True)
+        if label
+    ]
+    labels = [label for _, label in samples]
+    rules_alarm = [rules.detect(c.text).level >= CrisisLevel.HELPER for c in tuned]
+    probabilities = cross_validated(samples, options)
+    threshold = choose_threshold(probabilities, labels, options.max_false_alarms)
+    idf, weights, bias = fit(samples, options)
+    _, other_weights, other_bias = fit(whose, options, idf)
+    model = CrisisModel(
+        language,
+        weights,
+        idf,
+        bias,
+        threshold,
+        crisis_fingerprint(content_dir, language),
+        other_weights,
+        other_bias,
+        options.min_words,
+    )
+    path = content_dir / CRISIS_MODEL_DIR / f"{language}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(model.to_json(), indent=0, sort_keys=True) + "\n", "utf-8")
+    _print_training(labels, rules_alarm, probabilities, threshold, len(weights), out)
+    print(f"wrote {path}", file=out)
+    return EXIT_OK
+
+
+def _print_training(
+    labels: list[bool],
+    rules_alarm: list[bool],
+    probabilities: list[float],
+    threshold: float,
+    features: int,
+    out: TextIO,
+) -> None:
+    both = [r or p >= threshold for r, p in zip(rules_alarm, probabilities, strict=True)]
+    positives = sum(labels) or 1
+    negatives = (len(labels) - sum(labels)) or 1
+
+    def rates(alarm: list[bool]) -> str:
+        caught = sum(1 for a, y in zip(alarm, labels, strict=True) if a and y)
+        false = sum(1 for a, y in zip(alarm, labels, strict=True) if a and not y)
+        return f"crisis block for {caught / positives:.1%}, false alarms {false / negatives:.1%}"
+
+    print(f"tuned split: {len(labels)} messages, {features} features kept", file=out)
+    model = [p >= threshold for p in probabilities]
+    print(f"  rules alone:                        {rates(rules_alarm)}", file=out)
+    print(f"  model alone (cross-validated):      {rates(model)}", file=out)
+    print(f"  rules and model (cross-validated):  {rates(both)}", file=out)
+    print(f"  threshold {threshold:.2f}", file=out)

@@ -16,6 +16,7 @@ import asyncio
 import datetime as dt
 import gc
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -38,6 +39,7 @@ from bot.domain.catalog import Catalog, LibraryItems
 from bot.domain.content import Prompt, PromptFile, ResourceRegion, Story, Technique, Vocabulary
 from bot.domain.coverage import FeelingCoverage
 from bot.domain.crisis import CrisisDetector, CrisisRules, CrisisSet, compile_rules
+from bot.domain.crisis.model import CrisisModel
 from bot.domain.relevance import RelevanceSet, Split
 from bot.domain.style import Severity, StyleChecker
 from bot.storage.lexicon import load_lexicon
@@ -66,10 +68,12 @@ class StaleDates(StrEnum):
 VOCABULARY_FILE = "vocabulary.yaml"
 CRISIS_RULES_DIR = Path("safety") / "rules"
 CORPUS_DIR = Path("safety") / "corpus"
+CRISIS_MODEL_DIR = Path("safety") / "model"
 # Compiled rule files by their bytes: compiling reads the word lists and checks every
 # rule against its examples, which takes a while; an unchanged file is not compiled twice.
 _COMPILED_RULES: dict[bytes, CrisisDetector] = {}
 _COMPILED_RULES_LIMIT = 4
+_LOADED_MODELS: dict[bytes, CrisisModel] = {}
 
 Mark = tuple[int, int]  # 1-based line and column
 
@@ -894,7 +898,8 @@ def _load_crisis_rules(collector: _Collector, folder: Path) -> CrisisSet | None:
         digest = hashlib.sha256(path.read_bytes()).digest()
         cached = _COMPILED_RULES.get(digest)
         if cached is not None:
-            detectors.append(cached)
+            model = _load_crisis_model(collector, folder.parent / "model", path.stem)
+            detectors.append(cached.with_model(model))
             continue
         parsed = collector.parse(path)
         rules = _validate(collector, parsed, CrisisRules, keep_data=True) if parsed else None
@@ -920,8 +925,64 @@ def _load_crisis_rules(collector: _Collector, folder: Path) -> CrisisSet | None:
         if len(_COMPILED_RULES) >= _COMPILED_RULES_LIMIT:
             _COMPILED_RULES.clear()
         _COMPILED_RULES[digest] = detector
-        detectors.append(detector)
+        model = _load_crisis_model(collector, folder.parent / "model", path.stem)
+        detectors.append(detector.with_model(model))
     return None if failed else CrisisSet(detectors)
+
+
+def _load_crisis_model(collector: _Collector, folder: Path, language: str) -> CrisisModel | None:
+    """The trained second reader for a language, if one is shipped (see
+    bot/domain/crisis/model.py). A file that cannot be used is a warning, not an error:
+    the bot keeps the rules, `peerlight crisis train` can still run to replace it, and
+    `peerlight crisis eval` (which CI runs) fails until it is replaced."""
+    path = folder / f"{language}.json"
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        collector.add(
+            collector.shown(path), (1, 1), "", f"cannot be read ({exc.strerror})", Severity.WARNING
+        )
+        return None
+    digest = hashlib.sha256(raw).digest()
+    if (cached := _LOADED_MODELS.get(digest)) is not None:
+        return cached
+    try:
+        model = CrisisModel.from_json(json.loads(raw))
+    except ValueError as exc:  # json.JSONDecodeError is a ValueError
+        collector.add(
+            collector.shown(path),
+            (1, 1),
+            "",
+            f"{exc}; the rules answer alone until `peerlight crisis train` replaces it",
+            Severity.WARNING,
+        )
+        return None
+    if model.language != language:
+        collector.add(
+            collector.shown(path),
+            (1, 1),
+            "language",
+            f"is for {model.language!r}, not {language!r}",
+            Severity.WARNING,
+        )
+        return None
+    if len(_LOADED_MODELS) >= _COMPILED_RULES_LIMIT:
+        _LOADED_MODELS.clear()
+    _LOADED_MODELS[digest] = model
+    return model
+
+
+def crisis_fingerprint(content_dir: Path, language: str) -> str:
+    """What a language's model was trained on: its rule file and the tuned corpus. A model
+    whose fingerprint differs was trained on other rules or other messages."""
+    digest = hashlib.sha256()
+    paths = [content_dir / CRISIS_RULES_DIR / f"{language}.yaml"]
+    paths += sorted((content_dir / CORPUS_DIR).glob("tuned*.yaml"))
+    for path in paths:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
 
 
 def coverage_problems(content_dir: Path, rows: Iterable[FeelingCoverage]) -> list[Problem]:

@@ -23,6 +23,7 @@ handed in.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from typing import NamedTuple
 
 from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
+from bot.domain.crisis.model import CrisisModel, featurise
 from bot.domain.crisis.rules import CrisisRules, Rule, RuleLevel, parse_pattern
 from bot.domain.crisis.text import Clause, Lexicon, Reader, squeeze
 
@@ -57,6 +59,25 @@ _NEGATION = "negation:cue"
 _BRIDGE = "negation:bridge"
 _PAST = "context:past"
 _RECENT = "context:recent"
+_RECOVERED = "context:recovered"
+_BY_DEFAULT = "the writer, by default"
+# Words for someone else that name nobody in particular on their own.
+_PRONOUNS = frozenset(
+    {
+        "he",
+        "she",
+        "they",
+        "him",
+        "her",
+        "them",
+        "his",
+        "their",
+        "herself",
+        "himself",
+        "themselves",
+        "themself",
+    }
+)
 _QUESTION = "context:question"
 _MEDIA = "context:media"
 _EXPANSION_LIMIT = 5000
@@ -85,6 +106,8 @@ class CrisisMatch:
 
 
 NO_MATCH = CrisisMatch(CrisisLevel.NONE, "")
+# The id a match found by the model carries, in logs and counts, in place of a rule's id.
+MODEL_RULE = "model"
 
 
 # -- compiled form -------------------------------------------------------------------------
@@ -161,6 +184,7 @@ class Explanation:
     clauses: list[list[str]] = field(default_factory=list)
     slots: list[list[str]] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
+    model: str = ""
     result: CrisisMatch = NO_MATCH
 
     def lines(self) -> list[str]:
@@ -176,6 +200,8 @@ class Explanation:
                 f"rule {decision.rule} matched {decision.words!r}: "
                 f"{decision.level.name.lower()} ({decision.why})"
             )
+        if self.model:
+            out.append(self.model)
         level = self.result.level.name.lower()
         out.append(f"result: {level}" + (f" (rule {self.result.rule})" if self.result.rule else ""))
         return out
@@ -248,6 +274,7 @@ def compile_rules(rules: CrisisRules, lexicon: Lexicon) -> CrisisDetector:
     groups[_BRIDGE] = compiler.phrases(rules.negation.bridges)
     groups[_PAST] = compiler.phrases(rules.context.past)
     groups[_RECENT] = compiler.phrases(rules.context.recent)
+    groups[_RECOVERED] = compiler.phrases(rules.context.recovered)
     groups[_QUESTION] = compiler.phrases(rules.context.question_openers)
     groups[_MEDIA] = compiler.phrases(rules.context.media)
 
@@ -362,12 +389,67 @@ class CrisisDetector:
         self._trie = trie
         self._compiled = compiled
         self._window = window
+        self.model: CrisisModel | None = None
         self._message_rules = any(r.rule.scope == "message" for r in compiled)
         self._by_first: dict[str, list[_CompiledRule]] = {}
         for rule in compiled:
             first = next((s for s in rule.steps if not s.optional), rule.steps[0])
             for slot in first.slots:
                 self._by_first.setdefault(slot, []).append(rule)
+
+    def with_model(self, model: CrisisModel | None) -> CrisisDetector:
+        """The same rules with the second reader beside them (see `model`)."""
+        twin = copy.copy(self)
+        twin.model = model
+        return twin
+
+    def features(self, text: str) -> list[str]:
+        """What the model reads of `text` (for training and `crisis explain`)."""
+        return self._features(self._views(text))
+
+    def _features(self, views: list[_ClauseView]) -> list[str]:
+        return featurise(
+            ([t.readings[0] for t in view.tokens] for view in views),
+            (
+                o.slot
+                for view in views
+                for group in view.at.values()
+                for o in group
+                if not o.slot.startswith("word:")
+            ),
+        )
+
+    def _second_reader(
+        self, views: list[_ClauseView], best: CrisisMatch, explanation: Explanation | None
+    ) -> CrisisMatch:
+        """Where no danger rule matched, the model may answer: danger, or the helper reply
+        when it reads the danger as someone else's. A danger rule that matched has
+        understood the text (negated, past, a question, a film): the model never overrules
+        it. A distress rule ("hopeless") does not stand in its way."""
+        if self.model is None or best.level >= CrisisLevel.HELPER:
+            return best
+        if sum(len(view.tokens) for view in views) < self.model.min_words:
+            return best
+        features = self._features(views)
+        probability = self.model.probability(features)
+        answers = probability >= self.model.threshold
+        other = answers and self.model.about_someone_else(features)
+        level = CrisisLevel.HELPER if other else CrisisLevel.DANGER
+        if explanation is not None:
+            pushes = ", ".join(
+                f"{name} {push:+.2f}" for name, push in self.model.strongest(features)
+            )
+            verdict = level.name.lower() if answers else "below its threshold"
+            explanation.model = (
+                f"model: {probability:.2f} against {self.model.threshold:.2f}: {verdict}"
+                + (f" (strongest: {pushes})" if pushes else "")
+            )
+        return CrisisMatch(level, MODEL_RULE) if answers else best
+
+    def _others(self, views: list[_ClauseView]) -> bool:
+        """Where no words say whose danger it is, whether the model reads it as someone
+        else's ("jay hasnt been online in 3 days after that last message")."""
+        return self.model is not None and self.model.about_someone_else(self._features(views))
 
     @property
     def rule_ids(self) -> list[str]:
@@ -445,9 +527,12 @@ class CrisisDetector:
         views = self._views(text)
         several = len(views) > 1 and self._message_rules
         media = any(view.has(_MEDIA) for view in views)
+        asked = any(view.question for view in views)
+        matched = False  # did a danger rule match, whatever was made of it?
         best = NO_MATCH
         previous: _ClauseView | None = None
-        for view in views:
+        recovered = any(v.has(_RECOVERED) for v in views) and any(v.has(_PAST) for v in views)
+        for index, view in enumerate(views):
             if explanation is not None:
                 explanation.clauses.append([_shown(t) for t in view.tokens])
                 explanation.slots.append(
@@ -461,10 +546,14 @@ class CrisisDetector:
                         }
                     )
                 )
-            past = self._in_past(view, previous)
+            following = views[index + 1] if index + 1 < len(views) else None
+            past = recovered or self._in_past(view, previous, following)
             previous = view
             for match in self._matches(view, "clause" if several else None):
-                level, why = self._judge(match, view, media, past)
+                level, why = self._judge(match, view, media, past, asked)
+                matched = matched or match.rule.rule.level is RuleLevel.DANGER
+                if level is CrisisLevel.DANGER and why == _BY_DEFAULT and self._others(views):
+                    level, why = CrisisLevel.HELPER, f"{why}; the model reads someone else's"
                 if explanation is not None:
                     words = " ".join(t.shown for t in view.tokens[match.start : match.end])
                     explanation.decisions.append(Decision(match.rule.rule.id, words, level, why))
@@ -476,12 +565,13 @@ class CrisisDetector:
             merged = self._merged(views)
             for match in self._matches(merged, "message"):
                 level, why = self._judge(match, merged, media, self._in_past(merged, None))
+                matched = matched or match.rule.rule.level is RuleLevel.DANGER
                 if explanation is not None:
                     words = " ".join(t.shown for t in merged.tokens[match.start : match.end])
                     explanation.decisions.append(Decision(match.rule.rule.id, words, level, why))
                 if level > best.level:
                     best = CrisisMatch(level, match.rule.rule.id)
-        return best
+        return best if matched else self._second_reader(views, best, explanation)
 
     def _merged(self, views: list[_ClauseView]) -> _ClauseView:
         """The whole message as one clause, for rules whose scope is the message: each
@@ -600,8 +690,9 @@ class CrisisDetector:
         return True
 
     def _judge(
-        self, match: _Match, view: _ClauseView, media: bool, past: bool
+        self, match: _Match, view: _ClauseView, media: bool, past: bool, asked: bool = False
     ) -> tuple[CrisisLevel, str]:
+        """The level a match gives, and why. `asked`: the message holds a question."""
         rule = match.rule.rule
         if self._negated(match.start, view) or any(
             o.slot == _AFTER for p in (match.end, match.end + 1) for o in view.slots_at(p)
@@ -626,13 +717,44 @@ class CrisisDetector:
             return min(level, CrisisLevel.DISTRESS), f"{how}; a question about the subject"
         if person == "anyone" and level is CrisisLevel.HELPER and view.question:
             return CrisisLevel.DISTRESS, f"{how}; a question about people in general"
-        if (
-            rule.past == "distress"
-            and level > CrisisLevel.DISTRESS
-            and (self._past_before(match, view) or (past and not self._present(match, view)))
+        conditional = asked and any(
+            t.readings[0] in ("if", "when") for t in view.tokens[: match.start]
+        )
+        if person != "self" and (view.question or conditional) and self._hypothetical(match, view):
+            return min(
+                level, CrisisLevel.DISTRESS
+            ), f"{how}; a question about what someone might say"
+        if level > CrisisLevel.DISTRESS and (
+            self._past_before(match, view)
+            or (
+                rule.past == "distress"
+                and (self._past_adjacent(match, view) or (past and not self._present(match, view)))
+            )
         ):
             return CrisisLevel.DISTRESS, f"{how}; in the past"
         return level, how
+
+    def _hypothetical(self, match: _Match, view: _ClauseView) -> bool:
+        """A question that names nobody in particular before the match ("what do i say if
+        someone posts that they want to die?"): general advice, not someone in danger."""
+        before = [o for p in range(match.end) for o in view.slots_at(p) if o.end <= match.end]
+        general = {o.start for o in before if o.slot == _ANYONE}
+        named = any(
+            o.slot == _OTHER
+            and o.start not in general
+            and view.tokens[o.start].readings[0] not in _PRONOUNS
+            for o in before
+        )
+        return bool(general) and not named
+
+    def _past_adjacent(self, match: _Match, view: _ClauseView) -> bool:
+        """A past marker that ends where the match starts ("when i was | planning to end
+        it"): the wish inside the match is told as the past, not felt now."""
+        return any(
+            o.slot == _PAST and o.end == match.start
+            for p in range(max(0, match.start - 4), match.start)
+            for o in view.slots_at(p)
+        )
 
     def _person(self, match: _Match, view: _ClauseView) -> tuple[str, str, bool]:
         """Who the match is about ("self", "other" or "anyone"), how that was decided, and
@@ -659,7 +781,7 @@ class CrisisDetector:
         if nearest is None:
             if _ANYONE in inside:
                 return "anyone", "about people in general", False
-            return "self", "the writer, by default", False
+            return "self", _BY_DEFAULT, False
         if nearest.slot == _OTHER:
             return "other", "someone else is the subject", False
         if nearest.slot == _ANYONE:
@@ -701,9 +823,15 @@ class CrisisDetector:
             for o in view.slots_at(p)
         )
 
-    def _in_past(self, view: _ClauseView, previous: _ClauseView | None) -> bool:
-        """A past marker in this clause or the one before, and no recent one in this."""
-        marked = view.has(_PAST) or (previous is not None and previous.has(_PAST))
+    def _in_past(
+        self,
+        view: _ClauseView,
+        previous: _ClauseView | None,
+        following: _ClauseView | None = None,
+    ) -> bool:
+        """A past marker in this clause or a neighbouring one ("i had a noose in my closet
+        once. that was 2012"), and no recent one in this."""
+        marked = any(v is not None and v.has(_PAST) for v in (view, previous, following))
         return marked and not view.has(_RECENT)
 
     # -- checks at load --------------------------------------------------------------------

@@ -192,6 +192,10 @@ class ContextLists(BaseModel):
     # where we used to go").
     past_before: list[Phrase] = Field(default_factory=list)
     recent: list[Phrase] = Field(default_factory=list)
+    # Said of the writer now, after a past crisis ("still here and glad", "got my 2 year
+    # chip"): with a past marker anywhere in the message, every clause reads as the past
+    # unless a present wish or intention is inside or just before the match.
+    recovered: list[Phrase] = Field(default_factory=list)
     # Present wishes and intentions: inside or just before a match, the past can't apply.
     present: list[Phrase] = Field(default_factory=list)
     question_openers: list[Phrase] = Field(default_factory=list)

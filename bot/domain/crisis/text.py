@@ -77,6 +77,7 @@ _SQUEEZE_RE = re.compile(r"(.)\1+")
 _DOTTED_RE = re.compile(r"(?<![^\W_])[a-z](?:[.\-_][a-z]){2,}[.\-_]?(?![^\W_])")
 _MASKED_RE = re.compile(r"[a-z]*[a-z][*#]+[a-z][a-z*#]*")
 _CAPITAL_I_RE = re.compile(r"(?<=[a-z])I+(?=[a-z]|\b)|(?<=[a-z]I)I+")
+_CLOCK_RE = re.compile(r"(\d):(\d\d)")
 _TOKEN_RE = re.compile(rf"[^\W_]+|[{re.escape(_CLAUSE_CHARS)}]+")
 
 
@@ -199,6 +200,8 @@ class Reader:
                 text = unicodedata.normalize("NFC", _ACCENTS_RE.sub("", text))
         if "'" in text or "`" in text:
             text = text.replace("'", "").replace("`", "")
+        if ":" in text:  # a clock time ("the 7:40 train") is one word, not a clause break
+            text = _CLOCK_RE.sub(r"\1\2", text)
         if "*" in text or "#" in text:
             text = _MASKED_RE.sub(self._unmask, text)
         if "." in text or "-" in text or "_" in text:
