@@ -153,11 +153,7 @@ def _parser() -> argparse.ArgumentParser:
         help="the SQLite file (default: `database` from the settings)",
     )
     # --config is accepted before or after the command word.
-<<<<<<< HEAD
-    for command in (run, sync, demo, check, preview, evaluate, explain, migrate):
-=======
-    for command in (run, sync, demo, check, preview, evaluate, explain, train):
->>>>>>> main
+    for command in (run, sync, demo, check, preview, evaluate, explain, train, migrate):
         command.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="settings file")
     return parser
 

@@ -30,6 +30,7 @@ __all__ = [
     "RunStatus",
     "Schedule",
     "ScheduleStore",
+    "ShardSlice",
     "ShortIdsExhausted",
     "choose_prompt",
     "rotation_order",
@@ -354,17 +355,20 @@ class ScheduleStore:
 
     # the scheduler
 
-    async def due(self, now: datetime) -> list[Schedule]:
+    async def due(self, now: datetime, shards: ShardSlice | None = None) -> list[Schedule]:
+        """Active schedules due by `now`; with `shards`, only those of servers on them."""
+        where, params = _on_shards(shards, "guild_id")
         rows = await self.database.fetchall(
             f"SELECT {_SCHEDULE_COLUMNS} FROM schedules "
-            "WHERE paused_reason IS NULL AND next_due <= ? ORDER BY next_due, key",
-            (_iso(now),),
+            f"WHERE paused_reason IS NULL AND next_due <= ?{where} ORDER BY next_due, key",
+            (_iso(now), *params),
         )
         return [_schedule(row) for row in rows]
 
-    async def earliest_due(self) -> datetime | None:
+    async def earliest_due(self, shards: ShardSlice | None = None) -> datetime | None:
+        where, params = _on_shards(shards, "guild_id")
         row = await self.database.fetchone(
-            "SELECT MIN(next_due) FROM schedules WHERE paused_reason IS NULL"
+            f"SELECT MIN(next_due) FROM schedules WHERE paused_reason IS NULL{where}", params
         )
         return _moment(str(row[0])) if row and row[0] is not None else None
 
@@ -474,16 +478,18 @@ class ScheduleStore:
                 (status.value, detail, attempts, run.id),
             )
 
-    async def unfinished_runs(self) -> list[tuple[Run, Schedule]]:
+    async def unfinished_runs(self, shards: ShardSlice | None = None) -> list[tuple[Run, Schedule]]:
         """Claimed runs with no outcome, left behind by a process that stopped mid-post:
         never the runs of a process that still has the database open (another process
-        sharing it, or this one), whose posts may be on their way right now."""
+        sharing it, or this one), whose posts may be on their way right now. With
+        `shards`, only those of servers on them."""
+        where, params = _on_shards(shards, "s.guild_id")
         rows = await self.database.fetchall(
             f"SELECT {', '.join('r.' + c.strip() for c in _RUN_COLUMNS.split(','))}, "
             f"{', '.join('s.' + c.strip() for c in _SCHEDULE_COLUMNS.split(','))}, r.owner "
             "FROM schedule_runs r JOIN schedules s ON s.key = r.schedule_key "
-            "WHERE r.status = ? ORDER BY r.due, r.id",
-            (RunStatus.CLAIMED.value,),
+            f"WHERE r.status = ?{where} ORDER BY r.due, r.id",
+            (RunStatus.CLAIMED.value, *params),
         )
         if not rows:
             return []
@@ -582,6 +588,35 @@ class ScheduleStore:
             "DELETE FROM schedule_runs WHERE schedule_key = ? AND status != ? AND due < ?",
             (schedule_key, RunStatus.CLAIMED.value, _iso(cutoff)),
         )
+
+
+@dataclass(frozen=True)
+class ShardSlice:
+    """Discord's shards `first` to `last` of `count`: the servers one process serves. A
+    server is on shard (server_id >> 22) % count, Discord's rule, so a server's schedules
+    are always handled by the one process whose slice holds its shard."""
+
+    count: int
+    first: int
+    last: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.first <= self.last < self.count:
+            raise ValueError(f"shards {self.first}-{self.last} are not within 0-{self.count - 1}")
+
+    def holds(self, guild_id: int) -> bool:
+        return self.first <= (guild_id >> 22) % self.count <= self.last
+
+
+def _on_shards(shards: ShardSlice | None, column: str) -> tuple[str, tuple[int, ...]]:
+    """The SQL condition (and its parameters) that keeps the servers on `shards`."""
+    if shards is None:
+        return "", ()
+    return f" AND (({column} >> 22) % ?) BETWEEN ? AND ?", (
+        shards.count,
+        shards.first,
+        shards.last,
+    )
 
 
 def _rotation_lock(guild_id: int, kind: PromptKind) -> int:

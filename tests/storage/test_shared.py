@@ -30,7 +30,7 @@ from bot.storage.database import Database
 from bot.storage.engine import Engine
 from bot.storage.postgres import PostgresEngine
 from bot.storage.published import PeriodPublisher
-from bot.storage.schedule_store import NewSchedule, ScheduleStore
+from bot.storage.schedule_store import NewSchedule, ScheduleStore, ShardSlice
 from bot.storage.server_settings import ServerSettingsStore
 from bot.storage.servers import ServerRecords
 from tests.conftest import fresh_pg_database
@@ -240,3 +240,43 @@ async def test_retention_deletes_every_servers_old_rows_and_past_days_keys(
         for table in ("day_keys", "day_claims"):
             row = await engine.fetchone(f"SELECT count(*) FROM {table}")
             assert row is not None and row[0] == 0, table
+
+
+def on_shard(shard: int, count: int, n: int = 0) -> int:
+    """A server id that Discord places on `shard` of `count`."""
+    return ((1_000 + n * count + shard) << 22) | 12345
+
+
+async def test_a_process_reads_only_the_schedules_of_servers_on_its_shards(
+    engine: Engine,
+) -> None:
+    store = ScheduleStore(engine)
+    made = NOW - dt.timedelta(days=1)
+    for shard in range(4):
+        for n in range(2):
+            await store.add(
+                schedule_for(on_shard(shard, 4, n), 600 + shard),
+                now=made,
+                make_short_id=short_ids(f"h{shard}{n}"),
+            )
+    low, high = ShardSlice(4, 0, 1), ShardSlice(4, 2, 3)
+    mine = await store.due(NOW, low)
+    theirs = await store.due(NOW, high)
+    assert len(mine) == len(theirs) == 4
+    assert all(low.holds(s.guild_id) and not high.holds(s.guild_id) for s in mine)
+    assert {s.key for s in mine} | {s.key for s in theirs} == {s.key for s in await store.due(NOW)}
+    assert await store.earliest_due(low) == min(s.next_due for s in mine)
+    # Runs left behind by a process that is gone: each slice settles its own servers'.
+    gone = ScheduleStore(engine, owner="0123456789abcdef")
+    for schedule in mine + theirs:
+        await gone.claim(
+            schedule,
+            schedule.next_due,
+            now=NOW,
+            next_due=schedule.following(NOW),
+            prompt_ids=PROMPTS,
+        )
+    left = await store.unfinished_runs(low)
+    assert sorted(s.key for _, s in left) == sorted(s.key for s in mine)
+    with pytest.raises(ValueError, match="not within"):
+        ShardSlice(4, 2, 4)
