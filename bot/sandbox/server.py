@@ -507,6 +507,9 @@ class Sandbox:
         self._interactions: dict[int, SandboxInteraction] = {}
         self._interactions_by_token: dict[str, SandboxInteraction] = {}
         self._sessions: dict[str, _Session] = {}
+        # (channel, nonce) -> message id, for `enforce_nonce`: Discord answers a repeat
+        # with the message it already made, for a few minutes (the sandbox: while it runs).
+        self._nonces: dict[tuple[int, str], int] = {}
         self._connections: set[_GatewayConnection] = set()
         self._live: _GatewayConnection | None = None
         self._sessions_started = 0
@@ -2503,6 +2506,11 @@ class Sandbox:
                 "fail_if_not_exists", True
             ):
                 raise FormError([], message="Unknown message reference")
+        nonce = payload.get("nonce")
+        if nonce is not None and payload.get("enforce_nonce"):
+            earlier = self._messages.get(self._nonces.get((channel.id, str(nonce)), 0))
+            if earlier is not None:
+                return 200, self._message_json(earlier)
         embeds = _normalised_embeds(payload.get("embeds"))
         if not permissions & Permission.EMBED_LINKS:
             # Discord accepts the message but shows no embeds from a bot without Embed Links.
@@ -2525,6 +2533,8 @@ class Sandbox:
                 message_reference=reference,
             )
         )
+        if nonce is not None and payload.get("enforce_nonce"):
+            self._nonces[(channel.id, str(nonce))] = message.id
         await self._dispatch_message_event("MESSAGE_CREATE", message)
         return 200, self._message_json(message)
 

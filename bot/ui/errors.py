@@ -33,6 +33,7 @@ NOT_ALLOWED = (
 )
 
 
+DISCORD_REFUSED = "Sorry — Discord didn't take my reply just now. Please try again in a moment."
 STORAGE_UNAVAILABLE = (
     "Sorry — I couldn't reach my records just now, so nothing was recorded or changed. "
     "Please try again in a moment."
@@ -76,6 +77,17 @@ def message_for(error: BaseException) -> tuple[str, bool]:
         # rolled back, so nothing happened, and the member is told exactly that.
         log.warning("the database refused a change (%s: %s)", type(original).__name__, original)
         return STORAGE_UNAVAILABLE, True
+    if isinstance(original, discord.HTTPException) and original.status != 400:
+        # Discord refused a request (gone: 404, forbidden: 403, unavailable: 5xx that
+        # discord.py does not retry, or a rate limit): nothing in Peerlight broke. A 400
+        # means a request Peerlight built was wrong, and stays an error.
+        log.warning(
+            "Discord refused a request (%s %s): %s",
+            original.status,
+            type(original).__name__,
+            original.text,
+        )
+        return DISCORD_REFUSED, True
     if isinstance(original, app_commands.CommandSignatureMismatch):
         log.warning("a command arrived with options that do not match: %s", original)
         return OUT_OF_DATE, True
