@@ -243,7 +243,8 @@ class PostgresEngine(Engine):
             async with _translated("refused a transaction"), connection.transaction():
                 yield _PgTx(connection)
         finally:
-            await self.pool.release(connection)
+            async with _translated("could not take back a connection"):
+                await self.pool.release(connection)
 
     async def hold(self, tx: Tx, lock: int) -> None:
         await tx.execute("SELECT pg_advisory_xact_lock(?)", (lock,))
