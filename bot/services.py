@@ -18,6 +18,7 @@ from bot.domain.memory import KEY_BYTES, MemberMemory
 from bot.domain.noise import MAX_EPSILON, Sampler, WeeklyBudget
 from bot.domain.server_settings import HostDefaults, ServerSettings, resolve
 from bot.domain.shares import ShareLimit
+from bot.domain.votes import vote_scale
 from bot.storage.checkins import CheckinStore
 from bot.storage.content_files import ContentLibrary
 from bot.storage.engine import Engine
@@ -25,6 +26,7 @@ from bot.storage.published import PeriodPublisher
 from bot.storage.schedule_store import ScheduleStore
 from bot.storage.server_settings import ServerSettingsStore
 from bot.storage.servers import ServerRecords
+from bot.storage.votes import VoteStore
 
 Clock = Callable[[], dt.datetime]
 Sleep = Callable[[float], Awaitable[None]]
@@ -91,6 +93,14 @@ class Services:
     @cached_property
     def schedules(self) -> ScheduleStore:
         return ScheduleStore(self.database)
+
+    @cached_property
+    def votes(self) -> VoteStore:
+        return VoteStore(self.database)
+
+    @property
+    def vote_scale(self) -> Fraction:
+        return vote_scale(self.budget.epsilon)
 
     @cached_property
     def servers(self) -> ServerRecords:

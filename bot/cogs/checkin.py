@@ -251,6 +251,9 @@ class CheckinCog(commands.Cog):
         today = services.clock().astimezone(dt.UTC).date()
         cutoff = today - dt.timedelta(days=self.retention_days)
         deleted = await services.checkins.delete_older_than(cutoff)
+        votes = await services.votes.delete_older_than(cutoff)
+        if votes:
+            log.info("deleted the votes of %d days older than %d days", votes, self.retention_days)
         weeks = await services.publisher.delete_before(cutoff)
         await services.checkins.forget_past_days(today)
         if weeks:

@@ -193,8 +193,11 @@ class LibraryCog(commands.Cog):
         audience = Audience(for_whom.value) if for_whom is not None else Audience.SELF
         member_id = interaction.user.id
 
+        guild_id = interaction.guild_id
+        await library.refresh_prior(self.bot.services, guild_id)
+
         def answer(shared: bool) -> Reply:
-            return self._cope_answer(member_id, feeling, chosen_area, audience, shared)
+            return self._cope_answer(member_id, guild_id, feeling, chosen_area, audience, shared)
 
         await self._respond(interaction, level, answer, share=share)
 
@@ -211,6 +214,7 @@ class LibraryCog(commands.Cog):
     def _cope_answer(
         self,
         member_id: int,
+        guild_id: int | None,
         feeling: str | None,
         area: Area | None,
         audience: Audience,
@@ -231,7 +235,7 @@ class LibraryCog(commands.Cog):
                     area,
                 )
         request = library.CopeRequest(feelings, area, audience)
-        suggestion = library.suggest_technique(self.bot.services, member_id, request)
+        suggestion = library.suggest_technique(self.bot.services, member_id, request, guild_id)
         if suggestion is None:
             label = catalog.feelings[feelings[0]].label if feelings else "that"
             return self._closest_feelings(

@@ -4,7 +4,7 @@ Removed while the bot runs, a server's check-ins, published weeks, schedules and
 else stored under its id are deleted at once. Removed while the bot was offline, the
 server is missing from the list Discord sends at the next start; it is forgotten once it
 has been seen missing for `ABSENCE_GRACE` (see `bot.domain.servers`). Servers that are
-only unavailable keep their data. The check runs once the bot is ready and then daily.
+only unavailable keep their data. The check runs at every READY and then daily.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ class ServersCog(commands.Cog):
         """Delete everything stored for one server. Each deletion is tried whatever
         happened to the others."""
         services = self.bot.services
+        services.votes.forget_prior(guild_id)
         kept = f"retention deletes them within {self.retention_days} days"
         await _forget(guild_id, why, "check-ins", services.checkins.delete_guild, kept)
         await _forget(guild_id, why, "published weeks", services.publisher.delete_guild, kept)
@@ -97,8 +98,19 @@ class ServersCog(commands.Cog):
         self.last_checked = now
         return plan.forget
 
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        # READY has listed every server the bot is in, unavailable ones included.
+        await self._check()
+
     @tasks.loop(seconds=CHECK_INTERVAL.total_seconds())
     async def check(self) -> None:
+        # Before READY the bot knows no servers at all: every one would look missing. The
+        # first run (at start-up) is left to `on_ready`.
+        if self.bot.is_ready():
+            await self._check()
+
+    async def _check(self) -> None:
         try:
             await self.reconcile()
         except DATABASE_ERRORS as error:
@@ -108,11 +120,6 @@ class ServersCog(commands.Cog):
                 type(error).__name__,
                 error,
             )
-
-    @check.before_loop
-    async def _ready(self) -> None:
-        # Before READY the bot knows no servers at all: every one would look missing.
-        await self.bot.wait_until_ready()
 
 
 async def _forget(

@@ -21,6 +21,7 @@ from array import array
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence, ValuesView
 from dataclasses import dataclass
+from fractions import Fraction
 from itertools import chain
 from types import MappingProxyType
 from typing import TypeVar, overload
@@ -56,6 +57,8 @@ CAN = frozenset({"can", "could"})
 MAIN_FIT = 8
 MAIN_FLOOR = 5
 ALSO_FIT = 1
+# The ranking prior of a technique without published votes (`bot.domain.votes.score`).
+_NO_VOTES = Fraction(1, 2)
 CHOICE_NAME_LIMIT = 100
 
 
@@ -792,6 +795,7 @@ class Catalog:
         exclude: Iterable[str] = (),
         rng: random.Random | None = None,
         audience: Audience = Audience.SELF,
+        prior: Mapping[str, Fraction] | None = None,
     ) -> list[str]:
         """Ids of the techniques that fit, best first: by fit, then area, then variety.
 
@@ -802,7 +806,9 @@ class Catalog:
         comes before one that only also helps); among those, one in the asked-for area;
         then the best fit (one written first of all for the feeling before one for which
         it is a second thought). Variety: within that, recently shown
-        ids (`exclude`) last and ties shuffled with `rng`.
+        ids (`exclude`) last; then what the server's members found helpful (`prior`, from
+        published votes, `bot.domain.votes`: a technique without one scores one half);
+        ties shuffled with `rng`.
 
         Cards for supporters are offered only with `audience=SUPPORTER`, and then only
         they are. With no feeling, every technique for that audience (in the area, when
@@ -835,7 +841,16 @@ class Catalog:
         (rng or random.Random(0)).shuffle(ids)
         areas = self._areas
         # How many named feelings it is mainly for, then the area, then how well.
-        ids.sort(key=lambda i: (-mains[i], not areas[i] & bit, -fit[i], i in excluded))
+        scores = prior or {}
+        ids.sort(
+            key=lambda i: (
+                -mains[i],
+                not areas[i] & bit,
+                -fit[i],
+                i in excluded,
+                -scores.get(i, _NO_VOTES),
+            )
+        )
         return ids
 
     def techniques_tagged(self, tag: str) -> tuple[str, ...]:

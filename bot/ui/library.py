@@ -4,7 +4,10 @@ and stories, and their buttons ("Another one", "A story about this", a technique
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import re
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +18,9 @@ from bot.domain.catalog import Catalog, why_this_one
 from bot.domain.content import Area, Audience, Feeling, Story, Technique
 from bot.domain.errors import UserFacingError
 from bot.domain.memory import Shown
+from bot.domain.votes import VOTES_PER_DAY, Verdict
 from bot.services import Services
+from bot.storage.votes import VoteOutcome
 from bot.ui.replies import (
     CARDS,
     Button,
@@ -36,6 +41,9 @@ STORY_TECHNIQUE_BUTTONS = 10
 # -- choosing what to show ------------------------------------------------------------------
 
 
+log = logging.getLogger(__name__)
+
+
 @dataclass(frozen=True)
 class CopeRequest:
     """What a member asked /cope for: feelings (at most three), an area, and whether the
@@ -54,7 +62,7 @@ class Suggestion:
 
 
 def suggest_technique(
-    services: Services, member_id: int, request: CopeRequest
+    services: Services, member_id: int, request: CopeRequest, guild_id: int | None = None
 ) -> Suggestion | None:
     """The best technique for this request that the member wasn't shown lately.
 
@@ -70,12 +78,34 @@ def suggest_technique(
         exclude=shown.recent(Shown.TECHNIQUE),
         rng=services.rng,
         audience=request.audience,
+        prior=services.votes.prior(guild_id),
     )
     chosen = shown.pick_fresh(Shown.TECHNIQUE, ids)
     if chosen is None:
         return None
     technique = catalog.techniques[chosen]
     return Suggestion(technique, len(ids), why_this_one(catalog, technique, request.feelings))
+
+
+async def refresh_prior(services: Services, guild_id: int | None) -> None:
+    """Make sure the server's ranking prior is this week's (publishing the vote counts of
+    weeks that are over), before `suggest_technique` reads it."""
+    today = services.clock().astimezone(dt.UTC).date()
+    if guild_id is None or services.votes.has_prior(guild_id, today):
+        return
+    try:
+        await services.votes.refresh_prior(
+            services.publisher,
+            services.vote_scale,
+            guild_id,
+            today,
+            sorted(services.content.catalog.techniques),
+            services.server(guild_id).min_group_size.value,
+            services.settings.privacy.retention_days,
+        )
+    except sqlite3.Error as error:
+        # The ranking goes on without the votes (or with last week's) until it can.
+        log.warning("could not read the published votes (%s: %s)", type(error).__name__, error)
 
 
 # -- replies for content --------------------------------------------------------------------
@@ -115,7 +145,8 @@ def _technique_reply(catalog: Catalog, technique: Technique, another: CopeReques
         buttons.append(AnotherTechnique(another))
     if catalog.stories_for_technique(technique.id):
         buttons.append(StoryAboutTechnique(technique.id))
-    return technique_cards(catalog, technique, (tuple(buttons),))
+    votes: tuple[Item, ...] = tuple(VoteButton(technique.id, v) for v in Verdict)
+    return technique_cards(catalog, technique, (tuple(buttons), votes))
 
 
 def story_reply(catalog: Catalog, story: Story) -> Reply:
@@ -194,7 +225,10 @@ class AnotherTechnique(
 
     async def _next(self, interaction: discord.Interaction[Any]) -> None:
         services = services_of(interaction)
-        suggestion = suggest_technique(services, interaction.user.id, self.request)
+        await refresh_prior(services, interaction.guild_id)
+        suggestion = suggest_technique(
+            services, interaction.user.id, self.request, interaction.guild_id
+        )
         if suggestion is None:
             raise UserFacingError(
                 "The library changed since this message, and I have nothing to match it now. "
@@ -236,7 +270,8 @@ class FeelingChoice(
     async def _pick(self, interaction: discord.Interaction[Any]) -> None:
         services = services_of(interaction)
         request = CopeRequest((self.feeling,), self.area)
-        suggestion = suggest_technique(services, interaction.user.id, request)
+        await refresh_prior(services, interaction.guild_id)
+        suggestion = suggest_technique(services, interaction.user.id, request, interaction.guild_id)
         if suggestion is None:
             raise UserFacingError("I have no technique for that feeling now. Try /cope again.")
         await send(interaction, suggestion_reply(services.content.catalog, suggestion, request))
@@ -278,6 +313,69 @@ class StoryAboutTechnique(
                 "/story shows the ones there are."
             )
         await send(interaction, story_reply(catalog, catalog.stories[chosen]))
+
+
+# "This helped" / "Not for me": what each press says (SAFETY.md §3).
+VOTE_LABELS = {Verdict.HELPED: "This helped", Verdict.NOT_FOR_ME: "Not for me"}
+VOTE_COUNTED = (
+    "Thank you. It's counted for this server without anything about you, and it shapes "
+    "which techniques members here see first once the week is over."
+)
+VOTE_ALREADY = "You've already told me about this technique today; one vote a card a day counts."
+VOTE_LIMIT = (
+    f"You've voted {VOTES_PER_DAY} times today in this server, the most that count in a day. "
+    "Thank you; you can vote again tomorrow (UTC)."
+)
+VOTE_NOT_IN_A_SERVER = (
+    "Votes are counted for a server's members, so I can only count one in a server."
+)
+VOTE_GONE = "That technique is no longer in the library, so the vote wasn't counted."
+_VOTE_REPLIES = {
+    VoteOutcome.COUNTED: VOTE_COUNTED,
+    VoteOutcome.ALREADY: VOTE_ALREADY,
+    VoteOutcome.DAILY_LIMIT: VOTE_LIMIT,
+}
+
+
+class VoteButton(
+    discord.ui.DynamicItem[Button],
+    template=rf"peerlight:vote:(?P<verdict>helped|not):(?P<technique>{_ID})",
+):
+    """ "This helped" or "Not for me" on a technique card: one anonymous vote."""
+
+    def __init__(self, technique_id: str, verdict: Verdict) -> None:
+        helped = verdict is Verdict.HELPED
+        super().__init__(
+            discord.ui.Button(
+                label=VOTE_LABELS[verdict],
+                style=discord.ButtonStyle.success if helped else discord.ButtonStyle.secondary,
+                custom_id=f"peerlight:vote:{verdict.value}:{technique_id}",
+            )
+        )
+        self.technique_id = technique_id
+        self.verdict = verdict
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: Item, match: re.Match[str], /
+    ) -> VoteButton:
+        return cls(match["technique"], Verdict(match["verdict"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await guarded(interaction, VOTE_LABELS[self.verdict], lambda: self._vote(interaction))
+
+    async def _vote(self, interaction: discord.Interaction[Any]) -> None:
+        services = services_of(interaction)
+        guild_id = interaction.guild_id
+        if guild_id is None:
+            raise UserFacingError(VOTE_NOT_IN_A_SERVER)
+        if self.technique_id not in services.content.catalog.techniques:
+            raise UserFacingError(VOTE_GONE)
+        today = services.clock().astimezone(dt.UTC).date()
+        outcome = await services.votes.record(
+            guild_id, interaction.user.id, self.technique_id, self.verdict, today
+        )
+        await send(interaction, Reply.text(_VOTE_REPLIES[outcome]))
 
 
 class OpenTechnique(
@@ -327,4 +425,5 @@ DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
     FeelingChoice,
     StoryAboutTechnique,
     OpenTechnique,
+    VoteButton,
 )

@@ -618,7 +618,7 @@ async def test_technique_by_name_and_a_story_about_it(
     interaction = await sandbox.command("technique", {"name": "grounding-5-4-3-2-1"})
     message = await interaction.response_message()
     assert only_embed(message)["title"] == "Five senses grounding"
-    assert labels(message) == ["A story about this"]
+    assert labels(message) == ["A story about this", "This helped", "Not for me"]
 
     story_message = await (await sandbox.press(message, "A story about this")).response_message()
     embed = only_embed(story_message)
@@ -888,7 +888,7 @@ async def test_a_technique_sent_again_is_the_same_message(
     second = await (await sandbox.command("technique", options)).response_message()
     assert first.id != second.id
     assert (second.embeds, second.components) == (first.embeds, first.components)
-    assert labels(second) == ["A story about this"]
+    assert labels(second) == ["A story about this", "This helped", "Not for me"]
     story = await (await sandbox.press(first, "A story about this")).response_message()
     assert len(story.embeds) == 1
 
@@ -908,7 +908,9 @@ async def test_a_reply_keeps_its_card_and_view_while_the_catalog_is_the_same(
     plain = library.technique_reply(catalog, technique)
     assert plain.view() is not reply.view()
     assert [c["custom_id"] for row in _components(plain) for c in row["components"]] == [
-        "peerlight:cope:story:box-breathing"
+        "peerlight:cope:story:box-breathing",
+        "peerlight:vote:helped:box-breathing",
+        "peerlight:vote:not:box-breathing",
     ]
 
 
@@ -958,6 +960,7 @@ async def test_a_prepared_reply_joined_after_another_keeps_its_own_view(
     assert [[c["label"] for c in row["components"]] for row in rows] == [
         ["Try a grounding exercise", "All support lines"],
         ["Another one", "A story about this"],
+        ["This helped", "Not for me"],
     ]
     # The joined view has buttons of its own; the prepared one still shows as it did.
     joined_view, prepared_view = joined.view(), reply.view()

@@ -121,6 +121,8 @@ KNOWN_PREFIXES = [
     "peerlight:cope:pick:",
     "peerlight:cope:story:",
     "peerlight:technique:",
+    "peerlight:vote:helped:",
+    "peerlight:vote:not:",
     "peerlight:crisis:",
     "peerlight:",
     "",

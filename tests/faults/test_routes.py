@@ -12,12 +12,15 @@ an unhandled request or a message that could ping.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
 
 from bot.app import PeerlightBot
 from bot.sandbox.server import Sandbox, SandboxMessage
+
+from .test_window import locked_by_another_process, start_checkin
 
 CALLBACK = r"^/interactions/\d+/[^/]+/callback$"
 FEELING = "anxious"
@@ -88,3 +91,35 @@ async def test_a_refused_button_answer_is_a_warning_and_the_button_works_again(
     another = await (await sandbox.press(card, "Another one")).response_message()
     assert another.embeds
     assert any(r.levelno == logging.WARNING for r in caplog.records)
+
+
+# -- the edit that follows an acknowledgement ------------------------------------------------
+
+EDIT_ORIGINAL = r"^/webhooks/\d+/[^/]+/messages/@original$"
+
+
+@pytest.mark.parametrize("fault", sorted(PASSES) + sorted(REFUSED))
+async def test_a_check_in_saved_after_an_acknowledgement_is_kept_whatever_the_edit_meets(
+    sandbox: Sandbox, bot: PeerlightBot, fault: str
+) -> None:
+    """A slow write is acknowledged first and answered by editing the message; whatever
+    Discord does with that edit, the check-in is stored once and the bot goes on."""
+    step = await start_checkin(sandbox)
+    status, retry = (PASSES | REFUSED)[fault]
+    body: dict[str, object] = {"message": "injected", "code": 0}
+    if retry is not None:
+        body = {"message": "You are being rate limited.", "retry_after": retry, "global": False}
+    sandbox.inject_failure("PATCH", EDIT_ORIGINAL, status=status, body=body)
+    with locked_by_another_process(bot.services.database.path, 1.5):
+        pressed = await sandbox.press(step, "Skip")
+        await sandbox.wait_for_request("PATCH", EDIT_ORIGINAL, timeout=10)
+    assert pressed.callback_type == 6  # acknowledged while the write waited
+    for _ in range(100):
+        if await bot.services.checkins.count() == 1:
+            break
+        await asyncio.sleep(0.05)
+    assert await bot.services.checkins.count() == 1
+    if fault in PASSES:
+        saved = await pressed.response_message(timeout=8)
+        assert saved.embeds[0]["description"].startswith("Saved")
+    assert (await _cope(sandbox)).embeds

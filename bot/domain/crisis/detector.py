@@ -550,7 +550,7 @@ class CrisisDetector:
             past = recovered or self._in_past(view, previous, following)
             previous = view
             for match in self._matches(view, "clause" if several else None):
-                level, why = self._judge(match, view, media, past, asked)
+                level, why = self._judge(match, view, media, past, asked, recovered)
                 matched = matched or match.rule.rule.level is RuleLevel.DANGER
                 if level is CrisisLevel.DANGER and why == _BY_DEFAULT and self._others(views):
                     level, why = CrisisLevel.HELPER, f"{why}; the model reads someone else's"
@@ -564,7 +564,9 @@ class CrisisDetector:
         if several:
             merged = self._merged(views)
             for match in self._matches(merged, "message"):
-                level, why = self._judge(match, merged, media, self._in_past(merged, None))
+                level, why = self._judge(
+                    match, merged, media, self._in_past(merged, None), asked, recovered
+                )
                 matched = matched or match.rule.rule.level is RuleLevel.DANGER
                 if explanation is not None:
                     words = " ".join(t.shown for t in merged.tokens[match.start : match.end])
@@ -690,9 +692,16 @@ class CrisisDetector:
         return True
 
     def _judge(
-        self, match: _Match, view: _ClauseView, media: bool, past: bool, asked: bool = False
+        self,
+        match: _Match,
+        view: _ClauseView,
+        media: bool,
+        past: bool,
+        asked: bool = False,
+        recovered: bool = False,
     ) -> tuple[CrisisLevel, str]:
-        """The level a match gives, and why. `asked`: the message holds a question."""
+        """The level a match gives, and why. `asked`: the message holds a question;
+        `recovered`: it tells of a crisis now over, which even `past: keep` rules heed."""
         rule = match.rule.rule
         if self._negated(match.start, view) or any(
             o.slot == _AFTER for p in (match.end, match.end + 1) for o in view.slots_at(p)
@@ -726,6 +735,7 @@ class CrisisDetector:
             ), f"{how}; a question about what someone might say"
         if level > CrisisLevel.DISTRESS and (
             self._past_before(match, view)
+            or (recovered and not self._present(match, view))
             or (
                 rule.past == "distress"
                 and (self._past_adjacent(match, view) or (past and not self._present(match, view)))
@@ -831,7 +841,11 @@ class CrisisDetector:
     ) -> bool:
         """A past marker in this clause or a neighbouring one ("i had a noose in my closet
         once. that was 2012"), and no recent one in this."""
-        marked = any(v is not None and v.has(_PAST) for v in (view, previous, following))
+        marked = any(v is not None and v.has(_PAST) for v in (view, previous))
+        if following is not None and not marked:
+            # The next clause counts only when it opens with the marker ("that was 2012"),
+            # not when it tells something else's past ("grandpa died last year").
+            marked = any(o.slot == _PAST for p in (0, 1) for o in following.slots_at(p))
         return marked and not view.has(_RECENT)
 
     # -- checks at load --------------------------------------------------------------------
