@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -13,6 +14,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.config import is_loopback
+from bot.domain.shards import ShardSlice
 from bot.services import Services
 from bot.ui import errors
 
@@ -35,6 +38,10 @@ HTTP_CONNECTIONS = 64
 # smallest allowed value). Unset, a long 429 would hold a request for as long as Discord
 # says; interaction paths bound their own calls tighter (`bot.ui.window`).
 MAX_RATELIMIT_WAIT = 30.0
+# discord.py waits 5 seconds between two shards' IDENTIFY, Discord's rule for one bot.
+# A Discord stand-in on this machine (the sandbox, in tests and the bench) has no such
+# rule; only there is the wait this short.
+LOCAL_IDENTIFY_WAIT = 0.05
 
 
 def command_payload(
@@ -78,6 +85,7 @@ class PeerlightBot(commands.Bot):
         sync_on_start: bool = True,
         background: bool = True,
         guild_ready_timeout: float = 2.0,
+        **sharding: Any,
     ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
@@ -86,6 +94,7 @@ class PeerlightBot(commands.Bot):
             allowed_mentions=discord.AllowedMentions.none(),
             guild_ready_timeout=guild_ready_timeout,
             max_ratelimit_timeout=MAX_RATELIMIT_WAIT,
+            **sharding,
         )
         self.services = services
         self._known_dynamic: list[type[discord.ui.DynamicItem[Any]]] = []
@@ -151,8 +160,10 @@ class PeerlightBot(commands.Bot):
         self._refresh_unknown_control()
         for guild_id in self.services.settings.discord.guild_ids:
             self.tree.copy_global_to(guild=discord.Object(guild_id))
-        if self.sync_on_start:
+        if self.sync_on_start and self.global_duties:
             await self.sync_commands(force=False)
+        elif self.sync_on_start:
+            log.info("slash commands are synced by the process that runs shard 0")
 
     async def sync_commands(self, *, force: bool, only: int | None = None) -> list[str]:
         """Sync where the command payload changed since the last sync (or always, if forced).
@@ -185,6 +196,65 @@ class PeerlightBot(commands.Bot):
         self.synced.extend(done)
         return done
 
+    @property
+    def shard_slice(self) -> ShardSlice | None:
+        """The shards this process runs (None: not sharded)."""
+        return self.services.settings.discord.shard_slice
+
+    @property
+    def global_duties(self) -> bool:
+        """Whether this process does what is done once for the whole bot (syncing the
+        commands): an unsharded bot, or the process that runs shard 0."""
+        shards = self.shard_slice
+        return shards is None or shards.global_duties
+
+    def on_my_shards(self, guild_id: int) -> bool:
+        """Whether a server is on one of this process's shards (always, unsharded)."""
+        shards = self.shard_slice
+        return shards is None or shards.holds(guild_id)
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        if _local_discord():
+            if not initial:
+                await asyncio.sleep(LOCAL_IDENTIFY_WAIT)
+            return
+        await super().before_identify_hook(shard_id, initial=initial)
+
     async def on_ready(self) -> None:
         user = self.user
         log.info("Peerlight is ready as %s in %d server(s)", user, len(self.guilds))
+
+
+class ShardedPeerlightBot(PeerlightBot, commands.AutoShardedBot):
+    """The bot on a slice of Discord's shards: one gateway connection per shard."""
+
+
+def make_bot(
+    services: Services,
+    *,
+    sync_on_start: bool = True,
+    background: bool = True,
+    guild_ready_timeout: float = 2.0,
+) -> PeerlightBot:
+    """The bot for these settings: sharded (`discord.shard_count`) or not."""
+    shards = services.settings.discord.shard_slice
+    if shards is None:
+        return PeerlightBot(
+            services,
+            sync_on_start=sync_on_start,
+            background=background,
+            guild_ready_timeout=guild_ready_timeout,
+        )
+    return ShardedPeerlightBot(
+        services,
+        sync_on_start=sync_on_start,
+        background=background,
+        guild_ready_timeout=guild_ready_timeout,
+        shard_ids=shards.ids,
+        shard_count=shards.count,
+    )
+
+
+def _local_discord() -> bool:
+    """Whether the gateway this process connects to is a stand-in on this machine."""
+    return is_loopback(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY.host or "")

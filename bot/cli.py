@@ -22,7 +22,14 @@ from typing import TYPE_CHECKING, TextIO
 
 import yaml
 
-from bot.config import ConfigError, LoadedSettings, Settings, load_settings, read_token
+from bot.config import (
+    ConfigError,
+    LoadedSettings,
+    Settings,
+    load_settings,
+    read_token,
+    with_shards,
+)
 from bot.logs import configure_logging
 from bot.services import Services, utc_now
 from bot.storage.content_files import (
@@ -71,6 +78,19 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="exit with code 3 after this long without a connection to Discord "
         "(default: discord.give_up_after_seconds, else keep trying)",
+    )
+    run.add_argument(
+        "--shards",
+        metavar="RANGE",
+        help="run only these of the bot's shards, e.g. 0-3 (default: discord.shards, "
+        "else all of them)",
+    )
+    run.add_argument(
+        "--shard-count",
+        type=int,
+        metavar="N",
+        help="how many shards the bot runs across all its processes "
+        "(default: discord.shard_count, else not sharded)",
     )
     sync = sub.add_parser("sync", help="register the slash commands with Discord now")
     sync.add_argument(
@@ -196,6 +216,9 @@ def _dispatch(argv: Sequence[str] | None) -> int:
         return content_schema(args.out or Path.cwd() / "schemas")
     try:
         loaded = load_settings(getattr(args, "config", None))
+        if args.command == "run":
+            sharded = with_shards(loaded.settings, args.shards, args.shard_count)
+            loaded = LoadedSettings(sharded, loaded.source)
     except ConfigError as exc:
         for line in exc.lines():
             print(f"peerlight: {line}", file=sys.stderr)
@@ -520,7 +543,7 @@ async def _bot_for(
 
     Raises `_Stop` with the exit code where start-up cannot go on.
     """
-    from bot.app import PeerlightBot
+    from bot.app import make_bot
 
     configure_logging(settings.log_level)
     report = await asyncio.to_thread(load_content_or_report, settings)
@@ -538,7 +561,7 @@ async def _bot_for(
         connect_client_to(settings.discord.api_base or "", settings.discord.gateway_url or "")
     try:
         async with open_services(settings, report) as services:
-            bot = PeerlightBot(services, sync_on_start=sync_on_start, background=background)
+            bot = make_bot(services, sync_on_start=sync_on_start, background=background)
             async with bot:
                 yield bot
     except DatabaseError as exc:

@@ -23,9 +23,12 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
+
+from bot.domain.shards import ShardSlice, parse_shard_range
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -43,6 +46,9 @@ SHIPPED_CONTENT_DIR = _shipped_content_dir()
 DEFAULT_CONFIG_NAME = "config.yaml"
 API_BASE_ENV = "PEERLIGHT_DISCORD_API_BASE"
 GATEWAY_URL_ENV = "PEERLIGHT_DISCORD_GATEWAY_URL"
+# Far above what any bot needs (Discord asks for a shard per 1,000 to 2,500 servers); a
+# bound keeps a typo from asking discord.py for a million connections.
+MAX_SHARDS = 4096
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
@@ -69,6 +75,39 @@ class DiscordSettings(_Section):
     api_base: str | None = None
     gateway_url: str | None = None
     give_up_after_seconds: float | None = Field(default=None, gt=0)
+    # Sharding (README, "Running on several processes"). shard_count alone: this
+    # process runs every shard; with shards, only that slice of them.
+    shard_count: int | None = Field(default=None, ge=1, le=MAX_SHARDS)
+    shards: str | None = None
+
+    @field_validator("shards", mode="before")
+    @classmethod
+    def _shard_range(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str):
+            raise ValueError(f"must be a shard number or a range such as 0-3, got {_shown(value)}")
+        if "shard_count" not in info.data:
+            return value  # shard_count itself is wrong, and reported
+        count = info.data["shard_count"]
+        if count is None:
+            raise ValueError(
+                "needs a shard count too (discord.shard_count, or --shard-count): the "
+                "number of shards across all processes"
+            )
+        parse_shard_range(value, count)
+        return value.strip()
+
+    @property
+    def shard_slice(self) -> ShardSlice | None:
+        """The shards this process runs, or None when it is not sharded."""
+        if self.shard_count is None:
+            return None
+        if self.shards is None:
+            return ShardSlice(self.shard_count, 0, self.shard_count - 1)
+        return parse_shard_range(self.shards, self.shard_count)
 
     @field_validator("guild_ids")
     @classmethod
@@ -89,7 +128,7 @@ class DiscordSettings(_Section):
         return None if value is None else transport_problem_free(value, "wss", "ws")
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     if host.casefold() == "localhost":
         return True
     try:
@@ -115,7 +154,7 @@ def transport_problem_free(value: str, secure: str, plain: str) -> str:
             f"must be a URL starting with {secure}:// (or {plain}:// to this machine), "
             f"got {shown!r}"
         )
-    if parts.scheme == plain and not _is_loopback(host):
+    if parts.scheme == plain and not is_loopback(host):
         raise ValueError(
             f"must use {secure}:// (the bot token is sent there); {plain}:// is allowed only "
             f"to a loopback address such as 127.0.0.1, got {shown!r}"
@@ -468,3 +507,25 @@ def load_settings(path: Path | None = None, *, cwd: Path | None = None) -> Loade
 def read_token(settings: Settings) -> str | None:
     token = os.environ.get(settings.discord.token_env, "").strip()
     return token or None
+
+
+def with_shards(settings: Settings, shards: str | None, shard_count: int | None) -> Settings:
+    """`settings` with `peerlight run --shards/--shard-count` in place of the config's;
+    ConfigError naming the option when they do not fit together."""
+    if shards is None and shard_count is None:
+        return settings
+    discord = settings.discord.model_dump()
+    if shard_count is not None:
+        discord["shard_count"] = shard_count
+    if shards is not None:
+        discord["shards"] = shards
+    try:
+        checked = DiscordSettings.model_validate(discord)
+    except ValidationError as exc:
+        options = {"shards": "--shards", "shard_count": "--shard-count"}
+        problems = [
+            f"{options.get(str(err['loc'][0]), _key_path(tuple(err['loc'])))}: {_describe(err)}"
+            for err in exc.errors(include_url=False)
+        ]
+        raise ConfigError(problems) from None
+    return settings.model_copy(update={"discord": checked})

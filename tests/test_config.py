@@ -16,7 +16,9 @@ from bot.config import (
     load_settings,
     parse_settings,
     read_token,
+    with_shards,
 )
+from bot.domain.shards import ShardSlice
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -259,3 +261,71 @@ def test_plain_http_api_base_exits_2_naming_the_key(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "discord.api_base: must use https://" in result.stderr
+
+
+# -- sharding ------------------------------------------------------------------------------
+
+
+def test_shards_in_the_config_become_the_process_slice() -> None:
+    settings = parse_settings({"discord": {"shard_count": 8, "shards": "4-7"}})
+    assert settings.discord.shard_slice == ShardSlice(8, 4, 7)
+    everything = parse_settings({"discord": {"shard_count": 2}})
+    assert everything.discord.shard_slice == ShardSlice(2, 0, 1)
+    single = parse_settings({"discord": {"shard_count": 4, "shards": 3}})
+    assert single.discord.shard_slice == ShardSlice(4, 3, 3)
+    assert parse_settings({}).discord.shard_slice is None
+
+
+@pytest.mark.parametrize(
+    ("discord", "expected"),
+    [
+        (
+            {"shard_count": 8, "shards": "6-9"},
+            "discord.shards: shards are numbered 0 to 7 when the shard count is 8, got 6-9",
+        ),
+        ({"shards": "0-1"}, "discord.shards: needs a shard count too"),
+        ({"shard_count": 0}, "discord.shard_count: must be at least 1, got 0"),
+        ({"shard_count": 4, "shards": "2-1"}, "discord.shards: must run from the lower"),
+        ({"shard_count": 4, "shards": ["0", "1"]}, "discord.shards: must be a shard number"),
+    ],
+)
+def test_bad_shard_settings_name_the_key(discord: dict[str, object], expected: str) -> None:
+    (problem,) = problems({"discord": discord})
+    assert problem.startswith(expected), problem
+
+
+def test_the_command_line_overrides_the_config_and_is_checked_the_same_way() -> None:
+    settings = parse_settings({"discord": {"shard_count": 8, "shards": "0-3"}})
+    assert with_shards(settings, "4-7", None).discord.shard_slice == ShardSlice(8, 4, 7)
+    assert with_shards(settings, None, None) is settings
+    plain = parse_settings({})
+    assert with_shards(plain, "1", 2).discord.shard_slice == ShardSlice(2, 1, 1)
+    with pytest.raises(ConfigError) as raised:
+        with_shards(plain, "0-3", None)
+    assert raised.value.problems[0].startswith("--shards: needs a shard count too")
+    with pytest.raises(ConfigError) as raised:
+        with_shards(settings, None, 2)  # the config's 0-3 does not fit in 2
+    assert raised.value.problems == [
+        "--shards: shards are numbered 0 to 1 when the shard count is 2, got 0-3"
+    ]
+
+
+def test_run_with_shards_out_of_range_exits_2_naming_the_option(tmp_path: Path) -> None:
+    result = _cli(
+        "run", "--shards", "0-8", "--shard-count", "8", env={"DISCORD_TOKEN": "x"}, cwd=tmp_path
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "peerlight: --shards: shards are numbered 0 to 7 when the shard count is 8, got 0-8"
+    )
+    bad_count = _cli("run", "--shard-count", "0", env={"DISCORD_TOKEN": "x"}, cwd=tmp_path)
+    assert bad_count.returncode == 2
+    assert "--shard-count: must be at least 1, got 0" in bad_count.stderr
+
+
+def test_shards_in_a_config_file_exit_2_naming_the_key(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text("discord:\n  shards: 0-3\n", "utf-8")
+    result = _cli("--config", str(config), "run", env={"DISCORD_TOKEN": "x"})
+    assert result.returncode == 2
+    assert f"peerlight: {config}: discord.shards: needs a shard count too" in result.stderr

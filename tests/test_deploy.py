@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from bot.cli import _parser
 from bot.config import parse_settings
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
@@ -50,6 +51,14 @@ def test_the_bot_processes_cover_every_shard_exactly_once() -> None:
     count, ranges = shard_ranges(compose()["services"])
     assert len(ranges) >= 2
     assert covered_once(count, ranges)
+
+
+def test_each_bot_command_is_one_peerlight_understands() -> None:
+    for service in compose()["services"].values():
+        command = service.get("command") or []
+        if command[:2] == ["peerlight", "run"]:
+            args = _parser().parse_args(command[1:])
+            assert args.command == "run"
 
 
 @pytest.mark.parametrize(

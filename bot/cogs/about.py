@@ -7,7 +7,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import PeerlightBot
-from bot.domain.cards.about import about_card
+from bot.domain.cards.about import ServerSwitches, about_card
+from bot.ui import crisis, window
 from bot.ui.embeds import message_kwargs
 
 
@@ -17,19 +18,41 @@ class AboutCog(commands.Cog):
 
     @app_commands.command(name="about")
     async def about(self, interaction: discord.Interaction) -> None:
-        """What Peerlight is, what it is not, and exactly what it stores."""
+        """What Peerlight is, what it is not, what it stores, and what is on here."""
         services = self.bot.services
         privacy = services.settings.privacy
         group = privacy.min_group_size
+        here: ServerSwitches | None = None
         if interaction.guild_id is not None:
-            group = services.server(interaction.guild_id).min_group_size.value
+            # Reads the schedules: acknowledged first should the database be slow.
+            here = await window.within(interaction, self._switches(interaction.guild_id))
+            group = here.min_group_size
         card = about_card(
             min_group_size=group,
             retention_days=privacy.retention_days,
             checkin_window_hours=privacy.checkin_window_hours,
             epsilon=privacy.epsilon,
+            here=here,
         )
-        await interaction.response.send_message(ephemeral=True, **message_kwargs(card))
+        await window.reply(interaction, **message_kwargs(card))
+
+    async def _switches(self, guild_id: int) -> ServerSwitches:
+        services = self.bot.services
+        settings = services.server(guild_id)
+        regions = services.content.catalog.regions
+
+        def name(code: str) -> str:
+            region = regions.get(code)
+            return region.name if region is not None else code
+
+        active = [s for s in await services.schedules.for_guild(guild_id) if not s.paused]
+        return ServerSwitches(
+            reach_out=crisis.reach_out_channel_id(services, guild_id) is not None,
+            region=name(settings.region.value) if settings.region.value else None,
+            fallback_region=name(settings.host_region),
+            scheduled_prompts=len(active),
+            min_group_size=settings.min_group_size.value,
+        )
 
 
 async def setup(bot: PeerlightBot) -> None:

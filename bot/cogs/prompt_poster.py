@@ -59,7 +59,7 @@ import discord
 from bot.domain.cards.schedule import prompt_card
 from bot.domain.content import Prompt
 from bot.services import Services
-from bot.storage.schedule_store import Run, RunStatus, Schedule, ScheduleStore
+from bot.storage.schedule_store import Run, RunStatus, Schedule, ScheduleStore, ShardSlice
 from bot.ui.embeds import message_kwargs
 from bot.ui.schedule import (
     checkin_view,
@@ -150,6 +150,11 @@ class PromptPoster:
         return self.services.schedules
 
     @property
+    def shards(self) -> ShardSlice | None:
+        """Only the schedules of servers on this process's shards are its to post."""
+        return self.services.settings.discord.shard_slice
+
+    @property
     def grace(self) -> timedelta:
         minutes = self.services.settings.scheduling.catch_up_grace_minutes
         return max(timedelta(minutes=minutes), ON_TIME)
@@ -224,7 +229,7 @@ class PromptPoster:
             await self._sleep(delay)
 
     async def _delay(self) -> float | None:
-        earliest = await self.store.earliest_due()
+        earliest = await self.store.earliest_due(self.shards)
         if earliest is None:
             return None
         wait = earliest - self.services.clock()
@@ -248,7 +253,7 @@ class PromptPoster:
 
     async def _pass(self) -> None:
         now = self.services.clock()
-        for schedule in await self.store.due(now):
+        for schedule in await self.store.due(now, self.shards):
             try:
                 await self._take(schedule, now)
             except Exception:
@@ -435,7 +440,7 @@ class PromptPoster:
 
     async def _recover(self) -> None:
         now = self.services.clock()
-        for run, schedule in await self.store.unfinished_runs():
+        for run, schedule in await self.store.unfinished_runs(self.shards):
             try:
                 await self._resolve(run, schedule, now)
             except Exception:

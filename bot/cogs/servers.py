@@ -5,6 +5,7 @@ else stored under its id are deleted at once. Removed while the bot was offline,
 server is missing from the list Discord sends at the next start; it is forgotten once it
 has been seen missing for `ABSENCE_GRACE` (see `bot.domain.servers`). Servers that are
 only unavailable keep their data. The check runs at every READY and then daily.
+A process running some of the bot's shards checks only the servers on those shards.
 """
 
 from __future__ import annotations
@@ -78,9 +79,16 @@ class ServersCog(commands.Cog):
         services = self.bot.services
         now = services.clock()
         present = {guild.id for guild in self.bot.guilds}
-        plan = reconcile(
-            await services.servers.stored(), present, await services.servers.absences(), now
-        )
+        # Sharded, this process hears only of the servers on its own shards: the others'
+        # servers are another process's to judge, never missing from here.
+        mine = self.bot.on_my_shards
+        stored = {guild_id for guild_id in await services.servers.stored() if mine(guild_id)}
+        absences = {
+            guild_id: since
+            for guild_id, since in (await services.servers.absences()).items()
+            if mine(guild_id)
+        }
+        plan = reconcile(stored, present, absences, now)
         if plan.note:
             await services.servers.note_absent(plan.note, now)
             until = (now + ABSENCE_GRACE).date().isoformat()

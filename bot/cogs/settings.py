@@ -11,6 +11,7 @@ as "server X changed setting Y", without who changed it or to what.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -29,12 +30,15 @@ from bot.domain.server_settings import (
     checked_group_size,
 )
 from bot.services import Services
+from bot.storage.engine import DATABASE_ERRORS
 from bot.ui import crisis, window
 from bot.ui import settings as settings_text
-from bot.ui.checks import moderator_only, words_first
+from bot.ui.checks import is_moderator, moderator_only, words_first
 
 log = logging.getLogger(__name__)
 
+# The longest a first-run note may take to send, and the bot's close waits for one.
+NOTE_TIMEOUT = 5.0
 RESET_CHOICES = [
     app_commands.Choice(name=label.capitalize(), value=name)
     for name, label in SETTING_NAMES.items()
@@ -92,7 +96,14 @@ class SettingsCog(commands.GroupCog, group_name="settings"):
 
     def __init__(self, bot: PeerlightBot) -> None:
         self.bot = bot
+        # First-run notes being sent: finished before the bot closes its connection.
+        self._notes: set[asyncio.Task[Any]] = set()
         super().__init__()
+
+    async def cog_unload(self) -> None:
+        pending = {task for task in self._notes if not task.done()}
+        if pending:
+            await asyncio.wait(pending, timeout=NOTE_TIMEOUT)
 
     @property
     def services(self) -> Services:
@@ -245,6 +256,47 @@ class SettingsCog(commands.GroupCog, group_name="settings"):
         else:
             await self._set(interaction, guild, setting, None)
         await self._answer(interaction, guild, setting, before)
+
+    # -- first run -----------------------------------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_app_command_completion(
+        self, interaction: discord.Interaction, command: app_commands.Command[Any, ..., Any]
+    ) -> None:
+        """The first time a moderator of a server uses any command there, a private note
+        says what is not set up yet and offers /settings. Once per server; nothing is ever
+        posted publicly, on joining or later."""
+        guild = interaction.guild
+        if guild is None or self.services.server(guild.id).first_run_noted:
+            return
+        if not is_moderator(interaction, self.services):
+            return
+        task = asyncio.current_task()
+        if task is not None:
+            self._notes.add(task)
+            task.add_done_callback(self._notes.discard)
+        await self._first_run(interaction, guild, command.qualified_name)
+
+    async def _first_run(
+        self, interaction: discord.Interaction, guild: discord.Guild, command: str
+    ) -> None:
+        try:
+            marked = await self.services.server_settings.note_first_run(guild.id)
+        except DATABASE_ERRORS as error:
+            log.warning("could not note the first run in server %s (%s)", guild.id, error)
+            return
+        # A moderator who found /settings first needs no pointer to it.
+        if not marked or command.startswith("settings"):
+            return
+        note = settings_text.first_run(self.services, guild, self.bot)
+        if note is None:
+            return
+        try:
+            await window.bounded(interaction.followup.send(note, ephemeral=True), NOTE_TIMEOUT)
+        except discord.HTTPException as error:
+            log.warning(
+                "could not send the first-run note in server %s (HTTP %s)", guild.id, error.status
+            )
 
     # -- shared --------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from bot.app import PeerlightBot
+from bot.app import PeerlightBot, make_bot
 from bot.config import Settings
 from bot.services import Clock, SchedulerTiming, Services, utc_now
 from bot.storage.content_files import ContentLibrary, LoadReport, load_library
@@ -70,7 +70,7 @@ async def running_bot(
             services = Services(settings=settings, database=database, content=content, clock=clock)
             if scheduler_timing is not None:
                 services.scheduler_timing = scheduler_timing
-            bot = PeerlightBot(services, guild_ready_timeout=guild_ready_timeout)
+            bot = make_bot(services, guild_ready_timeout=guild_ready_timeout)
             task = asyncio.create_task(bot.start(sandbox.token), name="peerlight-bot")
             try:
                 ready = asyncio.create_task(bot.wait_until_ready())

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.content import PromptKind
 from bot.domain.recurrence import LocalTime, next_occurrence
+from bot.domain.shards import ShardSlice
 from bot.storage.engine import Engine, Tx
 
 __all__ = [
@@ -588,24 +589,6 @@ class ScheduleStore:
             "DELETE FROM schedule_runs WHERE schedule_key = ? AND status != ? AND due < ?",
             (schedule_key, RunStatus.CLAIMED.value, _iso(cutoff)),
         )
-
-
-@dataclass(frozen=True)
-class ShardSlice:
-    """Discord's shards `first` to `last` of `count`: the servers one process serves. A
-    server is on shard (server_id >> 22) % count, Discord's rule, so a server's schedules
-    are always handled by the one process whose slice holds its shard."""
-
-    count: int
-    first: int
-    last: int
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.first <= self.last < self.count:
-            raise ValueError(f"shards {self.first}-{self.last} are not within 0-{self.count - 1}")
-
-    def holds(self, guild_id: int) -> bool:
-        return self.first <= (guild_id >> 22) % self.count <= self.last
 
 
 def _on_shards(shards: ShardSlice | None, column: str) -> tuple[str, tuple[int, ...]]:

@@ -105,3 +105,25 @@ def changed(
     ):
         return f"{label} stays {now} ({source}). Nothing else changed."
     return f"{label}: now {now} ({source}); it was {was}. This applies from now on."
+
+
+FIRST_RUN_OFFER = (
+    "Set them up with `/settings` (`/settings view` shows everything). Until then the "
+    "host's defaults apply. This note is shown once, to the first moderator."
+)
+
+
+def first_run(services: Services, guild: discord.Guild, client: discord.Client) -> str | None:
+    """The private note for the first moderator: what this server has not set up yet;
+    None when it has set up everything."""
+    settings = services.server(guild.id)
+    words = shown(services, guild, client, settings)
+    missing = [
+        f"- {SETTING_NAMES[name].capitalize()}: {words[name]}"
+        for name in SETTING_NAMES
+        if getattr(settings, name).source is Source.HOST
+    ]
+    if not missing:
+        return None
+    heading = "**Peerlight isn't set up for this server yet.** Not chosen here so far:"
+    return "\n".join([heading, *missing, FIRST_RUN_OFFER])

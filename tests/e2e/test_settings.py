@@ -295,3 +295,109 @@ async def test_reset_returns_to_the_host_default_at_once(
         assert [c["value"] for c in choices] == ["Europe/London"]
         regions = await sandbox.autocomplete("settings region", {}, "region", member=admin)
         assert {c["value"] for c in regions} >= {"GB", "US", "IE"}
+
+
+NOTE_START = "**Peerlight isn't set up for this server yet.**"
+
+
+async def visible_after(interaction: Any, count: int) -> list[SandboxMessage]:
+    """The interaction's messages once `count` arrived, and a moment for any more."""
+    await interaction.messages(count)
+    await asyncio.sleep(0.2)
+    return list(interaction.visible_messages())
+
+
+def notes(messages: list[SandboxMessage]) -> list[SandboxMessage]:
+    return [m for m in messages if m.content.startswith(NOTE_START)]
+
+
+async def test_joining_posts_nothing_and_the_first_moderator_gets_one_private_note(
+    sandbox: Sandbox, settings: Settings, shipped_report: LoadReport, tmp_path: Path
+) -> None:
+    home = sandbox.guild
+    async with running_bot(
+        sandbox,
+        sandbox_settings(settings, sandbox, database=tmp_path / "first.sqlite3"),
+        report=shipped_report,
+    ) as bot:
+        joined = await sandbox.add_guild(name="Just Invited")
+        await sandbox.add_channel("general", guild_id=joined.id)
+        await asyncio.sleep(0.2)
+        assert bot.get_guild(joined.id) is not None
+        for guild in (home, joined):
+            for channel in guild.text_channels:
+                assert sandbox.channel_messages(channel.id) == [], channel.name
+
+        # A member's command: no note.
+        member_sees = await visible_after(await sandbox.command("about"), 1)
+        assert notes(member_sees) == []
+
+        # The first moderator command: the answer, then the note, privately.
+        first = await visible_after(
+            await sandbox.command("schedule list", member=sandbox.moderator), 2
+        )
+        (note,) = notes(first)
+        assert note is first[-1]  # after the answer
+        (answer,) = [m for m in first if m is not note]
+        assert "No scheduled prompts in this server yet" in answer.embeds[0]["description"]
+        assert note.ephemeral
+        assert "- Moderator roles: none (only members with Manage Server)" in note.content
+        assert "button “Ask a moderator to reach out” is not offered" in note.content
+        assert "`/settings`" in note.content
+        # Once per server, whoever comes next, also after a restart.
+        again = await visible_after(
+            await sandbox.command("schedule list", member=sandbox.moderator), 1
+        )
+        assert notes(again) == []
+    async with running_bot(
+        sandbox,
+        sandbox_settings(settings, sandbox, database=tmp_path / "first.sqlite3"),
+        report=shipped_report,
+    ):
+        later = await visible_after(
+            await sandbox.command("schedule list", member=sandbox.moderator), 1
+        )
+        assert notes(later) == []
+        for channel in home.text_channels:
+            assert sandbox.channel_messages(channel.id) == [], channel.name
+
+
+async def test_a_moderator_who_starts_with_settings_gets_no_note_and_a_set_up_server_none(
+    sandbox: Sandbox, bot: PeerlightBot
+) -> None:
+    first = await visible_after(await sandbox.command("settings view", member=sandbox.moderator), 1)
+    assert notes(first) == []
+    assert any(m.content.startswith("**Peerlight's settings") for m in first)
+    assert bot.services.server(sandbox.guild.id).first_run_noted
+    later = await visible_after(await sandbox.command("summary", member=sandbox.moderator), 1)
+    assert notes(later) == []
+
+
+async def test_about_tells_members_what_this_server_switched_on(
+    sandbox: Sandbox, bot: PeerlightBot
+) -> None:
+    def here(message: SandboxMessage) -> str:
+        (embed,) = message.embeds
+        (field,) = [f for f in embed["fields"] if f["name"] == "In this server"]
+        return str(field["value"])
+
+    before = here(await (await sandbox.command("about")).response_message())
+    assert "**Asking a moderator to reach out: off** in this server." in before
+    assert "for the region your Discord language names, else International" in before
+    assert "**Scheduled prompts:** none." in before
+    assert "hide any number below 10" in before
+
+    admin, home = sandbox.moderator, sandbox.guild
+    moderators = await sandbox.add_channel("moderators")
+    await said(sandbox, "settings reach-out", {"channel": moderators}, admin, home)
+    await said(sandbox, "settings region", {"region": "IE"}, admin, home)
+    await said(sandbox, "settings group-size", {"size": 12}, admin, home)
+    general = sandbox.channel("general")
+    options = {"channel": general, "time": "9:00", "days": "daily", "kind": "check-in"}
+    await said(sandbox, "schedule add", options, admin, home)
+
+    after = here(await (await sandbox.command("about")).response_message())
+    assert "**Asking a moderator to reach out: on.**" in after
+    assert "**Support lines shown first:** Ireland, unless you ask `/resources`" in after
+    assert "**Scheduled prompts:** 1 posted here on a schedule." in after
+    assert "hide any number below 12" in after

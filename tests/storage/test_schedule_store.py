@@ -11,11 +11,13 @@ import pytest
 
 from bot.domain.content import PromptKind
 from bot.domain.recurrence import LocalTime
+from bot.domain.shards import shard_of
 from bot.storage.engine import Engine
 from bot.storage.schedule_store import (
     NewSchedule,
     RunStatus,
     ScheduleStore,
+    ShardSlice,
     ShortIdsExhausted,
     choose_prompt,
     rotation_order,
@@ -325,3 +327,32 @@ def test_a_new_cycle_never_starts_with_the_prompt_shown_last() -> None:
         assert chosen[0] != first_of_next and chosen[1] == cycle + 1
     assert choose_prompt(GUILD, kind, ("only",), {"only"}, 0, "only") == ("only", 1)
     assert choose_prompt(GUILD, kind, (), set(), 0, None) is None
+
+
+async def test_a_slice_of_shards_reads_only_its_servers_schedules(store: ScheduleStore) -> None:
+    # Real-sized ids: one server on each of four shards; the slice 1-2 of 4 holds two.
+    base = 1191204167300786664
+    guilds = {shard_of(base + (n << 22), 4): base + (n << 22) for n in range(4)}
+    assert sorted(guilds) == [0, 1, 2, 3]
+    added = {}
+    for shard, guild_id in guilds.items():
+        schedule = await store.add(nine_am(guild_id), now=NOW, make_short_id=counter())
+        added[shard] = schedule
+    # Shard 3's is due first, so a slice without it must not wake for it.
+    await store.set_next_due(added[3].key, added[3].next_due - timedelta(hours=1))
+    middle = ShardSlice(4, 1, 2)
+    late = NOW + timedelta(days=7)
+    assert {s.guild_id for s in await store.due(late, middle)} == {guilds[1], guilds[2]}
+    assert len(await store.due(late)) == 4
+    assert await store.earliest_due(middle) == added[1].next_due
+    assert await store.earliest_due() == added[3].next_due - timedelta(hours=1)
+    # Claimed by a process that has since stopped, so its runs are left behind.
+    gone = ScheduleStore(store.database, owner="0123456789abcdef")
+    for schedule in added.values():
+        due = schedule.next_due
+        following = schedule.following(due)
+        claimed = await gone.claim(schedule, due, now=due, next_due=following, prompt_ids=PROMPTS)
+        assert claimed is not None
+    left = await store.unfinished_runs(middle)
+    assert sorted(s.guild_id for _, s in left) == sorted((guilds[1], guilds[2]))
+    assert len(await store.unfinished_runs()) == 4

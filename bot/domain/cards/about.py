@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bot.domain.cards.base import (
     EMERGENCY_LINE,
     Card,
@@ -11,12 +13,54 @@ from bot.domain.cards.base import (
 )
 
 
+@dataclass(frozen=True)
+class ServerSwitches:
+    """What one server has switched on, for its members to read in /about."""
+
+    reach_out: bool
+    region: str | None  # the name of the server's region, None when it has none
+    fallback_region: str  # the host's default region, by name
+    scheduled_prompts: int
+    min_group_size: int
+
+
+def server_field(switches: ServerSwitches) -> CardField:
+    """ "In this server": the choices its moderators made, in a member's words."""
+    if switches.reach_out:
+        reach = (
+            "**Asking a moderator to reach out: on.** When the crisis lines are shown, a "
+            "button lets you ask this server's moderators to check in with you privately. "
+            "Only your press sends anything, and only your name."
+        )
+    else:
+        reach = "**Asking a moderator to reach out: off** in this server."
+    if switches.region is not None:
+        lines = (
+            f"**Support lines shown first:** {switches.region}, unless you ask `/resources` "
+            "for another region."
+        )
+    else:
+        lines = (
+            "**Support lines shown first:** for the region your Discord language names, else "
+            f"{switches.fallback_region}; `/resources` takes any region."
+        )
+    count = switches.scheduled_prompts
+    prompts = (
+        f"**Scheduled prompts:** {count} posted here on a schedule."
+        if count
+        else "**Scheduled prompts:** none."
+    )
+    summary = f"**Moderators' summaries** hide any number below {switches.min_group_size}."
+    return CardField("In this server", "\n".join((reach, lines, prompts, summary)))
+
+
 def about_card(
     *,
     min_group_size: int,
     retention_days: int,
     checkin_window_hours: int,
     epsilon: float = 3.0,
+    here: ServerSwitches | None = None,
 ) -> Rendered:
     """What Peerlight is, what it is not, and exactly what it keeps (SAFETY.md §3)."""
     description = (
@@ -28,7 +72,7 @@ def about_card(
         "it never diagnoses. If you might be in danger, `/resources` lists people you can talk "
         f"to right now. {EMERGENCY_LINE}"
     )
-    fields = (
+    fields: tuple[CardField, ...] = (
         CardField(
             "Try",
             "`/cope` a technique for how you feel · `/technique` look one up · "
@@ -61,6 +105,8 @@ def about_card(
             "Peerlight does not read channel messages.",
         ),
     )
+    if here is not None:
+        fields = (*fields, server_field(here))
     return Rendered(
         (Card(title="About Peerlight", description=description, fields=fields, tone=Tone.INFO),)
     )
