@@ -29,6 +29,7 @@ EXTENSIONS: tuple[str, ...] = (
     "bot.cogs.schedule",
     "bot.cogs.servers",
     "bot.cogs.settings",
+    "bot.cogs.health",
 )
 # Connections to Discord's API open at once. Unbounded (discord.py's default), a burst of
 # replies opens one connection each, and setting them all up costs more than waiting for

@@ -1,4 +1,4 @@
-"""The `peerlight` command: run | sync | demo | content check/preview/schema | crisis eval/explain.
+"""The `peerlight` command: run, status, setup, sync, demo, content and crisis (see --help).
 
 Exit codes: 0 ok, 1 content or validation failures, 2 bad usage or configuration,
 3 Discord could not be reached within the give-up time, 141 the output pipe was closed.
@@ -92,6 +92,23 @@ def _parser() -> argparse.ArgumentParser:
         help="how many shards the bot runs across all its processes "
         "(default: discord.shard_count, else not sharded)",
     )
+    status = sub.add_parser(
+        "status",
+        help="ask a running `peerlight run` how its shards and its database are (health.port)",
+    )
+    status.add_argument(
+        "--port", type=int, help="the health endpoint's port (default: health.port)"
+    )
+    setup = sub.add_parser(
+        "setup",
+        help="check the token, print the invite link, list servers and missing permissions",
+    )
+    setup.add_argument(
+        "--write",
+        type=Path,
+        metavar="PATH",
+        help="write a commented config file there (never the token); on a terminal it asks",
+    )
     sync = sub.add_parser("sync", help="register the slash commands with Discord now")
     sync.add_argument(
         "--guild", type=int, help="only this server (instant); default: as configured"
@@ -173,7 +190,7 @@ def _parser() -> argparse.ArgumentParser:
         help="the SQLite file (default: `database` from the settings)",
     )
     # --config is accepted before or after the command word.
-    for command in (run, sync, demo, check, preview, evaluate, explain, train, migrate):
+    for command in (run, status, sync, demo, check, preview, evaluate, explain, train, migrate):
         command.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="settings file")
     return parser
 
@@ -248,6 +265,10 @@ def _dispatch(argv: Sequence[str] | None) -> int:
         if args.crisis_command == "train":
             return crisis_train(content_dir, args.language)
         return crisis_explain(args.text, content_dir)
+    if args.command == "status":
+        from bot.cli_status import status
+
+        return status(args.port if args.port is not None else loaded.settings.health.port)
     if args.command == "demo":
         from bot.sandbox.console import run_demo
 
@@ -258,6 +279,8 @@ def _dispatch(argv: Sequence[str] | None) -> int:
         return EXIT_USAGE
     if args.command == "sync":
         return asyncio.run(sync_commands(loaded, token, args.guild))
+    if args.command == "setup":
+        return _setup(loaded.settings, token, args.write)
     give_up = args.give_up_after
     if give_up is not None and give_up <= 0:
         print("peerlight: --give-up-after takes a number of seconds above 0", file=sys.stderr)
@@ -616,6 +639,15 @@ async def run_bot(settings: Settings, token: str, give_up_after: float | None = 
         return stop.code
     log.info("Peerlight stopped")
     return EXIT_OK
+
+
+def _setup(settings: Settings, token: str, write: Path | None) -> int:
+    from bot.cli_setup import on_a_terminal, run_setup
+
+    report = load_content_or_report(settings)
+    regions = sorted(report.catalog.regions) if report.catalog is not None else ["INTL"]
+    ask = input if on_a_terminal() else None
+    return asyncio.run(run_setup(settings, token, write=write, ask=ask, regions=regions))
 
 
 async def sync_commands(loaded: LoadedSettings, token: str, guild: int | None) -> int:

@@ -323,6 +323,15 @@ def is_database_url(value: object) -> bool:
     return isinstance(value, str) and value.split("://", 1)[0].lower() in POSTGRES_SCHEMES
 
 
+HEALTH_HOST = "127.0.0.1"
+
+
+class HealthSettings(_Section):
+    # The port of the health endpoint on 127.0.0.1 (`peerlight status` reads it); null:
+    # none. 0: any free port (tests).
+    port: int | None = Field(default=None, ge=0, le=65535)
+
+
 class Settings(_Section):
     discord: DiscordSettings = DiscordSettings()
     content_dir: Path | None = None
@@ -334,6 +343,7 @@ class Settings(_Section):
     privacy: PrivacySettings = PrivacySettings()
     crisis: CrisisSettings = CrisisSettings()
     scheduling: SchedulingSettings = SchedulingSettings()
+    health: HealthSettings = HealthSettings()
     log_level: LogLevel = "INFO"
 
     @property

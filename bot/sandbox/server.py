@@ -2048,6 +2048,7 @@ class Sandbox:
             ("GET", r"/users/@me", self._get_me, True),
             ("GET", r"/users/(?P<user_id>\d+)", self._get_user, True),
             ("POST", r"/users/@me/channels", self._create_dm, True),
+            ("GET", r"/users/@me/guilds", self._get_my_guilds, True),
             ("DELETE", r"/users/@me/guilds/(?P<guild_id>\d+)", self._leave_guild, True),
             ("GET", r"/oauth2/applications/@me", self._get_application, True),
             ("GET", r"/applications/@me", self._get_application, True),
@@ -2141,6 +2142,26 @@ class Sandbox:
             )
             self._dm_channels[channel_id] = channel
         return 200, channel_payload(channel, last_message_id=self._last_message_id(channel_id))
+
+    async def _get_my_guilds(self, call: _Call) -> _Reply:
+        """The servers the bot is in, as Discord lists them: each with the bot's server-wide
+        permissions (its roles, without channel overwrites)."""
+        listed: list[JSON] = []
+        for guild in self.guilds.values():
+            if not guild.bot_present:
+                continue
+            permissions = guild_permissions(guild, self.bot_user_id, [guild.bot_role_id], 0)
+            listed.append(
+                {
+                    "id": str(guild.id),
+                    "name": guild.name,
+                    "icon": None,
+                    "owner": False,
+                    "permissions": str(permissions),
+                    "features": [],
+                }
+            )
+        return 200, listed
 
     async def _leave_guild(self, call: _Call) -> _Reply:
         guild = self._present_guild(call.snowflake("guild_id"))
