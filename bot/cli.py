@@ -579,7 +579,7 @@ async def _bot_for(
             print(f"peerlight: {line}", file=sys.stderr)
         raise _Stop(EXIT_USAGE)
     if settings.discord.api_base or settings.discord.gateway_url:
-        from bot.sandbox.server import connect_client_to
+        from bot.discord_host import connect_client_to
 
         connect_client_to(settings.discord.api_base or "", settings.discord.gateway_url or "")
     try:

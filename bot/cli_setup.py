@@ -237,7 +237,7 @@ async def run_setup(
     """Check, print, and write the config file when asked to; the exit code."""
     import aiohttp
 
-    from bot.sandbox.server import client_pointed_at
+    from bot.discord_host import client_pointed_at
 
     base = settings.discord.api_base or discord.http.Route.BASE
     gateway = settings.discord.gateway_url or str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)

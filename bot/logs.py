@@ -1,4 +1,4 @@
-"""Logging that cannot give a member away, at any level (SAFETY.md, "Logs").
+"""Logging that cannot give a member away, at any level (SAFETY.md §5).
 
 Two guards, because either alone would depend on every library behaving:
 

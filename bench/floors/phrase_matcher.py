@@ -1,7 +1,7 @@
 """Crisis-language detection over the free text a member gives the bot.
 
-The phrase lists live in `content/safety/crisis_phrases.yaml` so that specialists can read
-and improve them by pull request; this module only does the mechanics. It is deliberately
+The phrase lists live in `bench/floors/crisis_phrases.yaml` (the bot's lists before its
+rules, kept as this floor's); this module only does the mechanics. It is deliberately
 a transparent list matcher, not a classifier: every decision can be traced to one line of
 that file, and a false alarm costs no more than showing crisis resources (SAFETY.md §1).
 
@@ -358,7 +358,7 @@ LeetLetter = Annotated[str, AfterValidator(_check_leet_letter)]
 
 
 class CrisisPhrases(BaseModel):
-    """`content/safety/crisis_phrases.yaml`; the file's header explains every section.
+    """`bench/floors/crisis_phrases.yaml`; the file's header explains every section.
 
     Besides each entry's own checks, validation compiles the lists and reports, all at
     once and each at its entry: duplicates (also after normalisation), a phrase in both

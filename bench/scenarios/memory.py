@@ -9,8 +9,8 @@ The floor is a bare discord.py `Client` in a child process, with the intents Pee
 asks for (servers only), connected to the same sandbox and idle until SIGTERM: what any
 discord.py bot costs before it does anything.
 It points discord.py at the sandbox with the same two assignments as
-`bot.sandbox.server.connect_client_to`, written out so the floor does not also import
-the sandbox server.
+`bot.discord_host.connect_client_to`, written out so the floor imports nothing of
+Peerlight's.
 """
 
 from __future__ import annotations

@@ -27,13 +27,16 @@ from bot.domain.cards.checkin import summary_card
 from bot.domain.checkins import Summary, summarise_nested
 from bot.domain.errors import UserFacingError
 from bot.domain.periods import (
-    STANDARD_WEEKS,
     completed_weeks,
-    fits_retention,
+    default_window,
+    previous_window_kept,
+    summary_windows,
     weeks_for,
     window_from_weeks,
+    window_label,
 )
 from bot.domain.server_settings import group_size_in_force
+from bot.domain.text import or_list
 from bot.storage.engine import DATABASE_ERRORS
 from bot.ui import checkin as checkin_ui
 from bot.ui import window
@@ -43,41 +46,8 @@ from bot.ui.embeds import message_kwargs
 
 log = logging.getLogger(__name__)
 
-SUMMARY_DAYS = (7, 30, 90)
-DEFAULT_SUMMARY_DAYS = 30
 RETENTION_INTERVAL = dt.timedelta(days=1)
 CHANGE_FIELD = "Change"
-
-
-def summary_windows(retention_days: int) -> tuple[int, ...]:
-    """The /summary windows worth offering, in days: the usual ones (the last completed
-    week, four, twelve) that check-ins are kept long enough to fill, and the longest run
-    of completed weeks retention allows when it falls between them. Empty when check-ins
-    are kept too briefly to cover even one completed week."""
-    windows = {
-        days for days, weeks in STANDARD_WEEKS.items() if fits_retention(weeks, retention_days)
-    }
-    longest = (retention_days - 6) // 7
-    most = max(STANDARD_WEEKS.values())
-    if 1 <= longest < most and not any(weeks_for(days) >= longest for days in windows):
-        windows.add(7 * longest)
-    return tuple(sorted(windows))
-
-
-def previous_window_kept(days: int, retention_days: int) -> bool:
-    """Whether the weeks just before a window are kept long enough, on any day of the
-    week, to compare against."""
-    return fits_retention(2 * weeks_for(days), retention_days)
-
-
-def window_label(days: int) -> str:
-    weeks = weeks_for(days)
-    return "The last completed week" if weeks == 1 else f"The last {weeks} completed weeks"
-
-
-def _or_list(numbers: tuple[int, ...]) -> str:
-    words = [str(n) for n in numbers]
-    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
 
 
 def _with_change(rendered: Rendered, text: str) -> Rendered:
@@ -101,11 +71,7 @@ class CheckinCog(commands.Cog):
         # Slash-command choices are fixed when the command is registered. The settings are
         # known by then, so /summary offers only windows that check-ins are kept for.
         self.windows = summary_windows(self.retention_days)
-        self.default_days = (
-            DEFAULT_SUMMARY_DAYS
-            if DEFAULT_SUMMARY_DAYS in self.windows
-            else max(self.windows, default=SUMMARY_DAYS[0])
-        )
+        self.default_days = default_window(self.windows)
         self.summary_command = self._summary_command()
 
     async def cog_load(self) -> None:
@@ -162,7 +128,7 @@ class CheckinCog(commands.Cog):
                 "`privacy.retention_days` (13 days or more)."
             )
         raise UserFacingError(
-            f"{kept}, so a summary here covers {_or_list(self.windows)} days: the windows "
+            f"{kept}, so a summary here covers {or_list(self.windows)} days: the windows "
             "they are kept long enough to fill. Pick one of those."
         )
 

@@ -21,7 +21,7 @@ from discord.ext import commands
 from bot.app import PeerlightBot
 from bot.domain.cards.crisis import RESOURCES_POINTER
 from bot.domain.cards.library import WARNING_LABELS
-from bot.domain.catalog import Catalog, SearchIndex, cut, fold
+from bot.domain.catalog import Catalog, SearchIndex, fold
 from bot.domain.choices import Choices, Parsed, content_warning_choices, region_choices
 from bot.domain.content import (
     INTERNATIONAL,
@@ -35,6 +35,7 @@ from bot.domain.content import (
 from bot.domain.crisis import CrisisLevel
 from bot.domain.errors import UserFacingError
 from bot.domain.memory import Shown
+from bot.domain.text import cut
 from bot.ui import crisis, library, replies, sharing
 from bot.ui.replies import Reply
 

@@ -26,7 +26,6 @@ from bot.domain.cards.schedule import (
     schedule_preview_card,
     schedule_saved_card,
 )
-from bot.domain.catalog import cut
 from bot.domain.content import PromptKind
 from bot.domain.errors import UserFacingError
 from bot.domain.recurrence import (
@@ -37,6 +36,7 @@ from bot.domain.recurrence import (
     parse_timezone,
     search_timezones,
 )
+from bot.domain.text import cut
 from bot.storage.schedule_store import (
     NewSchedule,
     Run,

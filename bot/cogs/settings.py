@@ -20,7 +20,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import PeerlightBot
-from bot.domain.catalog import Catalog, cut
+from bot.domain.catalog import Catalog
 from bot.domain.errors import UserFacingError
 from bot.domain.recurrence import parse_timezone, search_timezones
 from bot.domain.server_settings import (
@@ -29,6 +29,7 @@ from bot.domain.server_settings import (
     SettingError,
     checked_group_size,
 )
+from bot.domain.text import cut
 from bot.services import Services
 from bot.storage.engine import DATABASE_ERRORS
 from bot.ui import crisis, window
@@ -98,6 +99,7 @@ class SettingsCog(commands.GroupCog, group_name="settings"):
         self.bot = bot
         # First-run notes being sent: finished before the bot closes its connection.
         self._notes: set[asyncio.Task[Any]] = set()
+        self._migrated = False
         super().__init__()
 
     async def cog_unload(self) -> None:
@@ -256,6 +258,72 @@ class SettingsCog(commands.GroupCog, group_name="settings"):
         else:
             await self._set(interaction, guild, setting, None)
         await self._answer(interaction, guild, setting, before)
+
+    # -- settings from the config file --------------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        """`moderation.role` and `moderation.reach_out_channels` are read once into the
+        servers' own settings, then reported as deprecated at every start."""
+        if self._migrated:
+            return
+        self._migrated = True
+        moderation = self.services.settings.moderation
+        try:
+            if moderation.role is not None:
+                await self._copy_role(moderation.role)
+            for guild_id, channel_id in sorted(moderation.reach_out_channels.items()):
+                await self._copy_channel(guild_id, channel_id)
+        except DATABASE_ERRORS as error:
+            log.warning("could not copy the config's server settings (%s)", error)
+        if moderation.role is not None:
+            log.warning(
+                "moderation.role is deprecated: each server now chooses its moderator roles "
+                "with /settings moderator-roles. Its value was copied into the settings of "
+                "the server that has that role; remove moderation.role from the config file"
+            )
+        if moderation.reach_out_channels:
+            log.warning(
+                "moderation.reach_out_channels is deprecated: each server now chooses its "
+                "moderators' channel with /settings reach-out. Its entries were copied into "
+                "those servers' settings; remove moderation.reach_out_channels from the "
+                "config file"
+            )
+
+    async def _copy_role(self, role_id: int) -> None:
+        key = f"settings_copied:moderation.role:{role_id}"
+        database = self.services.database
+        if await database.get_meta(key) is not None:
+            return
+        guild = next((g for g in self.bot.guilds if g.get_role(role_id) is not None), None)
+        if guild is None:
+            return  # not in that role's server (yet): tried again at the next start
+        store = self.services.server_settings
+        if store.chosen(guild.id).moderator_roles is None:
+            await store.set_roles(guild.id, [role_id])
+            log.info(
+                "moderation.role: role %s copied into the settings of server %s "
+                "(/settings moderator-roles there changes it)",
+                role_id,
+                guild.id,
+            )
+        await database.set_meta(key, str(guild.id))
+
+    async def _copy_channel(self, guild_id: int, channel_id: int) -> None:
+        key = f"settings_copied:moderation.reach_out_channels:{guild_id}"
+        database = self.services.database
+        if await database.get_meta(key) is not None:
+            return
+        store = self.services.server_settings
+        if store.chosen(guild_id).reach_out_channel is None:
+            await store.set_value(guild_id, "reach_out_channel", channel_id)
+            log.info(
+                "moderation.reach_out_channels: channel %s copied into the settings of "
+                "server %s (/settings reach-out there changes it)",
+                channel_id,
+                guild_id,
+            )
+        await database.set_meta(key, str(channel_id))
 
     # -- first run -----------------------------------------------------------------------
 

@@ -7,6 +7,10 @@ Catalog and swaps the reference, so a command never sees half of two libraries.
 Techniques and stories are kept compressed and built again when looked up by id
 (`CompactItems`); whatever concerns many of them at once is answered from indexes made
 when the catalog is built.
+
+Long (about 850 lines) because the indexes, the compact item store and the ranking that
+reads them are one data structure: `recommend_ids` and the search read the indexes
+`LibraryItems` builds, in the layout it builds them.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from bot.domain.content import (
 )
 from bot.domain.crisis import CrisisSet
 from bot.domain.server_settings import INTERNATIONAL, crisis_region
+from bot.domain.text import cut
 
 AUTOCOMPLETE_LIMIT = 25
 # The most feelings one request is ranked for (a check-in also takes up to three).
@@ -59,7 +64,6 @@ MAIN_FLOOR = 5
 ALSO_FIT = 1
 # The ranking prior of a technique without published votes (`bot.domain.votes.score`).
 _NO_VOTES = Fraction(1, 2)
-CHOICE_NAME_LIMIT = 100
 
 
 def fold(text: str) -> str:
@@ -80,10 +84,6 @@ _ITEM = "I"  # item numbers: unsigned, at least 4 bytes
 
 def _posting() -> array[int]:
     return array(_ITEM)
-
-
-def cut(text: str, limit: int = CHOICE_NAME_LIMIT) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 @dataclass(frozen=True)
@@ -668,9 +668,6 @@ class Catalog:
         """Ids of the techniques written for someone supporting another person."""
         return self._for_supporters
 
-    def techniques_in_area(self, area: Area) -> tuple[str, ...]:
-        return self._by_area.get(area, ())
-
     def areas_of(self, technique_id: str) -> tuple[Area, ...]:
         """A technique's areas, from the index (the technique is not built)."""
         bits = self._areas.get(technique_id, 0)
@@ -684,10 +681,6 @@ class Catalog:
 
     def prompts_of_kind(self, kind: PromptKind) -> tuple[str, ...]:
         return self._prompts_by_kind.get(kind, ())
-
-    def region_for_locale(self, locale: str | None, default: str) -> ResourceRegion:
-        """The member's region from their Discord locale, else `default`, else INTL."""
-        return self.region_for(locale=locale, host_default=default)
 
     def region_for(
         self,

@@ -102,6 +102,8 @@ MOOD_LABELS: dict[int, str] = {
     5: "Doing well",
 }
 MOODS: tuple[int, ...] = tuple(MOOD_LABELS)
+# The most feelings one check-in names.
+MAX_FEELINGS = 3
 
 MIN_GROUP_SIZE_FLOOR = 5
 MIN_WINDOW_DAYS = 7

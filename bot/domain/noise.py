@@ -26,11 +26,12 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Protocol
 
+from bot.domain.checkins import MAX_FEELINGS
+
 __all__ = [
     "DEFAULT_EPSILON",
     "MAX_COUNTED_PER_WEEK",
     "MAX_EPSILON",
-    "MAX_FEELINGS_PER_CHECKIN",
     "Sampler",
     "WeeklyBudget",
     "bernoulli_exp",
@@ -42,7 +43,6 @@ MAX_EPSILON = Fraction(3)
 DEFAULT_EPSILON = MAX_EPSILON
 # One counted check-in per member per UTC day.
 MAX_COUNTED_PER_WEEK = 7
-MAX_FEELINGS_PER_CHECKIN = 3
 
 
 class Sampler(Protocol):
@@ -125,7 +125,7 @@ class WeeklyBudget:
 
     @property
     def feeling_sensitivity(self) -> int:
-        return MAX_COUNTED_PER_WEEK * MAX_FEELINGS_PER_CHECKIN
+        return MAX_COUNTED_PER_WEEK * MAX_FEELINGS
 
     @property
     def mood_epsilon(self) -> Fraction:

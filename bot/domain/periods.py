@@ -19,12 +19,18 @@ from collections.abc import Mapping, Sequence
 from bot.domain.checkins import MOODS, WindowData
 
 __all__ = [
+    "DEFAULT_SUMMARY_DAYS",
     "STANDARD_WEEKS",
+    "SUMMARY_DAYS",
     "completed_weeks",
+    "default_window",
     "fits_retention",
+    "previous_window_kept",
+    "summary_windows",
     "week_start",
     "weeks_for",
     "window_from_weeks",
+    "window_label",
 ]
 
 # The usual /summary lengths in days, and the weeks each stands for.
@@ -83,3 +89,44 @@ def window_from_weeks(
         feelings=feelings,
         previous_moods=before,
     )
+
+
+# -- the /summary windows a server is offered ----------------------------------------------
+
+# The usual /summary lengths in days, and the one chosen when a moderator names none.
+SUMMARY_DAYS = tuple(STANDARD_WEEKS)
+DEFAULT_SUMMARY_DAYS = 30
+
+
+def summary_windows(retention_days: int) -> tuple[int, ...]:
+    """The /summary windows worth offering, in days: the usual ones (the last completed
+    week, four, twelve) that check-ins are kept long enough to fill, and the longest run
+    of completed weeks retention allows when it falls between them. Empty when check-ins
+    are kept too briefly to cover even one completed week."""
+    windows = {
+        days for days, weeks in STANDARD_WEEKS.items() if fits_retention(weeks, retention_days)
+    }
+    longest = (retention_days - 6) // 7
+    most = max(STANDARD_WEEKS.values())
+    if 1 <= longest < most and not any(weeks_for(days) >= longest for days in windows):
+        windows.add(7 * longest)
+    return tuple(sorted(windows))
+
+
+def previous_window_kept(days: int, retention_days: int) -> bool:
+    """Whether the weeks just before a window are kept long enough, on any day of the
+    week, to compare against."""
+    return fits_retention(2 * weeks_for(days), retention_days)
+
+
+def window_label(days: int) -> str:
+    weeks = weeks_for(days)
+    return "The last completed week" if weeks == 1 else f"The last {weeks} completed weeks"
+
+
+def default_window(windows: Sequence[int]) -> int:
+    """The window /summary shows when none is named: 30 days when offered, else the
+    longest offered (7 days when none is, and then /summary explains why)."""
+    if DEFAULT_SUMMARY_DAYS in windows:
+        return DEFAULT_SUMMARY_DAYS
+    return max(windows, default=SUMMARY_DAYS[0])

@@ -22,7 +22,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import Enum, StrEnum
 from fractions import Fraction
 
 from bot.domain.noise import MAX_COUNTED_PER_WEEK, MAX_EPSILON
@@ -31,6 +31,7 @@ __all__ = [
     "VOTES_PER_DAY",
     "VOTE_SERIES",
     "Verdict",
+    "VoteOutcome",
     "VoteTotals",
     "cell",
     "cells",
@@ -39,6 +40,15 @@ __all__ = [
     "totals",
     "vote_scale",
 ]
+
+
+class VoteOutcome(Enum):
+    """What recording a member's vote did."""
+
+    COUNTED = "counted"
+    ALREADY = "already"  # this member voted on this card today
+    DAILY_LIMIT = "limit"  # this member used today's votes in this server
+
 
 VOTE_SERIES = "votes"
 VOTES_PER_DAY = 3

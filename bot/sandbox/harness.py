@@ -14,11 +14,12 @@ from pathlib import Path
 
 from bot.app import PeerlightBot, make_bot
 from bot.config import Settings
+from bot.discord_host import client_pointed_at
 from bot.services import Clock, SchedulerTiming, Services, utc_now
 from bot.storage.content_files import ContentLibrary, LoadReport, load_library
 from bot.storage.engines import open_database
 
-from .server import Sandbox, client_pointed_at
+from .server import Sandbox
 
 READY_TIMEOUT = 15.0
 

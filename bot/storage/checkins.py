@@ -8,7 +8,7 @@ when the day ends, so nothing written here can be joined to a member afterwards.
 Recording, for code that simulates a community (tests, the demo): `record(guild_id, day,
 mood, feelings)` stores one check-in for the `day` given (any date; no clock is read), and
 `record(..., member_id=...)` applies the one-per-day rule as a member's check-in does.
-`record_many` stores many at once. Moderators never see these rows: they see the noisy
+Moderators never see these rows: they see the noisy
 weekly counts `publish_weeks` stores once a week is over (`bot.storage.published`).
 
 Check-ins that arrive while one is being written share the next transaction (a group
@@ -27,7 +27,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from bot.domain.checkins import MOODS, WindowData
+from bot.domain.checkins import MAX_FEELINGS, MOODS, WindowData
 from bot.domain.noise import WeeklyBudget
 from bot.domain.periods import week_start
 from bot.storage.daily import DailyLimit, forget_past_days
@@ -38,7 +38,6 @@ __all__ = [
     "DELETE_BATCH",
     "FEELING_SERIES",
     "ID_BYTES",
-    "MAX_FEELINGS",
     "MOOD_SERIES",
     "WRITE_BATCH",
     "CheckinStore",
@@ -47,7 +46,6 @@ __all__ = [
 ]
 
 ID_BYTES = 16
-MAX_FEELINGS = 3
 DELETE_BATCH = 5000
 # At most this many check-ins in one transaction, so one commit stays short.
 WRITE_BATCH = 1000
@@ -180,15 +178,6 @@ class CheckinStore:
         """Wait until every check-in handed to `record` so far is written (or failed)."""
         while self._writer is not None and not self._writer.done():
             await asyncio.wait({self._writer})
-
-    async def record_many(self, checkins: Iterable[tuple[int, dt.date, int, Sequence[str]]]) -> int:
-        """Store many check-ins (guild id, day, mood, feelings) in one transaction, for
-        seeding the tests' databases; a member's check-in is stored by `record`, on its own."""
-        rows = [_row(*checkin) for checkin in checkins]
-        async with self.database.transaction() as tx:
-            await tx.executemany(_INSERT, rows)
-        self.database.request_settle()
-        return len(rows)
 
     # -- publication ------------------------------------------------------------------
 

@@ -8,6 +8,12 @@ once: bytes that are not UTF-8, tabs, empty files, YAML syntax errors, unsafe ta
 keep the last), schema errors, file names that differ from the id, ids used twice, broken
 cross-references, wording rules, stale resources, and texts that only overflow Discord's
 limits once rendered as cards.
+
+Long (about 1,200 lines) because every check writes to the one collector that gives each
+problem its file, line and column, and runs in the one pass that reads each file once;
+split, the YAML marks and the collector would have to travel between modules with every
+call. The first part to move out when it grows is the marking YAML loader
+(`_MarkingLoader` to `_compose`), which depends on nothing after it.
 """
 
 from __future__ import annotations

@@ -19,24 +19,17 @@ An error of the database itself (unreachable, refused, full, damaged) is raised 
 
 from __future__ import annotations
 
-import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, ClassVar, Protocol
 
+from bot.domain.errors import DATABASE_ERRORS, StorageError
+
 __all__ = ["DATABASE_ERRORS", "Engine", "Row", "StorageError", "Tx"]
 
 # A row as both drivers return it: indexable by position, and unpackable.
 Row = Sequence[Any]
-
-
-class StorageError(Exception):
-    """The database server refused or could not be reached; nothing of the transaction
-    was stored. Raised by the PostgreSQL engine in place of its driver's errors."""
-
-
-DATABASE_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, StorageError)
 
 
 class Tx(Protocol):

@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from enum import Enum
 from fractions import Fraction
 
 from bot.domain.periods import completed_weeks, fits_retention, week_start
@@ -23,6 +22,7 @@ from bot.domain.votes import (
     VOTE_SERIES,
     VOTES_PER_DAY,
     Verdict,
+    VoteOutcome,
     VoteTotals,
     cell,
     cells,
@@ -34,18 +34,12 @@ from bot.storage.daily import DailyLimit
 from bot.storage.engine import Engine, Tx
 from bot.storage.published import PeriodPublisher
 
-__all__ = ["LONGEST_WEEKS", "VoteOutcome", "VoteStore"]
+__all__ = ["LONGEST_WEEKS", "VoteStore"]
 
 # The prior and moderators' totals cover the last 4 completed weeks (fewer when votes are
 # kept for less): each week adds its own noise to a sum, so a longer window is noisier
 # (about ±20 over four weeks at ε = 3) as well as staler.
 LONGEST_WEEKS = 4
-
-
-class VoteOutcome(Enum):
-    COUNTED = "counted"
-    ALREADY = "already"  # this member voted on this card today
-    DAILY_LIMIT = "limit"  # this member used today's votes in this server
 
 
 class _NoSlot(Exception):

@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
-import random
 import re
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -32,13 +31,13 @@ from bot.domain.cards.checkin import (
     checkin_question_card,
     checkin_thanks_card,
 )
-from bot.domain.catalog import Catalog, cut
-from bot.domain.checkins import MOOD_LABELS, MOODS
+from bot.domain.catalog import Catalog
+from bot.domain.checkin_suggestion import technique_for_mood
+from bot.domain.checkins import MAX_FEELINGS, MOOD_LABELS, MOODS
 from bot.domain.content import Technique
-from bot.domain.errors import UserFacingError
+from bot.domain.errors import DATABASE_ERRORS, UserFacingError
+from bot.domain.text import cut
 from bot.services import Services
-from bot.storage.checkins import MAX_FEELINGS
-from bot.storage.engine import DATABASE_ERRORS
 from bot.ui import crisis, library, replies, window
 from bot.ui.embeds import message_kwargs, to_embeds
 from bot.ui.replies import guarded, services_of
@@ -52,16 +51,6 @@ Item = discord.ui.Item[Any]
 START_CUSTOM_ID = "peerlight:checkin:start"
 _ID = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 
-# With no feelings picked, the mood alone chooses what to suggest.
-MOOD_FEELINGS: dict[int, tuple[str, ...]] = {
-    1: ("low", "overwhelmed"),
-    2: ("low", "overwhelmed"),
-    3: ("stressed", "tired"),
-    4: ("calm", "hopeful"),
-    5: ("hopeful", "grateful"),
-}
-# Techniques for helping someone else are not an answer to how the member is doing.
-NOT_FOR_CHECKINS = frozenset({"supporting-others"})
 # "Open the technique" views kept ready, the least recently used going first.
 OPEN_VIEWS = 128
 
@@ -191,39 +180,6 @@ class _Ready:
 
 
 _ready = _Ready()
-
-
-def feeling_options(catalog: Catalog) -> tuple[discord.SelectOption, ...]:
-    return _ready.options(catalog)
-
-
-# -- choosing a technique -------------------------------------------------------------------
-
-
-def technique_for_mood(
-    catalog: Catalog, mood: int, feelings: Sequence[str], rng: random.Random
-) -> Technique | None:
-    """The best technique for the picked feelings, else for the mood, else any.
-
-    The best helps with the most of the feelings wanted, as `Catalog.recommend` ranks
-    them, and ties are drawn at random. Only the first place is wanted, so the others are
-    not ranked, and only the techniques drawn are looked at.
-    """
-    for wanted in (feelings, MOOD_FEELINGS[mood]):
-        matches: dict[str, int] = {}
-        for feeling in wanted:
-            for technique_id in catalog.techniques_for_feeling(feeling):
-                matches[technique_id] = matches.get(technique_id, 0) + 1
-        for most in sorted(set(matches.values()), reverse=True):
-            tied = [technique_id for technique_id, count in matches.items() if count == most]
-            while tied:
-                technique = catalog.techniques[tied.pop(rng.randrange(len(tied)))]
-                if not NOT_FOR_CHECKINS.intersection(technique.tags):
-                    return technique
-    not_for_checkins = {i for tag in NOT_FOR_CHECKINS for i in catalog.techniques_tagged(tag)}
-    not_for_checkins.update(catalog.techniques_for_supporters())
-    rest = sorted(set(catalog.techniques) - not_for_checkins)
-    return catalog.techniques[rng.choice(rest)] if rest else None
 
 
 # -- the steps ------------------------------------------------------------------------------

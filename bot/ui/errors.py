@@ -18,8 +18,7 @@ import sqlite3
 import discord
 from discord import app_commands
 
-from bot.domain.errors import UserFacingError
-from bot.storage.engine import StorageError
+from bot.domain.errors import StorageError, UserFacingError
 
 log = logging.getLogger(__name__)
 

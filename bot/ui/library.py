@@ -15,12 +15,10 @@ import discord
 
 from bot.domain.catalog import Catalog, why_this_one
 from bot.domain.content import Area, Audience, Feeling, Story, Technique
-from bot.domain.errors import UserFacingError
+from bot.domain.errors import DATABASE_ERRORS, UserFacingError
 from bot.domain.memory import Shown
-from bot.domain.votes import VOTES_PER_DAY, Verdict
+from bot.domain.votes import VOTES_PER_DAY, Verdict, VoteOutcome
 from bot.services import Services
-from bot.storage.engine import DATABASE_ERRORS
-from bot.storage.votes import VoteOutcome
 from bot.ui.replies import (
     CARDS,
     Button,

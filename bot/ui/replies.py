@@ -22,8 +22,9 @@ import discord
 from bot.app import PeerlightBot
 from bot.domain.cards.base import Rendered, fits_one_message
 from bot.domain.cards.library import story_card, technique_card
-from bot.domain.catalog import Catalog, cut
+from bot.domain.catalog import Catalog
 from bot.domain.content import Story, Technique
+from bot.domain.text import cut
 from bot.services import Services
 from bot.ui import errors
 from bot.ui.embeds import message_kwargs, to_embeds

@@ -226,10 +226,9 @@ def test_techniques_by_tag(catalog: Catalog) -> None:
     assert catalog.techniques_tagged("grounding")
 
 
-def test_lookup_by_area_matches_each_techniques_areas(shipped_report: LoadReport) -> None:
+def test_the_area_index_matches_each_techniques_areas(shipped_report: LoadReport) -> None:
     catalog = shipped_report.catalog
     assert catalog is not None
-    for area in Area:
-        ids = catalog.techniques_in_area(area)
-        assert ids, area
-        assert set(ids) == {t.id for t in catalog.techniques.values() if area in t.areas}
+    for technique in catalog.techniques.values():
+        assert set(catalog.areas_of(technique.id)) == set(technique.areas), technique.id
+    assert {area for t in catalog.techniques for area in catalog.areas_of(t)} == set(Area)

@@ -3,8 +3,8 @@
 The regression lists are messages that must keep behaving whenever a specialist changes
 content/safety/rules/en.yaml: real signals found (with shorthand, misspellings, held-down
 letters, caps and curly quotes), negations respected, and everyday look-alikes left alone.
-The labelled corpus in content/safety/corpus/ is scored by `peerlight crisis eval` (and by
-tests/domain/test_crisis_eval.py); these lists are the quick, readable part.
+The labelled corpus in content/safety/corpus/ is scored by `peerlight crisis eval` (CI runs
+it); these lists are the quick, readable part.
 """
 
 from __future__ import annotations

@@ -140,7 +140,11 @@ async def test_the_configured_role_counts_as_moderator(
     async with bot_on(sandbox, settings, tmp_path, role=role.id):
         message = await (await sandbox.command("content status", member=mentor)).response_message()
         assert message.embeds and message.embeds[0]["title"] == "Content library"
-    async with bot_on(sandbox, settings, tmp_path, role=role.id + 1):
+    # Another id, on a database the first run never wrote to (the first run copied its
+    # role into the server's own settings, where it stays until the server changes it).
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    async with bot_on(sandbox, settings, fresh, role=role.id + 1):
         message = await (await sandbox.command("content status", member=mentor)).response_message()
         assert message.content == NOT_ALLOWED
 

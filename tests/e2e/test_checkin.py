@@ -15,7 +15,6 @@ import logging
 import random
 import re
 import sqlite3
-from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,8 +24,8 @@ import discord
 import pytest
 
 from bot.app import HTTP_CONNECTIONS, PeerlightBot
-from bot.cogs.checkin import previous_window_kept, summary_windows
 from bot.config import Settings, parse_settings
+from bot.discord_host import client_pointed_at
 from bot.domain.cards.base import Rendered, fits_one_message
 from bot.domain.cards.checkin import (
     CHECKIN_NOT_SAVED,
@@ -38,30 +37,25 @@ from bot.domain.cards.crisis import NOT_A_CRISIS_SERVICE, crisis_card
 from bot.domain.catalog import Catalog
 from bot.domain.checkins import INSUFFICIENT_MESSAGE, MOOD_LABELS
 from bot.domain.periods import week_start
-from bot.sandbox.harness import load_content, running_bot, sandbox_settings
+from bot.sandbox.harness import running_bot, sandbox_settings
 from bot.sandbox.server import (
     Sandbox,
     SandboxInteraction,
     SandboxMember,
     SandboxMessage,
-    client_pointed_at,
 )
 from bot.services import Services
 from bot.storage.checkins import CheckinStore
 from bot.storage.content_files import ContentLibrary, LoadReport
 from bot.storage.database import Database
-from bot.ui.checkin import (
-    MOOD_FEELINGS,
-    NOT_FOR_CHECKINS,
-    OpenSuggestion,
-    feeling_options,
-    technique_for_mood,
-)
 from bot.ui.checkin import START_CUSTOM_ID as START
+from bot.ui.checkin import (
+    OpenSuggestion,
+)
 from bot.ui.errors import NOT_ALLOWED
 from bot.ui.schedule import checkin_view
 
-from ..schedule.conftest import scheduler_of
+from ..helpers import poster_of, record_many
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 CRISIS_TITLE = "You don't have to go through this alone"
@@ -565,13 +559,14 @@ async def test_retention_deletes_old_check_ins_at_start_up_and_then_daily(
     day = dt.date(2025, 6, 18)
     retention = settings.privacy.retention_days
     async with Database.open(path) as database:
-        await CheckinStore(database).record_many(
+        await record_many(
+            CheckinStore(database),
             [
                 (sandbox.guild.id, day - dt.timedelta(days=retention + 30), 3, []),
                 (OTHER_GUILD, day - dt.timedelta(days=retention + 1), 3, []),
                 (sandbox.guild.id, day - dt.timedelta(days=retention), 3, []),
                 (sandbox.guild.id, day, 3, []),
-            ]
+            ],
         )
     clock = Clock(dt.datetime(2025, 6, 18, 12, 0, tzinfo=dt.UTC))
     async with bot_on(sandbox, settings, shipped_report, path, clock) as bot:
@@ -613,7 +608,7 @@ async def test_a_bot_that_only_registers_commands_deletes_nothing_and_posts_noth
     configured = sandbox_settings(settings, sandbox, database=path)
     with client_pointed_at(sandbox.api_base, sandbox.gateway_url):
         async with Database.open(path) as database:
-            await CheckinStore(database).record_many([(sandbox.guild.id, expired, 3, [])])
+            await record_many(CheckinStore(database), [(sandbox.guild.id, expired, 3, [])])
             content = ContentLibrary(
                 configured.content_path, shipped_report, dt.datetime.now(dt.UTC)
             )
@@ -624,7 +619,7 @@ async def test_a_bot_that_only_registers_commands_deletes_nothing_and_posts_noth
                 await bot.login(sandbox.token)
                 cog: Any = bot.get_cog("CheckinCog")
                 assert not cog.retention.is_running()
-                assert not scheduler_of(bot).running
+                assert not poster_of(bot).running
                 await asyncio.sleep(0.1)
             assert await services.checkins.count() == 1
     assert sandbox.sessions_started == 0
@@ -643,8 +638,8 @@ async def test_leaving_a_server_deletes_its_check_ins_and_schedules_only(
     await check_in(sandbox, 2, ["low"])
     await add_schedule(sandbox)
     checkins, schedules = bot.services.checkins, bot.services.schedules
-    await checkins.record_many(
-        [(sandbox.guild.id, today(bot), 4, []), (OTHER_GUILD, today(bot), 3, [])]
+    await record_many(
+        checkins, [(sandbox.guild.id, today(bot), 4, []), (OTHER_GUILD, today(bot), 3, [])]
     )
     assert await checkins.count(sandbox.guild.id) == 2
     settings = bot.services.server_settings
@@ -736,8 +731,9 @@ async def test_summary_with_4_check_ins_says_there_are_not_enough(
 ) -> None:
     seeded(bot, 2)
     days = last_week(bot)
-    await bot.services.checkins.record_many(
-        (sandbox.guild.id, days[n], mood, ["anxious"]) for n, mood in enumerate((2, 3, 3, 4))
+    await record_many(
+        bot.services.checkins,
+        ((sandbox.guild.id, days[n], mood, ["anxious"]) for n, mood in enumerate((2, 3, 3, 4))),
     )
     interaction, message = await summary(sandbox, days=7)
     # Quick (no chart to draw): answered in one response, without a deferral.
@@ -757,17 +753,20 @@ async def test_summary_of_a_busy_month_is_noisy_suppressed_and_has_a_chart(
     seeded(bot)
     first = week_start(today(bot)) - dt.timedelta(days=28)
     moods = [1] * 20 + [2] * 50 + [3] * 60 + [4] * 50 + [5] * 3
-    await bot.services.checkins.record_many(
+    await record_many(
+        bot.services.checkins,
         (
-            sandbox.guild.id,
-            first + dt.timedelta(days=n % 28),
-            mood,
-            ["anxious"] if n % 3 == 0 else ["tired"] if n % 7 == 0 else [],
-        )
-        for n, mood in enumerate(moods)
+            (
+                sandbox.guild.id,
+                first + dt.timedelta(days=n % 28),
+                mood,
+                ["anxious"] if n % 3 == 0 else ["tired"] if n % 7 == 0 else [],
+            )
+            for n, mood in enumerate(moods)
+        ),
     )
     # This week's check-ins are not in any summary until the week is over.
-    await bot.services.checkins.record_many([(sandbox.guild.id, today(bot), 5, [])] * 40)
+    await record_many(bot.services.checkins, [(sandbox.guild.id, today(bot), 5, [])] * 40)
 
     _, message = await summary(sandbox, days=30)
     assert message.ephemeral
@@ -846,18 +845,6 @@ async def test_with_fewer_days_kept_than_a_summary_covers_it_says_so_kindly(
                 "week on any day of the week, so there is no summary to show. An operator can "
                 "keep them longer with `privacy.retention_days` (13 days or more)."
             )
-
-
-def test_summary_windows_follow_retention() -> None:
-    assert summary_windows(90) == (7, 30, 90)
-    assert summary_windows(365) == (7, 30, 90)
-    assert summary_windows(60) == (7, 30, 49)
-    assert summary_windows(30) == (7, 21)
-    assert summary_windows(13) == (7,)
-    assert summary_windows(12) == ()
-    # The weeks before a window are compared only when kept on any day of the week.
-    assert previous_window_kept(7, 20) and previous_window_kept(30, 62)
-    assert not previous_window_kept(7, 19) and not previous_window_kept(90, 90)
 
 
 async def test_summary_is_refused_to_members(sandbox: Sandbox, bot: PeerlightBot) -> None:
@@ -943,47 +930,3 @@ async def test_the_bot_keeps_few_connections_to_discord(bot: PeerlightBot) -> No
     connector = bot.http.connector
     assert isinstance(connector, aiohttp.TCPConnector)
     assert connector.limit == HTTP_CONNECTIONS
-
-
-async def test_the_feelings_menu_is_made_once_per_catalog(
-    catalog: Catalog, settings: Settings
-) -> None:
-    options = feeling_options(catalog)
-    assert feeling_options(catalog) is options
-    assert [o.value for o in options] == [f.id for f in catalog.vocabulary.feelings]
-    reloaded = (await asyncio.to_thread(load_content, settings)).catalog
-    assert reloaded is not None
-    remade = feeling_options(reloaded)
-    assert remade is not options
-    assert [o.to_dict() for o in remade] == [o.to_dict() for o in options]
-
-
-@pytest.mark.parametrize(
-    ("mood", "feelings"),
-    [
-        (2, ("anxious",)),
-        (2, ("anxious", "scared", "overwhelmed")),
-        (3, ("stressed", "restless", "irritable")),
-        (4, ()),
-        (2, ()),
-    ],
-)
-def test_the_suggestion_is_drawn_from_the_best_for_the_feelings(
-    catalog: Catalog, mood: int, feelings: tuple[str, ...]
-) -> None:
-    wanted = feelings or MOOD_FEELINGS[mood]
-    counts = Counter(t for f in wanted for t in catalog.techniques_for_feeling(f))
-    fitting = {
-        t: n
-        for t, n in counts.items()
-        if not NOT_FOR_CHECKINS.intersection(catalog.techniques[t].tags)
-    }
-    best = {t for t, n in fitting.items() if n == max(fitting.values())}
-    rng = random.Random(20250618)
-    drawn: Counter[str] = Counter()
-    for _ in range(400):
-        technique = technique_for_mood(catalog, mood, feelings, rng)
-        assert technique is not None
-        drawn[technique.id] += 1
-    # Every tie can come up, and nothing else; never a technique for helping others.
-    assert set(drawn) == best

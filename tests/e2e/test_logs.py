@@ -1,4 +1,4 @@
-"""Logs that give no member away, at every level (SAFETY.md, "Logs").
+"""Logs that give no member away, at every level (SAFETY.md §5).
 
 The bot runs as its own process at `log_level: DEBUG`, exactly as an operator would run
 it, while members drive every command; then the whole log is read. No member id, name,

@@ -56,9 +56,12 @@ class BotProcess:
         return "".join(self.output)
 
 
-async def start_bot(config: Path, token: str) -> BotProcess:
+async def start_bot(config: Path, token: str, *, log_imports: bool = False) -> BotProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PEERLIGHT_")}
     env["DISCORD_TOKEN"] = token
+    if log_imports:
+        # Python writes one "import time:" line per module it imports, to stderr.
+        env["PYTHONPROFILEIMPORTTIME"] = "1"
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -201,3 +204,22 @@ async def test_a_default_region_without_support_lines_exits_2_naming_the_key(
     assert "crisis.default_region: there are no support lines for NZ" in out
     assert "Traceback" not in out
     assert sandbox.sessions_started == 0
+
+
+async def test_running_the_bot_never_imports_the_sandbox(sandbox: Sandbox, tmp_path: Path) -> None:
+    """`peerlight run` pointed at another host (here the sandbox) goes through
+    `bot.discord_host`; the sandbox is only the demo's (docs/ARCHITECTURE.md §1)."""
+    config = write_config(tmp_path, sandbox)
+    bot = await start_bot(config, sandbox.token, log_imports=True)
+    try:
+        await bot.wait_for_line("Peerlight is ready")
+        interaction = await sandbox.command("about")
+        assert (await interaction.response_message()).ephemeral
+    finally:
+        code = await bot.stop()
+    assert code == 0, bot.text
+    imported = {
+        line.rsplit("|", 1)[1].strip() for line in bot.output if line.startswith("import time:")
+    }
+    assert {"bot.app", "bot.discord_host", "bot.ui.library"} <= imported
+    assert sorted(m for m in imported if m.startswith("bot.sandbox")) == []

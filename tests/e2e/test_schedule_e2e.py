@@ -28,7 +28,7 @@ from bot.storage.database import Database
 from bot.storage.schedule_store import RunStatus, Schedule, ScheduleStore
 from bot.ui.checkin import START_CUSTOM_ID
 
-from ..schedule.conftest import scheduler_of
+from ..helpers import poster_of
 
 LEAD = timedelta(seconds=0.8)
 POSTS = r"^/channels/\d+/messages$"
@@ -51,7 +51,7 @@ async def due_soon(bot: PeerlightBot, schedule: Schedule) -> datetime:
     """Make the schedule's next post due a moment from now, and tell the scheduler."""
     due = datetime.now(UTC) + LEAD
     await bot.services.schedules.set_next_due(schedule.key, due)
-    scheduler_of(bot).wake()
+    poster_of(bot).wake()
     return due
 
 
@@ -70,7 +70,7 @@ async def test_a_due_schedule_posts_once_in_its_channel_and_the_button_starts_a_
     await due_soon(bot, schedule)
     channel_id = sandbox.guild.channel("check-ins").id
     post = await sandbox.wait_for_channel_message(channel_id, timeout=LEAD.total_seconds() + 5)
-    await scheduler_of(bot).run_pending()
+    await poster_of(bot).run_pending()
     assert posts(sandbox, "check-ins") == [post]
     assert posts(sandbox, "general") == []
     assert len(sandbox.requests_matching("POST", POSTS)) == 1
@@ -103,7 +103,7 @@ async def bot_on(
 ) -> AsyncIterator[PeerlightBot]:
     async with running_bot(sandbox, settings, report=report) as bot:
         # What the previous run left unfinished is settled before the first pass.
-        await scheduler_of(bot).run_pending()
+        await poster_of(bot).run_pending()
         yield bot
 
 
@@ -126,7 +126,7 @@ async def test_a_bot_stopped_over_the_due_moment_posts_once_when_it_is_back(
     assert posts(sandbox, "general") == []
     async with bot_on(sandbox, settings, shipped_report) as bot:
         assert len(posts(sandbox, "general")) == 1
-        await scheduler_of(bot).run_pending()
+        await poster_of(bot).run_pending()
     async with bot_on(sandbox, settings, shipped_report):
         pass
     assert len(posts(sandbox, "general")) == 1
@@ -141,7 +141,7 @@ async def test_a_crash_after_the_post_went_out_does_not_post_it_again(
         schedule = await add_schedule(sandbox, bot, "general")
         await due_soon(bot, schedule)
         post = await sandbox.wait_for_channel_message(sandbox.guild.channel("general").id)
-        await scheduler_of(bot).settle()
+        await poster_of(bot).settle()
     # What a crash between sending and recording leaves: the run claimed, no message id.
     async with (
         Database.open(settings.database_path) as database,
@@ -173,7 +173,7 @@ async def test_a_crash_after_the_claim_but_before_sending_posts_once_on_restart(
         )
         assert run is not None and run.prompt_id is not None
     async with bot_on(sandbox, settings, shipped_report) as bot:
-        await scheduler_of(bot).settle()
+        await poster_of(bot).settle()
         (post,) = posts(sandbox, "general")
         (finished,) = await bot.services.schedules.runs(schedule.key)
         assert (finished.status, finished.message_id) == (RunStatus.SENT, post.id)

@@ -21,6 +21,7 @@ from bot.storage.checkins import CheckinStore
 from bot.storage.content_files import LoadReport
 from bot.storage.database import Database
 
+from ..helpers import record_many
 from .test_checkin import Clock, bot_on, eventually
 
 UNAVAILABLE = 1191204167300811111
@@ -53,14 +54,15 @@ async def counts(bot: PeerlightBot) -> dict[int, int]:
 
 async def seed(path: Path, sandbox: Sandbox, day: dt.date) -> None:
     async with Database.open(path) as database:
-        await CheckinStore(database).record_many(
+        await record_many(
+            CheckinStore(database),
             [
                 (sandbox.guild.id, day, 3, ["tired"]),
                 (UNAVAILABLE, day, 4, []),
                 (UNAVAILABLE, day, 2, ["low"]),
                 (GONE, day, 5, ["hopeful"]),
                 (GONE, day, 1, []),
-            ]
+            ],
         )
         async with database.transaction() as connection:
             await connection.execute(

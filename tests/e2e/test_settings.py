@@ -401,3 +401,66 @@ async def test_about_tells_members_what_this_server_switched_on(
     assert "**Support lines shown first:** Ireland, unless you ask `/resources`" in after
     assert "**Scheduled prompts:** 1 posted here on a schedule." in after
     assert "hide any number below 12" in after
+
+
+async def test_the_config_settings_are_copied_once_then_reported_as_deprecated(
+    sandbox: Sandbox,
+    settings: Settings,
+    shipped_report: LoadReport,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.cogs.settings")
+    home = sandbox.guild
+    mentor = add_role(home, "Peer Mentor")
+    other_role = add_role(home, "Listener")
+    moderators = await sandbox.add_channel("moderators")
+    old = settings.model_copy(
+        update={
+            "moderation": settings.moderation.model_copy(
+                update={"role": mentor.id, "reach_out_channels": {home.id: moderators.id}}
+            )
+        }
+    )
+    configured = sandbox_settings(old, sandbox, database=tmp_path / "copied.sqlite3")
+
+    def lines(level: int) -> list[str]:
+        return [
+            r.getMessage()
+            for r in caplog.records
+            if r.name == "bot.cogs.settings" and r.levelno == level
+        ]
+
+    async with running_bot(sandbox, configured, report=shipped_report) as bot:
+        await asyncio.sleep(0.3)  # on_ready has run
+        chosen = bot.services.server_settings.chosen(home.id)
+        assert chosen.moderator_roles == frozenset({mentor.id})
+        assert chosen.reach_out_channel == moderators.id
+        copied = lines(logging.INFO)
+        expected = (
+            f"moderation.role: role {mentor.id} copied into the settings of server {home.id} "
+            "(/settings moderator-roles there changes it)"
+        )
+        assert expected in copied
+        assert any(line.startswith("moderation.reach_out_channels: channel") for line in copied)
+        warned = lines(logging.WARNING)
+        assert any(w.startswith("moderation.role is deprecated") for w in warned)
+        assert any(w.startswith("moderation.reach_out_channels is deprecated") for w in warned)
+        view = await said(sandbox, "settings view", {}, sandbox.moderator, home)
+        assert f"Moderator roles: <@&{mentor.id}> — set in this server" in view
+        # The server's moderators change it; the config never overwrites their choice.
+        await said(
+            sandbox, "settings reset", {"setting": "reach_out_channel"}, sandbox.moderator, home
+        )
+        await said(
+            sandbox, "settings moderator-roles", {"role": other_role}, sandbox.moderator, home
+        )
+
+    caplog.clear()
+    async with running_bot(sandbox, configured, report=shipped_report) as bot:
+        await asyncio.sleep(0.3)
+        chosen = bot.services.server_settings.chosen(home.id)
+        assert chosen.moderator_roles == frozenset({other_role.id})
+        assert chosen.reach_out_channel is None
+        assert lines(logging.INFO) == []
+        assert any(w.startswith("moderation.role is deprecated") for w in lines(logging.WARNING))

@@ -26,6 +26,7 @@ from bot.storage.content_files import ContentLibrary, LoadReport, load_library
 from bot.storage.database import Database
 from bot.storage.schedule_store import NewSchedule, RunStatus, ScheduleStore
 
+from ..helpers import record_many
 from .test_checkin import Clock, bot_on
 from .test_servers import checked
 
@@ -56,7 +57,7 @@ async def test_the_bot_is_discord_py_sharded_client_on_its_shard_ids(
         assert (bot.shard_ids, bot.shard_count) == ([0, 1], COUNT)
         assert sorted(bot.shards) == [0, 1]
         # One IDENTIFY per shard, each with its shard pair.
-        sessions = sorted(s.shard for s in sandbox._sessions.values() if s.shard is not None)
+        sessions = sorted(sandbox.session_shards())
         assert sessions == [[0, COUNT], [1, COUNT]]
         # A command is answered through the sharded connections.
         reply = await (await sandbox.command("about")).response_message()
@@ -137,8 +138,8 @@ async def test_reconcile_judges_only_the_servers_on_its_own_shards(
     elsewhere = other_shard_guild(mine)  # on the other process's shard
     assert shard_of(gone, COUNT) == shard_of(mine, COUNT) != shard_of(elsewhere, COUNT)
     async with Database.open(path) as database:
-        await CheckinStore(database).record_many(
-            [(g, T0.date(), 3, []) for g in (mine, gone, elsewhere)]
+        await record_many(
+            CheckinStore(database), [(g, T0.date(), 3, []) for g in (mine, gone, elsewhere)]
         )
     await sandbox.add_guild(gone, name="Gone Server")
     await sandbox.remove_guild(gone)

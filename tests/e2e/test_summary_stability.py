@@ -18,6 +18,7 @@ from bot.domain.periods import week_start
 from bot.sandbox.server import Sandbox
 from bot.storage.content_files import LoadReport
 
+from ..helpers import record_many
 from .test_checkin import MEMBERS, Clock, bot_on, check_in
 
 WEDNESDAY = dt.datetime(2025, 6, 18, 10, 0, tzinfo=dt.UTC)
@@ -41,10 +42,13 @@ async def test_a_check_in_between_two_summaries_changes_no_answer(
         bot.services.noise = random.Random(4)
         rng = random.Random(9)
         monday = week_start(WEDNESDAY.date())
-        await bot.services.checkins.record_many(
-            (sandbox.guild.id, monday - dt.timedelta(days=day), rng.randint(1, 5), ["anxious"])
-            for day in range(1, 85)
-            for _ in range(rng.randint(2, 9))
+        await record_many(
+            bot.services.checkins,
+            (
+                (sandbox.guild.id, monday - dt.timedelta(days=day), rng.randint(1, 5), ["anxious"])
+                for day in range(1, 85)
+                for _ in range(rng.randint(2, 9))
+            ),
         )
         before = await answers(sandbox, bot)
         assert any(embeds[0].get("fields") for embeds, _ in before.values())

@@ -36,7 +36,7 @@ async def test_when_the_session_is_forgotten_the_bot_identifies_again_and_answer
     # The new session's READY waits for its servers before it is done; the test ends only
     # after that, so the bot never closes with that wait still running.
     ready_again = asyncio.ensure_future(bot.wait_for("ready", timeout=RECONNECT_SECONDS * 2))
-    sandbox._sessions.clear()  # Discord no longer knows the session: RESUME is refused
+    sandbox.forget_sessions()  # Discord no longer knows the session: RESUME is refused
     await sandbox.drop_connection()
     for _ in range(RECONNECT_SECONDS * 10):  # the refused RESUME, the wait, then IDENTIFY
         if sandbox.sessions_started == 2:

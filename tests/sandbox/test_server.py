@@ -12,13 +12,13 @@ import discord
 import pytest
 from discord import app_commands
 
+from bot.discord_host import client_pointed_at
 from bot.sandbox.server import (
     Permission,
     Sandbox,
     SandboxError,
     SandboxMember,
     SandboxMessage,
-    client_pointed_at,
 )
 
 TECHNIQUES = ["Box breathing", "Breathing with a count", "Grounding: 5-4-3-2-1", "Urge surfing"]

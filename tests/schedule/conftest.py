@@ -7,17 +7,17 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from bot.app import PeerlightBot
-from bot.cogs.prompt_poster import PromptPoster
 from bot.config import Settings, parse_settings
 from bot.sandbox.harness import running_bot, sandbox_settings
 from bot.sandbox.server import Sandbox
 from bot.services import SchedulerTiming
 from bot.storage.content_files import LoadReport
+
+from ..helpers import poster_of
 
 # Thursday 5 March 2026, 10:00 in New York; the US clocks go forward on Sunday the 8th.
 START = datetime(2026, 3, 5, 15, 0, tzinfo=UTC)
@@ -60,14 +60,6 @@ class ManualTime:
         self.move_to(self.now + timedelta(**delta))
 
 
-def scheduler_of(bot: PeerlightBot) -> PromptPoster:
-    cog: Any = bot.get_cog("ScheduleCog")
-    assert cog is not None, "the schedule cog is not loaded"
-    scheduler = cog.poster
-    assert isinstance(scheduler, PromptPoster)
-    return scheduler
-
-
 @pytest.fixture
 def manual_time() -> ManualTime:
     return ManualTime(START)
@@ -104,7 +96,7 @@ def start_bot(
             scheduler_timing=timing,
         ) as bot:
             # The scheduler checks what a previous run left unfinished before its first pass.
-            await scheduler_of(bot).run_pending()
+            await poster_of(bot).run_pending()
             yield bot
 
     return start

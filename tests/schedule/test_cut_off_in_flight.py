@@ -18,7 +18,8 @@ from pathlib import Path
 
 from bot.sandbox.server import Sandbox
 
-from .conftest import ManualTime, StartBot, scheduler_of
+from ..helpers import poster_of
+from .conftest import ManualTime, StartBot
 from .test_prompt_poster import DUE, POSTS, add_schedule, posts, run_at, schedule_named
 
 
@@ -53,7 +54,7 @@ async def _cut_off_in_flight(
         else:
             sandbox.inject_failure("POST", POSTS, status=503, delay=8.0, times=None)
         manual_time.move_to(DUE)
-        scheduler_of(bot).wake()
+        poster_of(bot).wake()
         await _sent(sandbox)
     # The bot is gone with the post unsettled: claimed, no outcome.
     assert _statuses(database) == ["claimed"]

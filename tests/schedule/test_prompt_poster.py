@@ -22,7 +22,8 @@ from bot.sandbox.server import Permission, Sandbox, SandboxMessage
 from bot.storage.schedule_store import RunStatus, Schedule
 from bot.ui.checkin import START_CUSTOM_ID
 
-from .conftest import ManualTime, StartBot, scheduler_of
+from ..helpers import poster_of
+from .conftest import ManualTime, StartBot
 
 POSTS = r"^/channels/\d+/messages$"
 
@@ -73,7 +74,7 @@ def button_ids(message: SandboxMessage) -> list[str]:
 
 async def run_at(bot: PeerlightBot, manual_time: ManualTime, moment: datetime) -> None:
     manual_time.move_to(moment)
-    await scheduler_of(bot).run_pending()
+    await poster_of(bot).run_pending()
 
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -128,7 +129,7 @@ async def test_a_due_schedule_posts_once_with_the_prompt_and_the_check_in_button
 async def test_the_scheduler_sleeps_until_the_next_post_instead_of_polling(
     sandbox: Sandbox, scheduled_bot: PeerlightBot, manual_time: ManualTime
 ) -> None:
-    scheduler = scheduler_of(scheduled_bot)
+    scheduler = poster_of(scheduled_bot)
     assert scheduler.planned_sleep is None  # nothing scheduled: asleep until woken
     await add_schedule(sandbox)
     await scheduler.run_pending()
@@ -327,7 +328,7 @@ async def test_a_schedule_that_breaks_is_set_aside_and_the_others_still_post(
     await run_at(scheduled_bot, manual_time, DUE)
     assert len(posts(sandbox)) == 1
     assert (await schedule_named(scheduled_bot, sandbox, broken)).paused_reason == UNWORKABLE
-    scheduler = scheduler_of(scheduled_bot)
+    scheduler = poster_of(scheduled_bot)
     assert scheduler.planned_sleep is not None and scheduler.planned_sleep > 0
     assert [r.getMessage() for r in error_records.records] == [
         f"scheduled prompt {broken} in server {sandbox.guild.id} could not be handled"

@@ -20,7 +20,8 @@ from bot.domain.recurrence import LocalTime
 from bot.sandbox.server import Permission, Sandbox, SandboxMessage
 from bot.storage.schedule_store import NewSchedule
 
-from .conftest import ManualTime, scheduler_of
+from ..helpers import poster_of
+from .conftest import ManualTime
 
 NOT_ALLOWED = "This command is for moderators"
 OTHER_GUILD = 987654321
@@ -173,11 +174,11 @@ async def test_list_pause_resume_and_remove(
 
     # Paused over the weekend and the DST change: resuming posts nothing that was missed.
     manual_time.move_to(datetime(2026, 3, 9, 14, 30, tzinfo=UTC))
-    await scheduler_of(scheduled_bot).run_pending()
+    await poster_of(scheduled_bot).run_pending()
     resumed = (await run(sandbox, "schedule resume", {"id": short_id})).embeds[0]
     assert resumed["title"] == "Schedule resumed"
     assert resumed["fields"][0]["value"].split("\n")[0] == "Tue 10 Mar 2026, 09:00 EDT"
-    await scheduler_of(scheduled_bot).run_pending()
+    await poster_of(scheduled_bot).run_pending()
     assert sandbox.requests_matching("POST", r"^/channels/\d+/messages$") == []
 
     removed = (await run(sandbox, "schedule remove", {"id": short_id})).embeds[0]

@@ -20,6 +20,8 @@ from bot.storage.checkins import CheckinStore, week_start
 from bot.storage.database import Database
 from bot.storage.engine import DATABASE_ERRORS, Engine
 
+from ..helpers import record_many
+
 SERVER = 1180000000000000001
 OTHER_SERVER = 1180000000000000002
 TODAY = dt.date(2025, 6, 18)  # a Wednesday
@@ -297,7 +299,8 @@ async def test_a_window_counts_its_days_and_the_same_number_of_days_before(
     store: CheckinStore,
 ) -> None:
     start = TODAY - dt.timedelta(days=6)
-    await store.record_many(
+    await record_many(
+        store,
         [
             (SERVER, TODAY, 5, ["calm"]),  # last day of the window
             (SERVER, start, 4, ["calm", "hopeful"]),  # first day
@@ -306,7 +309,7 @@ async def test_a_window_counts_its_days_and_the_same_number_of_days_before(
             (SERVER, start - dt.timedelta(days=8), 3, []),  # before both
             (SERVER, TODAY + dt.timedelta(days=1), 3, []),  # after the window
             (OTHER_SERVER, TODAY, 1, ["calm"]),  # another server
-        ]
+        ],
     )
     data = await store.window(SERVER, TODAY, 7)
     assert isinstance(data, WindowData)
@@ -319,9 +322,12 @@ async def test_a_window_counts_its_days_and_the_same_number_of_days_before(
 async def test_weeks_start_on_monday_cover_the_window_and_add_up(store: CheckinStore) -> None:
     days = 30
     start = TODAY - dt.timedelta(days=days - 1)
-    await store.record_many(
-        (SERVER, start + dt.timedelta(days=n), 1 + n % 5, ["tired"] if n % 2 else [])
-        for n in range(days)
+    await record_many(
+        store,
+        (
+            (SERVER, start + dt.timedelta(days=n), 1 + n % 5, ["tired"] if n % 2 else [])
+            for n in range(days)
+        ),
     )
     data = await store.window(SERVER, TODAY, days)
     starts = [week for week, _ in data.weekly]
@@ -368,13 +374,14 @@ async def test_summary_queries_read_the_covering_index(sqlite_database: Engine) 
 
 async def test_delete_older_than_keeps_that_day_and_later(store: CheckinStore) -> None:
     cutoff = TODAY - dt.timedelta(days=90)
-    await store.record_many(
+    await record_many(
+        store,
         [
             (SERVER, cutoff - dt.timedelta(days=1), 3, []),
             (OTHER_SERVER, cutoff - dt.timedelta(days=40), 3, []),
             (SERVER, cutoff, 3, []),
             (OTHER_SERVER, TODAY, 3, []),
-        ]
+        ],
     )
     assert await store.delete_older_than(cutoff) == 2
     assert await store.count() == 2
@@ -382,8 +389,8 @@ async def test_delete_older_than_keeps_that_day_and_later(store: CheckinStore) -
 
 
 async def test_delete_guild_removes_only_that_server(store: CheckinStore) -> None:
-    await store.record_many(
-        [(SERVER, TODAY, 3, []), (SERVER, TODAY, 4, []), (OTHER_SERVER, TODAY, 2, [])]
+    await record_many(
+        store, [(SERVER, TODAY, 3, []), (SERVER, TODAY, 4, []), (OTHER_SERVER, TODAY, 2, [])]
     )
     assert await store.delete_guild(SERVER) == 2
     assert await store.count(SERVER) == 0
@@ -394,8 +401,8 @@ async def test_large_deletions_go_in_batches(
     store: CheckinStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(checkins_module, "DELETE_BATCH", 3)
-    await store.record_many([(SERVER, TODAY - dt.timedelta(days=100), 3, [])] * 7)
-    await store.record_many([(OTHER_SERVER, TODAY, 3, [])] * 6)
+    await record_many(store, [(SERVER, TODAY - dt.timedelta(days=100), 3, [])] * 7)
+    await record_many(store, [(OTHER_SERVER, TODAY, 3, [])] * 6)
     assert await store.delete_older_than(TODAY - dt.timedelta(days=90)) == 7
     assert await store.delete_guild(OTHER_SERVER) == 6
     assert await store.count() == 0

@@ -17,6 +17,8 @@ from bot.storage import checkins as checkins_module
 from bot.storage.checkins import CheckinStore
 from bot.storage.database import Database
 
+from ..helpers import record_many
+
 SERVER = 1180000000000000001
 TODAY = dt.date(2025, 6, 18)
 OLD = dt.date(2025, 1, 7)  # expired; its text must vanish from the files
@@ -32,7 +34,7 @@ def checkins() -> list[tuple[int, int, list[str]]]:
 async def fill(path: Path, order: list[tuple[int, int, list[str]]]) -> None:
     async with Database.open(path) as database:
         store = CheckinStore(database)
-        await store.record_many([(SERVER, OLD, 3, ["lonely"])] * 25)
+        await record_many(store, [(SERVER, OLD, 3, ["lonely"])] * 25)
         for member, mood, feelings in order:
             assert await store.record(SERVER, TODAY, mood, feelings, member_id=member)
         assert await store.delete_older_than(TODAY - dt.timedelta(days=90)) == 25

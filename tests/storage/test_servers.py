@@ -12,6 +12,8 @@ from bot.storage.checkins import CheckinStore
 from bot.storage.database import Database
 from bot.storage.servers import ServerRecords
 
+from ..helpers import record_many
+
 SERVER, OTHER = 1191204167300700001, 1191204167300700002
 DAY = dt.date(2026, 3, 2)
 
@@ -48,8 +50,9 @@ async def test_a_table_added_later_is_covered_too(database: Database) -> None:
 
 
 async def test_forget_leaves_no_row_of_the_server_anywhere(database: Database) -> None:
-    await CheckinStore(database).record_many(
-        [(SERVER, DAY, 3, ["tired"]), (SERVER, DAY, 4, []), (OTHER, DAY, 2, [])]
+    await record_many(
+        CheckinStore(database),
+        [(SERVER, DAY, 3, ["tired"]), (SERVER, DAY, 4, []), (OTHER, DAY, 2, [])],
     )
     async with database.transaction() as connection:
         await connection.execute(

@@ -35,6 +35,8 @@ from bot.storage.server_settings import ServerSettingsStore
 from bot.storage.servers import ServerRecords
 from tests.conftest import fresh_pg_database
 
+from ..helpers import record_many
+
 Opener = Callable[[], AbstractAsyncContextManager[Engine]]
 PROCESSES = 3
 SERVER = 1180000000000000001
@@ -174,7 +176,7 @@ async def everything_about(engine: Engine, guild_id: int) -> list[tuple[str, tup
 
 async def fill(engine: Engine, guild_id: int, days: list[dt.date]) -> None:
     checkins = CheckinStore(engine)
-    await checkins.record_many([(guild_id, day, 3, ["calm"]) for day in days])
+    await record_many(checkins, [(guild_id, day, 3, ["calm"]) for day in days])
     await checkins.record(guild_id, days[-1], 4, member_id=99)
     schedules = ScheduleStore(engine)
     schedule = await schedules.add(

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain.votes import VOTES_PER_DAY, Verdict
+from bot.domain.votes import VOTES_PER_DAY, Verdict, VoteOutcome
 from bot.storage.database import Database
 from bot.storage.engine import Engine
 from bot.storage.published import PeriodPublisher
-from bot.storage.votes import VoteOutcome, VoteStore, window_weeks
+from bot.storage.votes import VoteStore, window_weeks
 
 SERVER, OTHER_SERVER = 1191204167300900001, 1191204167300900002
 MEMBER, OTHER = 1191300000000077701, 1191300000000077702
