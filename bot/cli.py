@@ -16,9 +16,9 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import yaml
 
@@ -156,6 +156,10 @@ def _parser() -> argparse.ArgumentParser:
             "holdout.understood=0.9 (measures: first, understood); may be repeated"
         ),
     )
+    content_sub.add_parser(
+        "stats",
+        help='what members said of each technique ("This helped" / "Not for me"), as published',
+    )
     schema = content_sub.add_parser("schema", help="write a JSON Schema per content kind")
     schema.add_argument(
         "--out", type=Path, default=None, help="folder to write to (default: ./schemas)"
@@ -247,6 +251,8 @@ def _dispatch(argv: Sequence[str] | None) -> int:
                 args.format,
                 stale_dates=StaleDates(args.stale_dates),
             )
+        if args.content_command == "stats":
+            return asyncio.run(content_stats(loaded.settings))
         if args.content_command == "eval":
             return content_eval(
                 args.directory or loaded.settings.content_path, floors=dict(args.floor)
@@ -316,6 +322,69 @@ def content_check(
         print(problem.format_github() if output == "github" else problem.format(), file=stream)
     print(report.summary(), file=stream)
     return EXIT_CONTENT if report.errors else EXIT_OK
+
+
+async def content_stats(settings: Settings, stream: TextIO = sys.stdout) -> int:
+    """Per-technique vote totals over the last completed weeks, all servers together, from
+    the published (noisy, suppressed) weekly counts only (SAFETY.md §4)."""
+    from bot.domain.periods import completed_weeks
+    from bot.domain.votes import across_servers
+    from bot.storage.votes import VoteStore, window_weeks
+
+    path = settings.database_path
+    if settings.database_url is None and not path.exists():
+        print(
+            f"peerlight: there is no database at {path} yet: votes appear once the bot has "
+            "run with this configuration (set `database` to point at another file)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    report = await asyncio.to_thread(load_content_or_report, settings)
+    if report.catalog is None:
+        _print_content_errors(report)
+        return EXIT_CONTENT
+    retention = settings.privacy.retention_days
+    weeks = window_weeks(retention)
+    mondays = completed_weeks(_today(), weeks) if weeks else []
+    try:
+        async with open_database(settings) as database:
+            published = await VoteStore(database).published_by_server(mondays)
+    except DatabaseError as exc:
+        print(f"peerlight: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    catalog = report.catalog
+    k = settings.privacy.min_group_size
+    votes = across_servers(published, sorted(catalog.techniques), k)
+    print(
+        _stats_table(votes, {t.id: t.title for t in catalog.techniques.values()}, mondays, k),
+        file=stream,
+    )
+    return EXIT_OK
+
+
+def _stats_table(
+    votes: Mapping[str, Any], titles: Mapping[str, str], mondays: list[dt.date], k: int
+) -> str:
+    if mondays:
+        span = f"{mondays[0]} to {mondays[-1] + dt.timedelta(days=6)} (UTC)"
+        weeks = len(mondays)
+        head = f"Votes on technique cards, the last {weeks} completed weeks, {span}, all servers"
+    else:
+        head = "Votes on technique cards: check-ins are kept too briefly to cover a completed week"
+    width = max(len(title) for title in titles.values())
+    lines = [head, "", f"{'technique':<{width}}  {'helped':>6}  {'not for me':>10}  {'servers':>7}"]
+    ranked = sorted(votes, key=lambda t: (-votes[t].helped, titles[t]))
+    for technique_id in ranked:
+        v = votes[technique_id]
+        lines.append(
+            f"{titles[technique_id]:<{width}}  {v.helped:>6}  {v.not_for_me:>10}  {v.servers:>7}"
+        )
+    lines += [
+        "",
+        f"Each server's weekly counts carry noise; in each server, counts from 1 to {k - 1} are "
+        "hidden and not added here.",
+    ]
+    return "\n".join(lines)
 
 
 _MEASURES = ("first", "understood")

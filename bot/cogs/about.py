@@ -8,7 +8,7 @@ from discord.ext import commands
 
 from bot.app import PeerlightBot
 from bot.domain.cards.about import ServerSwitches, about_card
-from bot.ui import crisis, window
+from bot.ui import crisis
 from bot.ui.embeds import message_kwargs
 
 
@@ -24,8 +24,8 @@ class AboutCog(commands.Cog):
         group = privacy.min_group_size
         here: ServerSwitches | None = None
         if interaction.guild_id is not None:
-            # Reads the schedules: acknowledged first should the database be slow.
-            here = await window.within(interaction, self._switches(interaction.guild_id))
+            # From memory only: /about answers at once, without the database.
+            here = self._switches(interaction.guild_id)
             group = here.min_group_size
         card = about_card(
             min_group_size=group,
@@ -34,9 +34,9 @@ class AboutCog(commands.Cog):
             epsilon=privacy.epsilon,
             here=here,
         )
-        await window.reply(interaction, **message_kwargs(card))
+        await interaction.response.send_message(ephemeral=True, **message_kwargs(card))
 
-    async def _switches(self, guild_id: int) -> ServerSwitches:
+    def _switches(self, guild_id: int) -> ServerSwitches:
         services = self.bot.services
         settings = services.server(guild_id)
         regions = services.content.catalog.regions
@@ -45,12 +45,10 @@ class AboutCog(commands.Cog):
             region = regions.get(code)
             return region.name if region is not None else code
 
-        active = [s for s in await services.schedules.for_guild(guild_id) if not s.paused]
         return ServerSwitches(
             reach_out=crisis.reach_out_channel_id(services, guild_id) is not None,
             region=name(settings.region.value) if settings.region.value else None,
             fallback_region=name(settings.host_region),
-            scheduled_prompts=len(active),
             min_group_size=settings.min_group_size.value,
         )
 

@@ -22,8 +22,8 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from bot.app import PeerlightBot
-from bot.domain.cards.base import Rendered
-from bot.domain.cards.checkin import summary_card
+from bot.domain.cards.base import Card, Rendered
+from bot.domain.cards.checkin import summary_card, votes_card
 from bot.domain.checkins import Summary, summarise_nested
 from bot.domain.errors import UserFacingError
 from bot.domain.periods import (
@@ -31,6 +31,7 @@ from bot.domain.periods import (
     default_window,
     previous_window_kept,
     summary_windows,
+    week_start,
     weeks_for,
     window_from_weeks,
     window_label,
@@ -38,6 +39,7 @@ from bot.domain.periods import (
 from bot.domain.server_settings import group_size_in_force
 from bot.domain.text import or_list
 from bot.storage.engine import DATABASE_ERRORS
+from bot.storage.votes import window_weeks
 from bot.ui import checkin as checkin_ui
 from bot.ui import window
 from bot.ui.charts import render_weekly_moods
@@ -195,6 +197,9 @@ class CheckinCog(commands.Cog):
                 f"No comparison: check-ins are kept {self.retention_days} days, not long "
                 f"enough to cover the {days} days before.",
             )
+        rendered = dataclasses.replace(
+            rendered, cards=(*rendered.cards, await self._votes_card(guild_id, today))
+        )
         kwargs = message_kwargs(rendered)
         if summary.enough:
             # matplotlib is synchronous and takes tens of milliseconds: off the event loop.
@@ -207,6 +212,31 @@ class CheckinCog(commands.Cog):
                 io.BytesIO(png), filename=f"checkins-{weeks_for(days)}-weeks.png"
             )
         return kwargs
+
+    async def _votes_card(self, guild_id: int, today: dt.date) -> Card:
+        """Per-technique vote totals over the weeks the ranking uses (SAFETY.md §4)."""
+        services = self.bot.services
+        catalog = services.content.catalog
+        k = services.server(guild_id).min_group_size.value
+        weeks = window_weeks(self.retention_days)
+        mondays = completed_weeks(today, weeks) if weeks else [week_start(today)]
+        totals = await services.votes.published_totals(
+            services.publisher,
+            services.vote_scale,
+            guild_id,
+            today,
+            sorted(catalog.techniques),
+            k,
+            self.retention_days,
+        )
+        return votes_card(
+            totals,
+            {t.id: t.title for t in catalog.techniques.values()},
+            start=mondays[0],
+            end=mondays[-1] + dt.timedelta(days=6),
+            k=k,
+            epsilon=services.settings.privacy.epsilon,
+        )
 
     # -- retention -------------------------------------------------------------------------
 

@@ -144,3 +144,31 @@ def technique_number(technique_id: str) -> int:
 
 def day_of(moment: dt.datetime) -> dt.date:
     return moment.astimezone(dt.UTC).date()
+
+
+@dataclass(frozen=True)
+class LibraryVotes:
+    """A technique's shown totals added up over servers, for specialists."""
+
+    helped: int
+    not_for_me: int
+    servers: int  # servers where either count is shown
+
+
+def across_servers(
+    weeks_by_server: Mapping[int, Iterable[Mapping[str, int]]],
+    technique_ids: Iterable[str],
+    k: int,
+) -> dict[str, LibraryVotes]:
+    """Each server's published totals (`totals`), adding only the counts it shows: a
+    count hidden in its server stays hidden in the sum."""
+    ids = list(technique_ids)
+    helped = dict.fromkeys(ids, 0)
+    not_for_me = dict.fromkeys(ids, 0)
+    servers = dict.fromkeys(ids, 0)
+    for weeks in weeks_by_server.values():
+        for technique_id, votes in totals(list(weeks), ids, k).items():
+            helped[technique_id] += votes.helped or 0
+            not_for_me[technique_id] += votes.not_for_me or 0
+            servers[technique_id] += votes.shown
+    return {t: LibraryVotes(helped[t], not_for_me[t], servers[t]) for t in ids}

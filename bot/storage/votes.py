@@ -166,6 +166,26 @@ class VoteStore:
     def forget_prior(self, guild_id: int) -> None:
         self._priors.pop(guild_id, None)
 
+    async def published_by_server(
+        self, mondays: Sequence[dt.date]
+    ) -> dict[int, list[dict[str, int]]]:
+        """Every server's stored vote weeks among `mondays` (none is published here)."""
+        if not mondays:
+            return {}
+        rows = await self.database.fetchall(
+            "SELECT guild_id, period_start, cell, value FROM published_cells "
+            "WHERE series = ? AND period_start >= ? AND period_start <= ?",
+            (VOTE_SERIES, min(mondays).isoformat(), max(mondays).isoformat()),
+        )
+        wanted = {monday.isoformat() for monday in mondays}
+        weeks: dict[int, dict[str, dict[str, int]]] = {}
+        for guild_id, start, name, value in rows:
+            if start in wanted:
+                weeks.setdefault(int(guild_id), {}).setdefault(str(start), {})[str(name)] = int(
+                    value
+                )
+        return {guild: list(by_week.values()) for guild, by_week in weeks.items()}
+
     # -- retention ----------------------------------------------------------------------
 
     async def delete_older_than(self, day: dt.date) -> int:

@@ -29,6 +29,7 @@ from bot.discord_host import client_pointed_at
 from bot.domain.cards.base import Rendered, fits_one_message
 from bot.domain.cards.checkin import (
     CHECKIN_NOT_SAVED,
+    VOTES_TITLE,
     checkin_feelings_card,
     checkin_flood_card,
     checkin_thanks_card,
@@ -739,7 +740,8 @@ async def test_summary_with_4_check_ins_says_there_are_not_enough(
     # Quick (no chart to draw): answered in one response, without a deferral.
     assert interaction.callback_type == 4 and interaction.ephemeral
     assert message.ephemeral
-    (embed,) = message.embeds
+    embed, votes = message.embeds
+    assert votes["title"] == VOTES_TITLE
     assert embed["title"] == "Check-ins · last completed week"
     assert INSUFFICIENT_MESSAGE in embed["description"]
     assert not embed.get("fields")
@@ -770,7 +772,8 @@ async def test_summary_of_a_busy_month_is_noisy_suppressed_and_has_a_chart(
 
     _, message = await summary(sandbox, days=30)
     assert message.ephemeral
-    (embed,) = message.embeds
+    embed, votes = message.embeds
+    assert votes["title"] == VOTES_TITLE
     assert embed["title"] == "Check-ins · last 4 completed weeks"
     fields = {f["name"]: f["value"] for f in embed["fields"]}
     assert abs(int(fields["Check-ins"]) - len(moods)) <= 40  # noisy, never this week's 40
@@ -794,7 +797,8 @@ def days_option(sandbox: Sandbox) -> dict[str, Any]:
 
 
 def fields_of(message: SandboxMessage) -> dict[str, str]:
-    (embed,) = message.embeds
+    embed, votes = message.embeds
+    assert votes["title"] == VOTES_TITLE
     return {f["name"]: f["value"] for f in embed.get("fields", [])}
 
 

@@ -384,7 +384,6 @@ async def test_about_tells_members_what_this_server_switched_on(
     before = here(await (await sandbox.command("about")).response_message())
     assert "**Asking a moderator to reach out: off** in this server." in before
     assert "for the region your Discord language names, else International" in before
-    assert "**Scheduled prompts:** none." in before
     assert "hide any number below 10" in before
 
     admin, home = sandbox.moderator, sandbox.guild
@@ -392,14 +391,10 @@ async def test_about_tells_members_what_this_server_switched_on(
     await said(sandbox, "settings reach-out", {"channel": moderators}, admin, home)
     await said(sandbox, "settings region", {"region": "IE"}, admin, home)
     await said(sandbox, "settings group-size", {"size": 12}, admin, home)
-    general = sandbox.channel("general")
-    options = {"channel": general, "time": "9:00", "days": "daily", "kind": "check-in"}
-    await said(sandbox, "schedule add", options, admin, home)
 
     after = here(await (await sandbox.command("about")).response_message())
     assert "**Asking a moderator to reach out: on.**" in after
     assert "**Support lines shown first:** Ireland, unless you ask `/resources`" in after
-    assert "**Scheduled prompts:** 1 posted here on a schedule." in after
     assert "hide any number below 12" in after
 
 

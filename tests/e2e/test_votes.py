@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 from pathlib import Path
 
 import pytest
 
 from bot.app import PeerlightBot
+from bot.domain.cards.checkin import VOTES_TITLE
 from bot.domain.catalog import Catalog
 from bot.domain.votes import VOTES_PER_DAY
 from bot.sandbox.payloads import SandboxMember
@@ -133,3 +135,27 @@ async def test_this_helped_changes_what_members_see_first_once_the_week_is_over(
     reply = await (await sandbox.command("cope", member=member)).response_message()
     nxt = await (await sandbox.press(reply, "Another one", member=member)).response_message()
     assert nxt.embeds[0]["title"] != title
+
+
+async def test_moderators_see_per_technique_totals_never_a_count_below_k(
+    sandbox: Sandbox, bot: PeerlightBot, catalog: Catalog, clock: Clock
+) -> None:
+    popular, rare = "box-breathing", "urge-surfing"
+    for member in members(sandbox, 60):
+        await vote(sandbox, await technique(sandbox, popular, member), "This helped", member)
+    for member in members(sandbox, 3, start=600):
+        await vote(sandbox, await technique(sandbox, rare, member), "Not for me", member)
+    clock.now += dt.timedelta(days=7)
+    interaction = await sandbox.command("summary", member=sandbox.moderator)
+    message = await interaction.response_message()
+    assert message.ephemeral
+    (card,) = [e for e in message.embeds if e["title"] == VOTES_TITLE]
+    lines = card["description"].split("\n")
+    popular_line = next(
+        line for line in lines if line.startswith(catalog.techniques[popular].title)
+    )
+    helped = int(re.match(r".*: (\d+) helped", popular_line)[1])  # type: ignore[index]
+    assert helped >= 10
+    for number in re.findall(r"(\d+) (?:helped|not for me)", card["description"]):
+        assert int(number) == 0 or int(number) >= 10, card["description"]
+    assert "3 not for me" not in card["description"]

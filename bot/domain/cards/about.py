@@ -20,7 +20,6 @@ class ServerSwitches:
     reach_out: bool
     region: str | None  # the name of the server's region, None when it has none
     fallback_region: str  # the host's default region, by name
-    scheduled_prompts: int
     min_group_size: int
 
 
@@ -44,14 +43,8 @@ def server_field(switches: ServerSwitches) -> CardField:
             "**Support lines shown first:** for the region your Discord language names, else "
             f"{switches.fallback_region}; `/resources` takes any region."
         )
-    count = switches.scheduled_prompts
-    prompts = (
-        f"**Scheduled prompts:** {count} posted here on a schedule."
-        if count
-        else "**Scheduled prompts:** none."
-    )
     summary = f"**Moderators' summaries** hide any number below {switches.min_group_size}."
-    return CardField("In this server", "\n".join((reach, lines, prompts, summary)))
+    return CardField("In this server", "\n".join((reach, lines, summary)))
 
 
 def about_card(

@@ -23,6 +23,7 @@ from bot.domain.checkins import (
 from bot.domain.content import (
     Technique,
 )
+from bot.domain.votes import VoteTotals
 
 # -- check-ins ------------------------------------------------------------------------------
 
@@ -210,4 +211,47 @@ def noise_note(epsilon: float) -> str:
         "Only whole weeks that are over are shown. Each week's numbers carry random noise, "
         "added once when the week ended and kept, so asking again gives the same answer "
         f"and no one member's check-ins can be made out (ε = {epsilon:g} a week)."
+    )
+
+
+VOTES_TITLE = "What members found helpful"
+VOTES_SHOWN = 10
+
+
+def _vote_count(value: int | None) -> str:
+    return "hidden" if value is None else str(value)
+
+
+def votes_card(
+    totals: Mapping[str, VoteTotals],
+    titles: Mapping[str, str],
+    *,
+    start: dt.date,
+    end: dt.date,
+    k: int,
+    epsilon: float = 3.0,
+) -> Card:
+    """Per-technique "This helped" / "Not for me" totals over completed weeks, as
+    published (noisy, counts from 1 to k−1 hidden), most helped first (SAFETY.md §4)."""
+    shown = sorted(
+        ((t, v) for t, v in totals.items() if v.shown and t in titles),
+        key=lambda item: (-(item[1].helped or 0), titles[item[0]]),
+    )
+    where = f"{_day_range(start, end)} (UTC) · votes on technique cards"
+    if not shown:
+        body = f"{where}\n\nNo technique has {k} or more votes either way yet."
+    else:
+        lines = [
+            f"{titles[t]}: {_vote_count(v.helped)} helped · {_vote_count(v.not_for_me)} not for me"
+            for t, v in shown[:VOTES_SHOWN]
+        ]
+        more = len(shown) - VOTES_SHOWN
+        if more > 0:
+            lines.append(f"… and {more} more (specialists see all with `peerlight content stats`).")
+        body = where + "\n\n" + "\n".join(lines)
+    return Card(
+        title=VOTES_TITLE,
+        description=body,
+        footer=f"{suppression_note(k)} Noise as above (ε = {epsilon:g} a week, its own budget).",
+        tone=Tone.INFO,
     )
