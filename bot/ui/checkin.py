@@ -12,10 +12,8 @@ A press that fails goes through the one error path (`replies.guarded`).
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 import re
-from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -34,12 +32,11 @@ from bot.domain.cards.checkin import (
 from bot.domain.catalog import Catalog
 from bot.domain.checkin_suggestion import technique_for_mood
 from bot.domain.checkins import MAX_FEELINGS, MOOD_LABELS, MOODS
-from bot.domain.content import Technique
 from bot.domain.errors import DATABASE_ERRORS, UserFacingError
 from bot.domain.text import cut
 from bot.services import Services
 from bot.ui import crisis, library, replies, window
-from bot.ui.embeds import message_kwargs, to_embeds
+from bot.ui.embeds import message_kwargs
 from bot.ui.replies import guarded, services_of
 
 log = logging.getLogger(__name__)
@@ -50,9 +47,6 @@ Item = discord.ui.Item[Any]
 
 START_CUSTOM_ID = "peerlight:checkin:start"
 _ID = r"[a-z0-9]+(?:-[a-z0-9]+)*"
-
-# "Open the technique" views kept ready, the least recently used going first.
-OPEN_VIEWS = 128
 
 
 def _view(rows: Sequence[Sequence[Item]]) -> discord.ui.View | None:
@@ -100,86 +94,28 @@ async def _show(
     await interaction.response.send_message(ephemeral=True, **kwargs)
 
 
-def _kwargs(embeds: Sequence[discord.Embed]) -> dict[str, Any]:
-    return {"embeds": list(embeds), "allowed_mentions": discord.AllowedMentions.none()}
+# -- what the steps show -------------------------------------------------------------------
+# Made for each reply: the benchmark's check-in round trip is no faster with them made once
+# and kept (CONTRIBUTING.md, "Machinery kept, and removed").
 
 
-# -- what every member is shown alike, made once --------------------------------------------
-# These embeds and views go into many messages, so nothing may change them; the views are
-# stopped (`replies.untracked`), which sending them again leaves as they are.
+def _feelings_options(catalog: Catalog) -> tuple[discord.SelectOption, ...]:
+    # Every feeling: the content model holds the vocabulary to what one menu can list.
+    return tuple(
+        discord.SelectOption(label=cut(feeling.label), value=feeling.id, emoji=feeling.emoji)
+        for feeling in catalog.vocabulary.feelings
+    )
 
 
-@functools.cache
-def _question_embeds() -> tuple[discord.Embed, ...]:
-    return tuple(to_embeds(checkin_question_card(wait=None)))
-
-
-@functools.cache
-def _feelings_embeds(mood: int) -> tuple[discord.Embed, ...]:
-    return tuple(to_embeds(checkin_feelings_card(mood)))
-
-
-@functools.cache
 def _mood_view() -> discord.ui.View:
     view = _view([mood_buttons()])
-    assert view is not None
+    assert view is not None  # five moods
     return view
 
 
-class _Ready:
-    """The feelings menu and the views that hold a catalog's ids, made again only when
-    the catalog in use changes (a catalog is never changed once built; a content reload
-    builds a new one)."""
-
-    def __init__(self) -> None:
-        # Held, not just its id, so a newer catalog cannot take the id of this one.
-        self._catalog: Catalog | None = None
-        self._options: tuple[discord.SelectOption, ...] = ()
-        self._feelings: dict[int, discord.ui.View] = {}
-        self._open: OrderedDict[str, discord.ui.View] = OrderedDict()
-
-    def _use(self, catalog: Catalog) -> None:
-        if catalog is self._catalog:
-            return
-        # Every feeling: the content model holds the vocabulary to what one menu can list.
-        self._options = tuple(
-            discord.SelectOption(label=cut(feeling.label), value=feeling.id, emoji=feeling.emoji)
-            for feeling in catalog.vocabulary.feelings
-        )
-        self._feelings.clear()
-        self._open.clear()
-        self._catalog = catalog
-
-    def options(self, catalog: Catalog) -> tuple[discord.SelectOption, ...]:
-        self._use(catalog)
-        return self._options
-
-    def feelings_view(self, catalog: Catalog, mood: int) -> discord.ui.View:
-        """The feelings menu and Skip, for a mood answered without the crisis block."""
-        self._use(catalog)
-        view = self._feelings.get(mood)
-        if view is None:
-            view = _view([(FeelingsChoice(mood, self._options),), (SkipFeelings(mood),)])
-            assert view is not None
-            self._feelings[mood] = view
-        return view
-
-    def open_view(self, catalog: Catalog, technique: Technique) -> discord.ui.View:
-        """The "Open the technique" button alone, for a reply without the crisis block."""
-        self._use(catalog)
-        view = self._open.get(technique.id)
-        if view is not None:
-            self._open.move_to_end(technique.id)
-            return view
-        view = _view([(open_technique(technique.id),)])
-        assert view is not None
-        self._open[technique.id] = view
-        while len(self._open) > OPEN_VIEWS:
-            self._open.popitem(last=False)
-        return view
-
-
-_ready = _Ready()
+def _feelings_view(catalog: Catalog, mood: int) -> discord.ui.View | None:
+    """The feelings menu and Skip, for a mood answered without the crisis block."""
+    return _view([(FeelingsChoice(mood, _feelings_options(catalog)),), (SkipFeelings(mood),)])
 
 
 # -- the steps ------------------------------------------------------------------------------
@@ -197,10 +133,7 @@ async def start(interaction: discord.Interaction[Any]) -> None:
         raise UserFacingError(CHECKIN_SERVER_ONLY)
     now = services.clock()
     wait = await _wait(services, guild_id, interaction.user.id, now)
-    if wait is None:
-        kwargs = _kwargs(_question_embeds())
-    else:
-        kwargs = message_kwargs(checkin_question_card(wait=wait))
+    kwargs = message_kwargs(checkin_question_card(wait=wait))
     await interaction.response.send_message(ephemeral=True, view=_mood_view(), **kwargs)
 
 
@@ -210,7 +143,9 @@ async def choose_mood(interaction: discord.Interaction[Any], mood: int) -> None:
     catalog = services.content.catalog
     if mood != 1:
         await _show(
-            interaction, _kwargs(_feelings_embeds(mood)), _ready.feelings_view(catalog, mood)
+            interaction,
+            message_kwargs(checkin_feelings_card(mood)),
+            _feelings_view(catalog, mood),
         )
         return
     # The lines first, every time; within minutes of the last crisis block, the shorter one.
@@ -223,7 +158,7 @@ async def choose_mood(interaction: discord.Interaction[Any], mood: int) -> None:
         rendered = Rendered(crisis_block.rendered.cards + checkin_feelings_card(mood).cards)
         rows = [
             *crisis_block.groups,
-            (FeelingsChoice(mood, _ready.options(catalog)),),
+            (FeelingsChoice(mood, _feelings_options(catalog)),),
             (SkipFeelings(mood),),
         ]
         await _show(interaction, message_kwargs(rendered), _view(rows))
@@ -257,7 +192,7 @@ async def save(interaction: discord.Interaction[Any], mood: int, picked: Sequenc
         open_row: tuple[Item, ...] = (open_technique(technique.id),) if technique else ()
         view = _view([*crisis_block.groups, open_row])
     else:
-        view = _ready.open_view(catalog, technique) if technique else None
+        view = _view([(open_technique(technique.id),)]) if technique else None
 
     now = services.clock()
     member_id = interaction.user.id

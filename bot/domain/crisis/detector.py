@@ -108,6 +108,8 @@ class CrisisMatch:
 
 
 NO_MATCH = CrisisMatch(CrisisLevel.NONE, "")
+# The least probability at which the model raises a text a distress rule already read.
+DISTRESS_THRESHOLD = 0.85
 # The id a match found by the model carries, in logs and counts, in place of a rule's id.
 MODEL_RULE = "model"
 
@@ -426,15 +428,22 @@ class CrisisDetector:
     ) -> CrisisMatch:
         """Where no danger rule matched, the model may answer: danger, or the helper reply
         when it reads the danger as someone else's. A danger rule that matched has
-        understood the text (negated, past, a question, a film): the model never overrules
-        it. A distress rule ("hopeless") does not stand in its way."""
+        understood the text (negated, past, a question, a film), and so has one held back by
+        its look-alike guard ("i want to die my hair blue"): the model never overrules them.
+        A distress rule ("hopeless") does not stand in its way, but then the model needs
+        `DISTRESS_THRESHOLD`."""
         if self.model is None or best.level >= CrisisLevel.HELPER:
             return best
         if sum(len(view.tokens) for view in views) < self.model.min_words:
             return best
         features = self._features(views)
         probability = self.model.probability(features)
-        answers = probability >= self.model.threshold
+        # Where a distress rule already read the text ("it's all too much right now"), the
+        # model needs stronger evidence to raise it to the crisis block.
+        threshold = self.model.threshold
+        if best.level is CrisisLevel.DISTRESS:
+            threshold = max(threshold, DISTRESS_THRESHOLD)
+        answers = probability >= threshold
         other = answers and self.model.about_someone_else(features)
         level = CrisisLevel.HELPER if other else CrisisLevel.DANGER
         if explanation is not None:
@@ -442,9 +451,8 @@ class CrisisDetector:
                 f"{name} {push:+.2f}" for name, push in self.model.strongest(features)
             )
             verdict = level.name.lower() if answers else "below its threshold"
-            explanation.model = (
-                f"model: {probability:.2f} against {self.model.threshold:.2f}: {verdict}"
-                + (f" (strongest: {pushes})" if pushes else "")
+            explanation.model = f"model: {probability:.2f} against {threshold:.2f}: {verdict}" + (
+                f" (strongest: {pushes})" if pushes else ""
             )
         return CrisisMatch(level, MODEL_RULE) if answers else best
 
@@ -544,6 +552,7 @@ class CrisisDetector:
         media = any(view.has(_MEDIA) for view in views)
         asked = any(view.question for view in views)
         matched = False  # did a danger rule match, whatever was made of it?
+        set_aside: list[str] = []  # danger rules held back by their look-alike guards
         others: bool | None = None  # the model's reading of whose danger it is, once
         best = NO_MATCH
         previous: _ClauseView | None = None
@@ -565,7 +574,7 @@ class CrisisDetector:
             following = views[index + 1] if index + 1 < len(views) else None
             past = recovered or self._in_past(view, previous, following)
             previous = view
-            for match in self._matches(view, "clause" if several else None):
+            for match in self._matches(view, "clause" if several else None, set_aside):
                 level, why = self._judge(match, view, media, past, asked, recovered)
                 matched = matched or match.rule.rule.level is RuleLevel.DANGER
                 if level is CrisisLevel.DANGER and not self._writer_named(match, view):
@@ -582,7 +591,7 @@ class CrisisDetector:
                         return best
         if several:
             merged = self._merged(views)
-            for match in self._matches(merged, "message"):
+            for match in self._matches(merged, "message", set_aside):
                 level, why = self._judge(
                     match, merged, media, self._in_past(merged, None), asked, recovered
                 )
@@ -592,7 +601,9 @@ class CrisisDetector:
                     explanation.decisions.append(Decision(match.rule.rule.id, words, level, why))
                 if level > best.level:
                     best = CrisisMatch(level, match.rule.rule.id)
-        return best if matched else self._second_reader(views, best, explanation)
+        if matched or set_aside:
+            return best
+        return self._second_reader(views, best, explanation)
 
     def _merged(self, views: list[_ClauseView]) -> _ClauseView:
         """The whole message as one clause, for rules whose scope is the message: each
@@ -618,20 +629,30 @@ class CrisisDetector:
                     at.pop(start, None)
         return _ClauseView(tokens, at, any(v.question for v in views))
 
-    def _matches(self, view: _ClauseView, scope: str | None) -> Iterator[_Match]:
-        """Every rule that matches in `view` (of `scope` only, when one is given)."""
+    def _matches(
+        self, view: _ClauseView, scope: str | None, set_aside: list[str] | None = None
+    ) -> Iterator[_Match]:
+        """Every rule that matches in `view` (of `scope` only, when one is given). A danger
+        rule whose words were all there but whose look-alike guard (`not_followed_by`,
+        `not_preceded_by`) held is named in `set_aside`: the rules read that text too."""
         seen: set[int] = set()
         for start in sorted(view.at):
             for occurrence in view.at[start]:
                 for rule in self._by_first.get(occurrence.slot, ()):
                     if rule.index in seen or (scope is not None and rule.rule.scope != scope):
                         continue
-                    match = self._try(rule, view, occurrence)
+                    match = self._try(rule, view, occurrence, set_aside)
                     if match is not None:
                         seen.add(rule.index)
                         yield match
 
-    def _try(self, rule: _CompiledRule, view: _ClauseView, first: _Occurrence) -> _Match | None:
+    def _try(
+        self,
+        rule: _CompiledRule,
+        view: _ClauseView,
+        first: _Occurrence,
+        set_aside: list[str] | None = None,
+    ) -> _Match | None:
         steps = rule.steps
         first_index = next(i for i, s in enumerate(steps) if not s.optional)
         if first_index and any(not s.optional for s in steps[:first_index]):
@@ -645,13 +666,18 @@ class CrisisDetector:
         end = spans[-1].end
         if rule.at_end and not self._only_tail(view, end, rule.end_gap):
             return None
-        if rule.not_followed_by and any(o.slot in rule.not_followed_by for o in view.slots_at(end)):
-            return None
-        if rule.not_preceded_by and any(
-            o.slot in rule.not_preceded_by and o.end == first.start
-            for p in range(max(0, first.start - 4), first.start)
-            for o in view.slots_at(p)
+        if (
+            rule.not_followed_by and any(o.slot in rule.not_followed_by for o in view.slots_at(end))
+        ) or (
+            rule.not_preceded_by
+            and any(
+                o.slot in rule.not_preceded_by and o.end == first.start
+                for p in range(max(0, first.start - 4), first.start)
+                for o in view.slots_at(p)
+            )
         ):
+            if set_aside is not None and rule.rule.level is RuleLevel.DANGER:
+                set_aside.append(rule.rule.id)
             return None
         return _Match(rule, first.start, end, spans)
 
