@@ -100,9 +100,13 @@ class SettingsCog(commands.GroupCog, group_name="settings"):
         # First-run notes being sent: finished before the bot closes its connection.
         self._notes: set[asyncio.Task[Any]] = set()
         self._migrated = False
+        self._closing = False
         super().__init__()
 
     async def cog_unload(self) -> None:
+        # A command answered just before the bot closes gets no note: the note would go
+        # out on a connection that is closing. Notes already on their way finish first.
+        self._closing = True
         pending = {task for task in self._notes if not task.done()}
         if pending:
             await asyncio.wait(pending, timeout=NOTE_TIMEOUT)
@@ -335,7 +339,7 @@ class SettingsCog(commands.GroupCog, group_name="settings"):
         says what is not set up yet and offers /settings. Once per server; nothing is ever
         posted publicly, on joining or later."""
         guild = interaction.guild
-        if guild is None or self.services.server(guild.id).first_run_noted:
+        if self._closing or guild is None or self.services.server(guild.id).first_run_noted:
             return
         if not is_moderator(interaction, self.services):
             return
@@ -361,10 +365,9 @@ class SettingsCog(commands.GroupCog, group_name="settings"):
             return
         try:
             await window.bounded(interaction.followup.send(note, ephemeral=True), NOTE_TIMEOUT)
-        except discord.HTTPException as error:
-            log.warning(
-                "could not send the first-run note in server %s (HTTP %s)", guild.id, error.status
-            )
+        except (discord.HTTPException, TimeoutError) as error:
+            status = error.status if isinstance(error, discord.HTTPException) else "timed out"
+            log.warning("could not send the first-run note in server %s (%s)", guild.id, status)
 
     # -- shared --------------------------------------------------------------------------
 
