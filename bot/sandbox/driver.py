@@ -514,7 +514,7 @@ class MemberDriver:
         label: str,
         patch: Callable[[JSON], None] | None = None,
     ) -> SandboxInteraction:
-        live = self.sandbox.gateway.live_connection("INTERACTION_CREATE")
+        live = self.sandbox.gateway.live_connection("INTERACTION_CREATE", guild.id)
         interaction_id = self.world.new_id()
         token = _INTERACTION_TOKEN_PREFIX + secrets.token_urlsafe(48)
         member_permissions = self.options.member_permissions(guild, channel, member)

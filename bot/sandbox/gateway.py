@@ -1,6 +1,12 @@
 """The sandbox's gateway v10: HELLO, IDENTIFY (token and intents checked), READY and one
 GUILD_CREATE per server, RESUME with replay, member chunks, and dispatching events to the
 bot's live connection, zlib-stream compressed when the bot asks.
+
+Sharding as Discord does it: an IDENTIFY may name a shard pair [shard id, shard count];
+that connection's READY lists only the servers on its shard ((server id >> 22) % count),
+and each server's events and interactions go to the connection of its shard. A shard
+without a live connection gets nothing: an interaction for one of its servers fails the
+way Discord's does when the bot is offline.
 """
 
 from __future__ import annotations
@@ -105,14 +111,16 @@ class _GatewayConnection:
 
 
 class Gateway:
-    """The sandbox's gateway v10: HELLO, IDENTIFY (token and intents checked), READY and one"""
+    """The sandbox's gateway: sessions, and the live connection of each shard."""
 
     def __init__(self, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
         self.world = sandbox.world
         self._sessions: dict[str, _Session] = {}
         self.connections: set[_GatewayConnection] = set()
-        self.live: _GatewayConnection | None = None
+        # The live connection of each shard (shard 0 alone when the bot is not sharded).
+        self.live: dict[int, _GatewayConnection] = {}
+        self.shard_count = 1
         self._sessions_started = 0
         self.gateway_received: list[JSON] = []
         self.gateway_queries: list[dict[str, str]] = []
@@ -122,19 +130,30 @@ class Gateway:
         """How many IDENTIFYs succeeded so far (pass to `wait_until_connected(after=...)`)."""
         return self._sessions_started
 
+    def shard_of(self, guild_id: int | None) -> int:
+        """The shard that carries a server's events (DMs: shard 0, as on Discord)."""
+        return 0 if guild_id is None else (guild_id >> 22) % self.shard_count
+
+    def _usable(self, shard: int) -> _GatewayConnection | None:
+        live = self.live.get(shard)
+        return live if live is not None and live.open and live.session is not None else None
+
     @property
     def connected(self) -> bool:
-        live = self.live
-        return live is not None and live.open and live.session is not None
+        return any(self._usable(shard) for shard in list(self.live))
+
+    def shard_connected(self, shard: int) -> bool:
+        return self._usable(shard) is not None
 
     async def wait_until_connected(self, timeout: float = 10, *, after: int = 0) -> None:
         """Until a client has IDENTIFYed (its session number > `after`) and got READY and
         every GUILD_CREATE. The client dispatches on_ready a little later."""
 
         def probe() -> bool | None:
-            live = self.live
-            if live is not None and live.open and live.session is not None:
-                return True if live.session.ordinal > after else None
+            for shard in list(self.live):
+                live = self._usable(shard)
+                if live is not None and live.session is not None and live.session.ordinal > after:
+                    return True
             return None
 
         await self.world.changes.wait_for(probe, timeout, "a bot to connect to the sandbox gateway")
@@ -144,11 +163,11 @@ class Gateway:
             lambda: True if not self.connected else None, timeout, "the bot to disconnect"
         )
 
-    async def drop_connection(self, code: int = 4000) -> None:
-        """Close the bot's gateway connection the way an outage would; it should RESUME."""
-        live = self.live
+    async def drop_connection(self, code: int = 4000, *, shard: int = 0) -> None:
+        """Close a shard's gateway connection the way an outage would; it should RESUME."""
+        live = self.live.get(shard)
         if live is None:
-            raise SandboxError("no bot is connected")
+            raise SandboxError(f"no bot is connected on shard {shard}")
         await live.close(code, "Dropped by the sandbox")
 
     def session_shards(self) -> list[list[int]]:
@@ -194,8 +213,9 @@ class Gateway:
             pass
         finally:
             self.connections.discard(connection)
-            if self.live is connection:
-                self.live = None
+            for shard, live in list(self.live.items()):
+                if live is connection:
+                    del self.live[shard]
             await connection.close(1000)
             self.world.changes.notify()
         return ws
@@ -232,13 +252,20 @@ class Gateway:
         ):
             await connection.close(4014, "Disallowed intent(s)")
             return
+        try:
+            shard = _shard_pair(data.get("shard"))
+        except ValueError:
+            await connection.close(4010, "Invalid shard")
+            return
+        if shard is not None and self.live and shard[1] != self.shard_count:
+            await connection.close(4011, "Sharding required")  # counts must agree
+            return
         self._sessions_started += 1
-        shard = data.get("shard")
         session = _Session(
             id=uuid.uuid4().hex,
             ordinal=self._sessions_started,
             intents=intents,
-            shard=list(shard) if isinstance(shard, list) else None,
+            shard=shard,
         )
         self._sessions[session.id] = session
         connection.session = session
@@ -253,7 +280,7 @@ class Gateway:
             "guilds": [
                 {"id": str(g.id), "unavailable": True}
                 for g in self.world.guilds.values()
-                if g.bot_present
+                if g.bot_present and _on(session, g.id)
             ],
             "session_id": session.id,
             "session_type": "normal",
@@ -271,10 +298,9 @@ class Gateway:
             ready["shard"] = session.shard
         await connection.dispatch("READY", ready)
         for guild in self.world.guilds.values():
-            if guild.bot_present and not guild.unavailable:
+            if guild.bot_present and not guild.unavailable and _on(session, guild.id):
                 await connection.dispatch("GUILD_CREATE", self.guild_create(guild))
-        self.live = connection
-        self.world.changes.notify()
+        self._go_live(session, connection)
 
     def guild_create(self, guild: SandboxGuild) -> JSON:
         return guild_create_payload(guild, self.guild_create_bot(guild), self.world.joined_at)
@@ -297,7 +323,15 @@ class Gateway:
         connection.session = session
         await connection.replay(missed)
         await connection.dispatch("RESUMED", {"_trace": ["sandbox"]})
-        self.live = connection
+        self._go_live(session, connection)
+
+    def _go_live(self, session: _Session, connection: _GatewayConnection) -> None:
+        if session.shard is not None:
+            self.shard_count = session.shard[1]
+            self.live[session.shard[0]] = connection
+        else:
+            self.shard_count = 1
+            self.live[0] = connection
         self.world.changes.notify()
 
     async def _request_members(self, connection: _GatewayConnection, data: JSON) -> None:
@@ -330,14 +364,19 @@ class Gateway:
             joined_at=self.world.joined_at,
         )
 
-    def live_connection(self, event: str) -> _GatewayConnection:
-        live = self.live
-        if live is None or not live.open or live.session is None:
-            raise SandboxError(f"cannot send {event}: no bot is connected to the sandbox gateway")
+    def live_connection(self, event: str, guild_id: int | None = None) -> _GatewayConnection:
+        """The live connection of the shard that carries `guild_id`'s events."""
+        shard = self.shard_of(guild_id)
+        live = self._usable(shard)
+        if live is None:
+            where = f" on shard {shard} of {self.shard_count}" if self.shard_count > 1 else ""
+            raise SandboxError(
+                f"cannot send {event}: no bot is connected to the sandbox gateway{where}"
+            )
         return live
 
     async def _dispatch(self, event: str, data: JSON) -> None:
-        live = self.live_connection(event)
+        live = self.live_connection(event, _guild_of(event, data))
         try:
             await live.dispatch(event, data)
         except ConnectionError as exc:
@@ -346,12 +385,12 @@ class Gateway:
             ) from exc
 
     async def dispatch_if_connected(self, event: str, data: JSON) -> None:
-        if self.connected:
+        if self.shard_connected(self.shard_of(_guild_of(event, data))):
             with contextlib.suppress(SandboxError):
                 await self._dispatch(event, data)
 
     async def dispatch_message_event(self, event: str, message: SandboxMessage) -> None:
-        live = self.live
+        live = self._usable(self.shard_of(message.guild_id))
         if message.ephemeral or live is None or live.session is None:
             return
         intent = _DIRECT_MESSAGES_INTENT if message.guild_id is None else _GUILD_MESSAGES_INTENT
@@ -379,3 +418,32 @@ class Gateway:
                         k: v for k, v in member_payload(member).items() if k != "user"
                     }
         await self.dispatch_if_connected(event, data)
+
+
+def _shard_pair(value: Any) -> list[int] | None:
+    """IDENTIFY's shard field: [id, count], None when absent; ValueError when malformed."""
+    if value is None:
+        return None
+    if (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(n, int) and not isinstance(n, bool) for n in value)
+        and 0 <= value[0] < value[1]
+    ):
+        return [int(value[0]), int(value[1])]
+    raise ValueError(f"not a shard pair: {value!r}")
+
+
+def _on(session: _Session, guild_id: int) -> bool:
+    """Whether a server's events belong on this session's shard."""
+    if session.shard is None:
+        return True
+    shard, count = session.shard
+    return (guild_id >> 22) % count == shard
+
+
+def _guild_of(event: str, data: JSON) -> int | None:
+    """The server an event is about: its `id` for the GUILD_ events, else `guild_id`."""
+    raw = data.get("id") if event in ("GUILD_CREATE", "GUILD_UPDATE", "GUILD_DELETE") else None
+    raw = raw if raw is not None else data.get("guild_id")
+    return int(raw) if raw is not None else None

@@ -202,7 +202,7 @@ class Sandbox:
             return
         for connection in list(self.gateway.connections):
             await connection.close(1001, "Sandbox stopping")
-        self.gateway.live = None
+        self.gateway.live.clear()
         await runner.cleanup()
         self.world.changes.notify()
 
