@@ -114,6 +114,14 @@ class PeerlightBot(commands.Bot):
             self.http.connector = aiohttp.TCPConnector(limit=HTTP_CONNECTIONS)
         await super().login(token)
 
+    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        # discord.py finishes handling a READY a moment after it arrives; when the bot
+        # closes within that moment, the late "ready" would be scheduled on a loop the
+        # closed client no longer has. Nothing is handled once the bot is closed.
+        if self.is_closed():
+            return
+        super().dispatch(event_name, *args, **kwargs)
+
     def add_dynamic_items(self, *items: type[discord.ui.DynamicItem[Any]]) -> None:
         """As discord.py's, and the control that answers unknown custom ids learns to
         leave the new ones alone (whoever adds them, whenever)."""

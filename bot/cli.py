@@ -40,7 +40,8 @@ from bot.storage.content_files import (
     load_library,
     load_relevance,
 )
-from bot.storage.database import Database, DatabaseError
+from bot.storage.database import DatabaseError
+from bot.storage.engines import open_database
 
 if TYPE_CHECKING:
     from bot.app import PeerlightBot
@@ -179,8 +180,21 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument(
             "--content-dir", type=Path, help="content folder (default: as configured)"
         )
+    db = sub.add_parser("db", help="move the database to another engine")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION")
+    migrate = db_sub.add_parser(
+        "migrate-to",
+        help="copy the SQLite database into an empty PostgreSQL database (stop the bot first)",
+    )
+    migrate.add_argument("url", help="postgresql://user@host:port/name (password from the env)")
+    migrate.add_argument(
+        "--from",
+        dest="source",
+        type=Path,
+        help="the SQLite file (default: `database` from the settings)",
+    )
     # --config is accepted before or after the command word.
-    for command in (run, status, sync, demo, check, preview, evaluate, explain, train):
+    for command in (run, status, sync, demo, check, preview, evaluate, explain, train, migrate):
         command.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="settings file")
     return parser
 
@@ -215,6 +229,7 @@ def _dispatch(argv: Sequence[str] | None) -> int:
         args.command is None
         or (args.command == "content" and args.content_command is None)
         or (args.command == "crisis" and args.crisis_command is None)
+        or (args.command == "db" and args.db_command is None)
     ):
         parser.print_help()
         return EXIT_USAGE
@@ -243,6 +258,10 @@ def _dispatch(argv: Sequence[str] | None) -> int:
                 args.directory or loaded.settings.content_path, floors=dict(args.floor)
             )
         return content_preview(args.item, args.content_dir or loaded.settings.content_path)
+    if args.command == "db":
+        from bot.cli_db import migrate_to
+
+        return asyncio.run(migrate_to(loaded.settings, args.url, args.source))
     if args.command == "crisis":
         from bot.cli_crisis import crisis_eval, crisis_explain, crisis_train
 
@@ -313,7 +332,7 @@ async def content_stats(settings: Settings, stream: TextIO = sys.stdout) -> int:
     from bot.storage.votes import VoteStore, window_weeks
 
     path = settings.database_path
-    if not path.exists():
+    if settings.database_url is None and not path.exists():
         print(
             f"peerlight: there is no database at {path} yet: votes appear once the bot has "
             "run with this configuration (set `database` to point at another file)",
@@ -328,7 +347,7 @@ async def content_stats(settings: Settings, stream: TextIO = sys.stdout) -> int:
     weeks = window_weeks(retention)
     mondays = completed_weeks(_today(), weeks) if weeks else []
     try:
-        async with Database.open(path) as database:
+        async with open_database(settings) as database:
             published = await VoteStore(database).published_by_server(mondays)
     except DatabaseError as exc:
         print(f"peerlight: {exc}", file=sys.stderr)
@@ -569,7 +588,7 @@ def load_content_or_report(settings: Settings) -> LoadReport:
 
 @contextlib.asynccontextmanager
 async def open_services(settings: Settings, report: LoadReport) -> AsyncIterator[Services]:
-    async with Database.open(settings.database_path) as database:
+    async with open_database(settings) as database:
         content = ContentLibrary(settings.content_path, report, utc_now())
         services = Services(settings=settings, database=database, content=content)
         try:

@@ -297,6 +297,32 @@ class SchedulingSettings(_Section):
             raise ValueError(str(exc)) from None
 
 
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+
+
+def database_url_problem(value: str) -> str | None:
+    """What is wrong with a `postgresql://` URL given as `database`, or None."""
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError as exc:
+        return f"is not a PostgreSQL URL ({exc})"
+    if parts.password is not None:
+        return (
+            "must not hold the password: write postgresql://user@host/name and put the "
+            "password in the environment variable named by database_password_env"
+        )
+    if not parts.hostname or not parts.path.strip("/"):
+        return "needs a host and a database name, e.g. postgresql://peerlight@db:5432/peerlight"
+    if port is not None and not 0 < port < 65536:
+        return f"has a port out of range ({port})"
+    return None
+
+
+def is_database_url(value: object) -> bool:
+    return isinstance(value, str) and value.split("://", 1)[0].lower() in POSTGRES_SCHEMES
+
+
 HEALTH_HOST = "127.0.0.1"
 
 
@@ -309,7 +335,10 @@ class HealthSettings(_Section):
 class Settings(_Section):
     discord: DiscordSettings = DiscordSettings()
     content_dir: Path | None = None
-    database: Path | None = None
+    # A SQLite file's path, or a postgresql:// URL (without its password).
+    database: Path | str | None = None
+    # The environment variable holding the PostgreSQL password; never the password itself.
+    database_password_env: str = Field(default="PEERLIGHT_DATABASE_PASSWORD", min_length=1)
     moderation: ModerationSettings = ModerationSettings()
     privacy: PrivacySettings = PrivacySettings()
     crisis: CrisisSettings = CrisisSettings()
@@ -321,9 +350,27 @@ class Settings(_Section):
     def content_path(self) -> Path:
         return self.content_dir if self.content_dir is not None else SHIPPED_CONTENT_DIR
 
+    @field_validator("database", mode="before")
+    @classmethod
+    def _database(cls, value: object) -> object:
+        if is_database_url(value):
+            assert isinstance(value, str)
+            problem = database_url_problem(value)
+            if problem is not None:
+                raise ValueError(problem)
+            return value
+        return Path(value) if isinstance(value, str) else value
+
+    @property
+    def database_url(self) -> str | None:
+        """The PostgreSQL URL, or None when the database is a SQLite file."""
+        return self.database if isinstance(self.database, str) else None
+
     @property
     def database_path(self) -> Path:
-        return self.database if self.database is not None else default_database_path()
+        if isinstance(self.database, Path):
+            return self.database
+        return default_database_path()
 
 
 def default_database_path() -> Path:
@@ -420,7 +467,7 @@ def parse_settings(
     if base_dir is not None:
         for key in ("content_dir", "database"):
             value = getattr(settings, key)
-            if value is not None:
+            if isinstance(value, Path):
                 updates[key] = (base_dir / value.expanduser()).resolve()
     env_discord: dict[str, Any] = {}
     env_problems: list[str] = []

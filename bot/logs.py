@@ -40,6 +40,7 @@ __all__ = [
 QUIET_LIBRARIES: tuple[str, ...] = (
     "discord",
     "aiosqlite",
+    "asyncpg",
     "aiohttp",
     "websockets",
     "asyncio",

@@ -21,7 +21,7 @@ from bot.domain.shares import ShareLimit
 from bot.domain.votes import vote_scale
 from bot.storage.checkins import CheckinStore
 from bot.storage.content_files import ContentLibrary
-from bot.storage.database import Database
+from bot.storage.engine import Engine
 from bot.storage.published import PeriodPublisher
 from bot.storage.schedule_store import ScheduleStore
 from bot.storage.server_settings import ServerSettingsStore
@@ -55,7 +55,7 @@ class SchedulerTiming:
 @dataclass
 class Services:
     settings: Settings
-    database: Database
+    database: Engine
     content: ContentLibrary
     clock: Clock = utc_now
     rng: random.Random = field(default_factory=random.Random)

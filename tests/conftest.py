@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import re
+import secrets
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import NoReturn
 
+import asyncpg
 import pytest
 
 from bot.config import Settings, parse_settings
 from bot.sandbox.harness import load_content, running_bot, sandbox_settings
+from bot.sandbox.pgcluster import ClusterUnavailable, ThrowawayCluster
 from bot.sandbox.server import Sandbox
 from bot.storage.content_files import LoadReport
+from bot.storage.database import Database
+from bot.storage.engine import Engine
+from bot.storage.postgres import PostgresEngine
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -91,3 +100,64 @@ async def bot(sandbox: Sandbox, settings: Settings, shipped_report: LoadReport, 
     configured = sandbox_settings(settings, sandbox, database=tmp_path / "bot.sqlite3")
     async with running_bot(sandbox, configured, report=shipped_report) as running:
         yield running
+
+
+# -- databases: the contract suite runs on both engines ----------------------------------
+
+
+def without_postgresql(reason: str, ci: str | None) -> NoReturn:
+    """Skip a PostgreSQL test with the reason, or fail it in CI, where it must run."""
+    if (ci or "").lower() == "true":
+        pytest.fail(f"CI=true, and PostgreSQL could not be started: {reason}")
+    pytest.skip(f"PostgreSQL tests skipped: no server can be started here ({reason})")
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[ThrowawayCluster]:
+    """One PostgreSQL cluster for the whole session (each test gets its own database).
+    Skipped where no server can be started, except in CI, where it must."""
+    try:
+        cluster = ThrowawayCluster.start()
+    except ClusterUnavailable as exc:
+        without_postgresql(str(exc), os.environ.get("CI"))
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@asynccontextmanager
+async def fresh_pg_database(cluster: ThrowawayCluster) -> AsyncIterator[str]:
+    """The URL of a new, empty database on the session's cluster; dropped afterwards."""
+    name = f"t_{secrets.token_hex(6)}"
+    admin = await asyncpg.connect(cluster.url())
+    try:
+        await admin.execute(f"CREATE DATABASE {name}")
+    finally:
+        await admin.close()
+    try:
+        yield cluster.url(name)
+    finally:
+        admin = await asyncpg.connect(cluster.url())
+        try:
+            await admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+        finally:
+            await admin.close()
+
+
+@pytest.fixture
+async def pg_url(pg_cluster: ThrowawayCluster) -> AsyncIterator[str]:
+    async with fresh_pg_database(pg_cluster) as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Engine]:
+    """An empty, migrated database on each engine in turn."""
+    if request.param == "sqlite":
+        async with Database.open(tmp_path / "contract.sqlite3") as database:
+            yield database
+        return
+    cluster = request.getfixturevalue("pg_cluster")
+    async with fresh_pg_database(cluster) as url, PostgresEngine.open(url) as database:
+        yield database

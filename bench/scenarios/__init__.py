@@ -12,5 +12,6 @@ SCENARIOS = (
     "memory",
     "crisis",
     "privacy",
+    "engines",
     "shards",
 )

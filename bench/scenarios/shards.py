@@ -14,8 +14,8 @@ shards while they are down are counted apart, as unanswered during failover. Bes
 the same check-ins on one process with its own SQLite file: throughput and p99, and the
 ratio (no target on a 2-core machine; the figure is for hosts to read).
 
-The shared database is a SQLite file: PostgreSQL is not among the engines Peerlight has
-yet, and the output says so.
+The shared database is a SQLite file (the scenario does not start a PostgreSQL server
+yet), and the output says so.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ FIRST_MEMBER = 30_000
 DISCORD_WINDOW_S = 3.0
 RATE = 100.0  # check-ins started a second
 POSTS = r"^/channels/\d+/messages$"
-ENGINE = "SQLite shared file (PostgreSQL is not an engine of Peerlight yet)"
+ENGINE = "SQLite shared file; this scenario does not run on PostgreSQL yet"
 # The last line of the scenario, for `python -m bench` to print at the very end.
 LAST_LINE: list[str] = []
 

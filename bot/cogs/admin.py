@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import sqlite3
 import uuid
 from collections.abc import Callable
 
@@ -23,7 +22,7 @@ from bot.domain.cards.admin import (
     content_status_card,
 )
 from bot.storage.content_files import ContentLibrary, LoadReport
-from bot.storage.database import Database
+from bot.storage.engine import DATABASE_ERRORS, Engine
 from bot.ui.checks import host_only, moderator_only
 from bot.ui.embeds import message_kwargs
 
@@ -38,7 +37,7 @@ class ReloadBroadcast:
     when it reloaded, and follows the reloads the others said they made."""
 
     def __init__(
-        self, database: Database, content: ContentLibrary, clock: Callable[[], dt.datetime]
+        self, database: Engine, content: ContentLibrary, clock: Callable[[], dt.datetime]
     ) -> None:
         self.database = database
         self.content = content
@@ -99,7 +98,7 @@ class AdminCog(commands.GroupCog, group_name="content"):
     async def follow(self) -> None:
         try:
             await self.broadcast.follow()
-        except sqlite3.Error as error:
+        except DATABASE_ERRORS as error:
             log.warning(
                 "could not check for content reloads by other processes (%s: %s)",
                 type(error).__name__,

@@ -15,7 +15,6 @@ import dataclasses
 import datetime as dt
 import io
 import logging
-import sqlite3
 from typing import Any
 
 import discord
@@ -39,6 +38,7 @@ from bot.domain.periods import (
 )
 from bot.domain.server_settings import group_size_in_force
 from bot.domain.text import or_list
+from bot.storage.engine import DATABASE_ERRORS
 from bot.storage.votes import window_weeks
 from bot.ui import checkin as checkin_ui
 from bot.ui import window
@@ -262,7 +262,7 @@ class CheckinCog(commands.Cog):
     async def retention(self) -> None:
         try:
             await self.delete_expired()
-        except sqlite3.Error as error:
+        except DATABASE_ERRORS as error:
             # The next run tries again; an error here must not stop the daily loop.
             log.warning("could not delete expired check-ins (%s: %s)", type(error).__name__, error)
 

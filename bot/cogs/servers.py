@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import sqlite3
 from collections.abc import Awaitable, Callable
 
 import discord
@@ -20,6 +19,7 @@ from discord.ext import commands, tasks
 
 from bot.app import PeerlightBot
 from bot.domain.servers import ABSENCE_GRACE, reconcile
+from bot.storage.engine import DATABASE_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +121,7 @@ class ServersCog(commands.Cog):
     async def _check(self) -> None:
         try:
             await self.reconcile()
-        except sqlite3.Error as error:
+        except DATABASE_ERRORS as error:
             # The next run tries again; an error here must not stop the daily loop.
             log.warning(
                 "could not check which servers Peerlight has left (%s: %s)",
@@ -139,7 +139,7 @@ async def _forget(
 ) -> None:
     try:
         deleted = await delete(guild_id)
-    except sqlite3.Error as error:
+    except DATABASE_ERRORS as error:
         log.warning(
             "could not delete the %s of server %s, %s (%s: %s); %s",
             what,

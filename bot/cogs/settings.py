@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from typing import Any
 
 import discord
@@ -32,6 +31,7 @@ from bot.domain.server_settings import (
 )
 from bot.domain.text import cut
 from bot.services import Services
+from bot.storage.engine import DATABASE_ERRORS
 from bot.ui import crisis, window
 from bot.ui import settings as settings_text
 from bot.ui.checks import is_moderator, moderator_only, words_first
@@ -278,7 +278,7 @@ class SettingsCog(commands.GroupCog, group_name="settings"):
                 await self._copy_role(moderation.role)
             for guild_id, channel_id in sorted(moderation.reach_out_channels.items()):
                 await self._copy_channel(guild_id, channel_id)
-        except sqlite3.Error as error:
+        except DATABASE_ERRORS as error:
             log.warning("could not copy the config's server settings (%s)", error)
         if moderation.role is not None:
             log.warning(
@@ -354,7 +354,7 @@ class SettingsCog(commands.GroupCog, group_name="settings"):
     ) -> None:
         try:
             marked = await self.services.server_settings.note_first_run(guild.id)
-        except sqlite3.Error as error:
+        except DATABASE_ERRORS as error:
             log.warning("could not note the first run in server %s (%s)", guild.id, error)
             return
         # A moderator who found /settings first needs no pointer to it.

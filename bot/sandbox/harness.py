@@ -17,7 +17,7 @@ from bot.config import Settings
 from bot.discord_host import client_pointed_at
 from bot.services import Clock, SchedulerTiming, Services, utc_now
 from bot.storage.content_files import ContentLibrary, LoadReport, load_library
-from bot.storage.database import Database
+from bot.storage.engines import open_database
 
 from .server import Sandbox
 
@@ -66,7 +66,7 @@ async def running_bot(
         problems = "\n".join(p.format() for p in report.errors[:20])
         raise RuntimeError(f"the content library has errors:\n{problems}")
     with client_pointed_at(sandbox.api_base, sandbox.gateway_url):
-        async with Database.open(settings.database_path) as database:
+        async with open_database(settings) as database:
             content = ContentLibrary(settings.content_path, report, clock())
             services = Services(settings=settings, database=database, content=content, clock=clock)
             if scheduler_timing is not None:

@@ -1,4 +1,4 @@
-"""Anonymous check-ins in SQLite: written as members finish them, read back only as counts.
+"""Anonymous check-ins: written as members finish them, read back only as counts.
 
 What a row holds is fixed by SAFETY.md §3 and the `checkins` table's constraints: a random
 id, the server, the UTC day, the mood and up to three feeling ids. A member's id is used
@@ -27,13 +27,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import aiosqlite
-
 from bot.domain.checkins import MAX_FEELINGS, MOODS, WindowData
 from bot.domain.noise import WeeklyBudget
 from bot.domain.periods import week_start
 from bot.storage.daily import DailyLimit, forget_past_days
-from bot.storage.database import Database
+from bot.storage.engine import Engine, Tx
 from bot.storage.published import PeriodPublisher
 
 __all__ = [
@@ -96,7 +94,7 @@ _Waiting = tuple[_Row, int | None, asyncio.Future[bool]]
 
 
 class CheckinStore:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Engine) -> None:
         self.database = database
         self.daily = DailyLimit(database, DAILY_TOPIC)
         # Rows waiting for the next transaction, each with the member whose day it claims
@@ -166,14 +164,14 @@ class CheckinStore:
         if not claims:
             await self.database.execute_alone(_insert_rows(len(batch)), _values(batch))
             return [True] * len(batch)
-        async with self.database.transaction() as connection:
-            firsts = await self.daily.claim_many(connection, [claim for _, claim in claims])
+        async with self.database.transaction() as tx:
+            firsts = await self.daily.claim_many(tx, [claim for _, claim in claims])
             counted = [True] * len(batch)
             for (index, _), first in zip(claims, firsts, strict=True):
                 counted[index] = first
             stored = [item for item, keep in zip(batch, counted, strict=True) if keep]
             if stored:
-                await connection.execute(_insert_rows(len(stored)), _values(stored))
+                await tx.execute(_insert_rows(len(stored)), _values(stored))
         return counted
 
     async def aclose(self) -> None:
@@ -293,8 +291,8 @@ class CheckinStore:
 
     async def forget_past_days(self, today: dt.date) -> int:
         """Delete the day keys and claims of every day before `today`."""
-        async with self.database.transaction() as connection:
-            forgotten = await forget_past_days(connection, today)
+        async with self.database.transaction() as tx:
+            forgotten = await forget_past_days(tx, today)
         self.database.request_settle()
         return forgotten
 
@@ -311,13 +309,12 @@ class CheckinStore:
         # big server leaving) must not hold the write lock while members are checking in.
         deleted = 0
         while True:
-            async with self.database.transaction() as connection:
-                cursor = await connection.execute(
+            async with self.database.transaction() as tx:
+                batch = await tx.execute(
                     f"DELETE FROM checkins WHERE id IN "
                     f"(SELECT id FROM checkins WHERE {where} LIMIT {DELETE_BATCH:d})",
                     params,
                 )
-                batch = cursor.rowcount
             deleted += batch
             if batch < DELETE_BATCH:
                 self.database.request_settle()
@@ -333,19 +330,14 @@ class CheckinStore:
         return int(row[0]) if row else 0
 
 
-async def _week_rows(
-    connection: aiosqlite.Connection, sql: str, guild_id: int, monday: dt.date
-) -> list[Any]:
+async def _week_rows(tx: Tx, sql: str, guild_id: int, monday: dt.date) -> list[Any]:
     sunday = monday + dt.timedelta(days=6)
-    async with connection.execute(sql, (guild_id, monday.isoformat(), sunday.isoformat())) as cur:
-        return list(await cur.fetchall())
+    return await tx.fetchall(sql, (guild_id, monday.isoformat(), sunday.isoformat()))
 
 
-async def _week_moods(
-    connection: aiosqlite.Connection, guild_id: int, monday: dt.date
-) -> dict[str, int]:
+async def _week_moods(tx: Tx, guild_id: int, monday: dt.date) -> dict[str, int]:
     rows = await _week_rows(
-        connection,
+        tx,
         "SELECT mood, count(*) FROM checkins "
         "WHERE guild_id = ? AND day >= ? AND day <= ? GROUP BY mood",
         guild_id,
@@ -354,11 +346,9 @@ async def _week_moods(
     return {str(mood): int(count) for mood, count in rows}
 
 
-async def _week_feelings(
-    connection: aiosqlite.Connection, guild_id: int, monday: dt.date
-) -> dict[str, int]:
+async def _week_feelings(tx: Tx, guild_id: int, monday: dt.date) -> dict[str, int]:
     rows = await _week_rows(
-        connection,
+        tx,
         "SELECT feelings, count(*) FROM checkins "
         "WHERE guild_id = ? AND day >= ? AND day <= ? AND feelings != '' GROUP BY feelings",
         guild_id,

@@ -22,14 +22,12 @@ import hmac
 import secrets
 from collections.abc import Sequence
 
-import aiosqlite
-
-from bot.storage.database import Database
+from bot.storage.engine import Engine, Tx
 
 __all__ = ["KEY_BYTES", "DailyLimit", "forget_past_days"]
 
 KEY_BYTES = 32
-# SQLite allows 32,766 parameters in one statement; three per claim.
+# SQLite allows 32,766 parameters in one statement, PostgreSQL 32,767; three per claim.
 _CLAIMS_PER_STATEMENT = 5000
 
 
@@ -39,62 +37,60 @@ def _message(ids: tuple[int, ...]) -> bytes:
     return ":".join(str(int(part)) for part in ids).encode("ascii")
 
 
-async def _key(connection: aiosqlite.Connection, day: dt.date, *, create: bool) -> bytes | None:
-    async with connection.execute(
-        "SELECT key FROM day_keys WHERE day = ?", (day.isoformat(),)
-    ) as cursor:
-        row = await cursor.fetchone()
+async def _key(tx: Tx | Engine, day: dt.date, *, create: bool) -> bytes | None:
+    row = await tx.fetchone("SELECT key FROM day_keys WHERE day = ?", (day.isoformat(),))
     if row is not None:
         return bytes(row[0])
-    if not create:
-        return None
-    key = secrets.token_bytes(KEY_BYTES)
-    await connection.execute(
-        "INSERT INTO day_keys (day, key) VALUES (?, ?)", (day.isoformat(), key)
-    )
-    return key
+    if not isinstance(tx, Engine) and create:
+        # Another process may make the day's key at the same moment: the first one
+        # stored is the key, and this one reads it back.
+        await tx.execute(
+            "INSERT INTO day_keys (day, key) VALUES (?, ?) ON CONFLICT (day) DO NOTHING",
+            (day.isoformat(), secrets.token_bytes(KEY_BYTES)),
+        )
+        return await _key(tx, day, create=False)
+    return None
 
 
-async def forget_past_days(connection: aiosqlite.Connection, today: dt.date) -> int:
+async def forget_past_days(tx: Tx, today: dt.date) -> int:
     """Delete the keys and claims of every day before `today`; return how many keys."""
-    await connection.execute("DELETE FROM day_claims WHERE day < ?", (today.isoformat(),))
-    cursor = await connection.execute("DELETE FROM day_keys WHERE day < ?", (today.isoformat(),))
-    return cursor.rowcount
+    await tx.execute("DELETE FROM day_claims WHERE day < ?", (today.isoformat(),))
+    return await tx.execute("DELETE FROM day_keys WHERE day < ?", (today.isoformat(),))
 
 
 class DailyLimit:
-    def __init__(self, database: Database, topic: str) -> None:
+    def __init__(self, database: Engine, topic: str) -> None:
         self.database = database
         self.topic = topic
 
     def _tag(self, key: bytes, ids: tuple[int, ...]) -> bytes:
         return hmac.new(key, self.topic.encode() + b"|" + _message(ids), hashlib.sha256).digest()
 
-    async def claim(self, connection: aiosqlite.Connection, day: dt.date, *ids: int) -> bool:
+    async def claim(self, tx: Tx, day: dt.date, *ids: int) -> bool:
         """Inside the caller's transaction: True for the first claim of these ids on
         `day`, False for every later one. Past days' keys are deleted on the way."""
-        await forget_past_days(connection, day)
-        key = await _key(connection, day, create=True)
+        await forget_past_days(tx, day)
+        key = await _key(tx, day, create=True)
         assert key is not None
-        cursor = await connection.execute(
+        stored = await tx.execute(
             "INSERT INTO day_claims (day, topic, tag) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             (day.isoformat(), self.topic, self._tag(key, ids)),
         )
-        return cursor.rowcount == 1
+        return stored == 1
 
     async def claim_many(
-        self, connection: aiosqlite.Connection, claims: Sequence[tuple[dt.date, tuple[int, ...]]]
+        self, tx: Tx, claims: Sequence[tuple[dt.date, tuple[int, ...]]]
     ) -> list[bool]:
         """`claim` for many at once (one statement per day): True for each first claim,
         in order; a second claim of the same ids in `claims` is not a first."""
         if not claims:
             return []
-        await forget_past_days(connection, min(day for day, _ in claims))
+        await forget_past_days(tx, min(day for day, _ in claims))
         tags: list[tuple[str, bytes]] = []
         keys: dict[dt.date, bytes] = {}
         for day, ids in claims:
             if day not in keys:
-                key = await _key(connection, day, create=True)
+                key = await _key(tx, day, create=True)
                 assert key is not None
                 keys[day] = key
             tags.append((day.isoformat(), self._tag(keys[day], ids)))
@@ -107,8 +103,7 @@ class DailyLimit:
                 + " ON CONFLICT DO NOTHING RETURNING day, tag"
             )
             params = [value for day, tag in chunk for value in (day, self.topic, tag)]
-            async with connection.execute(sql, params) as cursor:
-                new.update((str(day), bytes(tag)) for day, tag in await cursor.fetchall())
+            new.update((str(day), bytes(tag)) for day, tag in await tx.fetchall(sql, params))
         firsts: list[bool] = []
         for claim in tags:
             firsts.append(claim in new)
@@ -117,7 +112,7 @@ class DailyLimit:
 
     async def claimed(self, day: dt.date, *ids: int) -> bool:
         """Whether these ids already claimed `day`; changes nothing."""
-        key = await _key(self.database.connection, day, create=False)
+        key = await _key(self.database, day, create=False)
         if key is None:
             return False
         row = await self.database.fetchone(

@@ -19,8 +19,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import secrets
 import sqlite3
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,8 @@ from typing import Any
 from urllib.parse import quote
 
 import aiosqlite
+
+from bot.storage.engine import Engine, Row, Tx
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +68,33 @@ def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     return migrations
 
 
-class Database:
-    """An open connection. Use `Database.open(path)` as an async context manager."""
+class _SqliteTx:
+    """A transaction on the one connection (`Tx`)."""
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self.connection = connection
+
+    async def execute(self, sql: str, params: Iterable[Any] = ()) -> int:
+        async with self.connection.execute(sql, tuple(params)) as cursor:
+            return int(cursor.rowcount)
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        await self.connection.executemany(sql, [tuple(row) for row in rows])
+
+    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> Row | None:
+        for row in await self.connection.execute_fetchall(sql, tuple(params)):
+            return row
+        return None
+
+    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
+        return list(await self.connection.execute_fetchall(sql, tuple(params)))
+
+
+class Database(Engine):
+    """The SQLite engine: one connection. Use `Database.open(path)` as an async context
+    manager."""
+
+    dialect = "sqlite"
 
     def __init__(
         self, connection: aiosqlite.Connection, path: Path, settle_delay: float = SETTLE_DELAY
@@ -74,6 +102,7 @@ class Database:
         self.connection = connection
         self.path = path
         self.settle_delay = settle_delay
+        self.owner = f"{secrets.randbits(63):016x}"
         # One connection serves every task; SQLite allows one transaction on it at a time.
         self._write_lock = asyncio.Lock()
         self._settler: asyncio.Task[None] | None = None
@@ -202,24 +231,25 @@ class Database:
         return int(row[0]) if row else 0
 
     async def migrate(self, migrations: list[Migration]) -> int:
-        """Apply what is missing in one transaction; return the number applied."""
-        current = await self.user_version()
+        """Apply what is missing in one transaction; return the number applied. The
+        version is read inside the write transaction, so a second process starting at the
+        same moment waits, then finds the migrations applied."""
         latest = migrations[-1].version if migrations else 0
-        if current > latest:
-            raise DatabaseError(
-                f"{self.path}: this database was written by a newer Peerlight "
-                f"(schema {current}, this version knows up to {latest}); "
-                "upgrade Peerlight or point `database` at another file"
-            )
-        pending = [m for m in migrations if m.version > current]
-        if not pending:
-            return 0
         await self.connection.execute("BEGIN IMMEDIATE")
         try:
+            current = await self.user_version()
+            if current > latest:
+                raise DatabaseError(
+                    f"{self.path}: this database was written by a newer Peerlight "
+                    f"(schema {current}, this version knows up to {latest}); "
+                    "upgrade Peerlight or point `database` at another file"
+                )
+            pending = [m for m in migrations if m.version > current]
             for migration in pending:
                 for statement in _statements(migration.sql):
                     await self.connection.execute(statement)
-            await self.connection.execute(f"PRAGMA user_version = {pending[-1].version:d}")
+            if pending:
+                await self.connection.execute(f"PRAGMA user_version = {pending[-1].version:d}")
         except BaseException:
             await self.connection.execute("ROLLBACK")
             raise
@@ -227,12 +257,12 @@ class Database:
         return len(pending)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def transaction(self) -> AsyncIterator[Tx]:
         """BEGIN IMMEDIATE … COMMIT, one at a time; rolled back on any error."""
         async with self._write_lock:
             await self.connection.execute("BEGIN IMMEDIATE")
             try:
-                yield self.connection
+                yield _SqliteTx(self.connection)
             except BaseException:
                 # SQLite has already rolled back after some errors (a full disk): a second
                 # ROLLBACK would fail and hide the error that matters.
@@ -252,26 +282,17 @@ class Database:
     # behind it while another process holds the write lock fails at once with "database
     # is locked" instead of waiting out the busy timeout.
 
-    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
+    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> Row | None:
         rows = await self.connection.execute_fetchall(sql, tuple(params))
         for row in rows:
             return row
         return None
 
-    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
         return list(await self.connection.execute_fetchall(sql, tuple(params)))
 
-    async def get_meta(self, key: str) -> str | None:
-        row = await self.fetchone("SELECT value FROM meta WHERE key = ?", (key,))
-        return str(row[0]) if row else None
-
-    async def set_meta(self, key: str, value: str) -> None:
-        async with self.transaction() as connection:
-            await connection.execute(
-                "INSERT INTO meta (key, value) VALUES (?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (key, value),
-            )
+    def describe(self) -> str:
+        return str(self.path)
 
 
 def _statements(sql: str) -> list[str]:

@@ -18,18 +18,16 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from fractions import Fraction
 
-import aiosqlite
-
 from bot.domain.noise import Sampler, noisy_counts
-from bot.storage.database import Database
+from bot.storage.engine import Engine, Tx
 
 __all__ = ["PeriodPublisher", "RawCounts"]
 
-RawCounts = Callable[[aiosqlite.Connection, int, dt.date], Awaitable[dict[str, int]]]
+RawCounts = Callable[[Tx, int, dt.date], Awaitable[dict[str, int]]]
 
 
 class PeriodPublisher:
-    def __init__(self, database: Database, sampler: Sampler) -> None:
+    def __init__(self, database: Engine, sampler: Sampler) -> None:
         self.database = database
         self.sampler = sampler
 
@@ -48,25 +46,22 @@ class PeriodPublisher:
         `min_group_size`: the server's smallest group size at publication, kept with the
         period so that a later lowering never applies to it (`group_sizes`)."""
         start = period_start.isoformat()
-        async with self.database.transaction() as connection:
-            async with connection.execute(
-                "SELECT 1 FROM published_periods "
-                "WHERE guild_id = ? AND series = ? AND period_start = ?",
-                (guild_id, series, start),
-            ) as cursor:
-                if await cursor.fetchone() is not None:
-                    return False
-            counts = await raw(connection, guild_id, period_start)
+        async with self.database.transaction() as tx:
+            # Two processes may publish the same week at once: the period's row is the
+            # claim, and the one that did not insert it stores nothing.
+            claimed = await tx.execute(
+                "INSERT INTO published_periods (guild_id, series, period_start, min_group_size) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (guild_id, series, start, min_group_size),
+            )
+            if claimed != 1:
+                return False
+            counts = await raw(tx, guild_id, period_start)
             # Only the table's own cells: a cell that exists only because someone used it
             # (a feeling since removed from the vocabulary) would say so by being there.
             known = {cell: count for cell, count in counts.items() if cell in cells}
             noisy = noisy_counts(self.sampler, known, scale, cells)
-            await connection.execute(
-                "INSERT INTO published_periods (guild_id, series, period_start, min_group_size) "
-                "VALUES (?, ?, ?, ?)",
-                (guild_id, series, start, min_group_size),
-            )
-            await connection.executemany(
+            await tx.executemany(
                 "INSERT INTO published_cells (guild_id, series, period_start, cell, value) "
                 "VALUES (?, ?, ?, ?, ?)",
                 [(guild_id, series, start, cell, value) for cell, value in sorted(noisy.items())],
@@ -114,15 +109,11 @@ class PeriodPublisher:
 
     async def delete_before(self, day: dt.date) -> int:
         """Retention: delete every period that starts before `day`."""
-        async with self.database.transaction() as connection:
-            cursor = await connection.execute(
+        async with self.database.transaction() as tx:
+            return await tx.execute(
                 "DELETE FROM published_periods WHERE period_start < ?", (day.isoformat(),)
             )
-            return cursor.rowcount
 
     async def delete_guild(self, guild_id: int) -> int:
-        async with self.database.transaction() as connection:
-            cursor = await connection.execute(
-                "DELETE FROM published_periods WHERE guild_id = ?", (guild_id,)
-            )
-            return cursor.rowcount
+        async with self.database.transaction() as tx:
+            return await tx.execute("DELETE FROM published_periods WHERE guild_id = ?", (guild_id,))

@@ -13,7 +13,6 @@ exactly which prompt comes next, and no prompt repeats until all of them were sh
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -24,7 +23,7 @@ from zoneinfo import ZoneInfo
 from bot.domain.content import PromptKind
 from bot.domain.recurrence import LocalTime, next_occurrence
 from bot.domain.shards import ShardSlice
-from bot.storage.database import Database
+from bot.storage.engine import Engine, Tx
 
 __all__ = [
     "NewSchedule",
@@ -217,8 +216,10 @@ def choose_prompt(
 
 
 class ScheduleStore:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Engine, owner: str | None = None) -> None:
         self.database = database
+        # Recorded with each claim: the process that is posting it (`unfinished_runs`).
+        self.owner = database.owner if owner is None else owner
 
     # schedules, as moderators see them
 
@@ -237,39 +238,38 @@ class ScheduleStore:
         if not new.days:
             raise ValueError("a schedule needs at least one day")
         first_due = next_occurrence(now, new.at, new.days, ZoneInfo(new.timezone))
-        async with self.database.transaction() as connection:
+        async with self.database.transaction() as tx:
             if limit is not None:
-                async with connection.execute(
+                await self.database.hold(tx, _guild_lock(new.guild_id))
+                row = await tx.fetchone(
                     "SELECT COUNT(*) FROM schedules WHERE guild_id = ?", (new.guild_id,)
-                ) as cursor:
-                    row = await cursor.fetchone()
+                )
                 if row is not None and int(row[0]) >= limit:
                     raise ScheduleLimitReached(limit)
             for _ in range(SHORT_ID_ATTEMPTS):
                 short_id = make_short_id()
-                try:
-                    cursor = await connection.execute(
-                        "INSERT INTO schedules (guild_id, short_id, channel_id, local_time, days, "
-                        "timezone, kind, created_at, next_due) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            new.guild_id,
-                            short_id,
-                            new.channel_id,
-                            str(new.at),
-                            _days_mask(new.days),
-                            new.timezone,
-                            new.kind.value,
-                            _iso(now),
-                            _iso(first_due),
-                        ),
-                    )
-                except sqlite3.IntegrityError:
-                    continue
-                key = cursor.lastrowid
-                break
+                inserted = await tx.fetchone(
+                    "INSERT INTO schedules (guild_id, short_id, channel_id, local_time, days, "
+                    "timezone, kind, created_at, next_due) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (guild_id, short_id) DO NOTHING RETURNING key",
+                    (
+                        new.guild_id,
+                        short_id,
+                        new.channel_id,
+                        str(new.at),
+                        _days_mask(new.days),
+                        new.timezone,
+                        new.kind.value,
+                        _iso(now),
+                        _iso(first_due),
+                    ),
+                )
+                if inserted is not None:
+                    key = int(inserted[0])
+                    break
             else:
                 raise ShortIdsExhausted(f"no free short id after {SHORT_ID_ATTEMPTS} tries")
-        added = await self.get_by_key(int(key or 0))
+        added = await self.get_by_key(key)
         assert added is not None
         return added
 
@@ -305,8 +305,8 @@ class ScheduleStore:
         found = await self.get(guild_id, short_id)
         if found is None:
             return None
-        async with self.database.transaction() as connection:
-            await connection.execute("DELETE FROM schedules WHERE key = ?", (found.key,))
+        async with self.database.transaction() as tx:
+            await tx.execute("DELETE FROM schedules WHERE key = ?", (found.key,))
         return found
 
     async def pause(self, guild_id: int, short_id: str, reason: str) -> Schedule | None:
@@ -317,20 +317,17 @@ class ScheduleStore:
         return await self.get_by_key(found.key)
 
     async def pause_key(self, key: int, reason: str) -> None:
-        async with self.database.transaction() as connection:
-            await connection.execute(
-                "UPDATE schedules SET paused_reason = ? WHERE key = ?", (reason, key)
-            )
+        async with self.database.transaction() as tx:
+            await tx.execute("UPDATE schedules SET paused_reason = ? WHERE key = ?", (reason, key))
 
     async def pause_channel(self, channel_id: int, reason: str) -> int:
         """Pause every active schedule posting to a channel; how many were paused."""
-        async with self.database.transaction() as connection:
-            cursor = await connection.execute(
+        async with self.database.transaction() as tx:
+            return await tx.execute(
                 "UPDATE schedules SET paused_reason = ? "
                 "WHERE channel_id = ? AND paused_reason IS NULL",
                 (reason, channel_id),
             )
-            return int(cursor.rowcount)
 
     async def resume(self, guild_id: int, short_id: str, *, now: datetime) -> Schedule | None:
         """Clear the pause; the next occurrence is the first one after `now`, so a resume
@@ -338,28 +335,23 @@ class ScheduleStore:
         found = await self.get(guild_id, short_id)
         if found is None:
             return None
-        async with self.database.transaction() as connection:
-            await connection.execute(
+        async with self.database.transaction() as tx:
+            await tx.execute(
                 "UPDATE schedules SET paused_reason = NULL, next_due = ? WHERE key = ?",
                 (_iso(found.following(now)), found.key),
             )
         return await self.get_by_key(found.key)
 
     async def set_next_due(self, key: int, when: datetime) -> None:
-        async with self.database.transaction() as connection:
-            await connection.execute(
-                "UPDATE schedules SET next_due = ? WHERE key = ?", (_iso(when), key)
-            )
+        async with self.database.transaction() as tx:
+            await tx.execute("UPDATE schedules SET next_due = ? WHERE key = ?", (_iso(when), key))
 
     async def delete_guild(self, guild_id: int) -> int:
         """Forget a server: its schedules, their runs, and its prompt rotation."""
-        async with self.database.transaction() as connection:
-            cursor = await connection.execute(
-                "DELETE FROM schedules WHERE guild_id = ?", (guild_id,)
-            )
-            removed = int(cursor.rowcount)
-            await connection.execute("DELETE FROM prompt_usage WHERE guild_id = ?", (guild_id,))
-            await connection.execute("DELETE FROM prompt_cycles WHERE guild_id = ?", (guild_id,))
+        async with self.database.transaction() as tx:
+            removed = await tx.execute("DELETE FROM schedules WHERE guild_id = ?", (guild_id,))
+            await tx.execute("DELETE FROM prompt_usage WHERE guild_id = ?", (guild_id,))
+            await tx.execute("DELETE FROM prompt_cycles WHERE guild_id = ?", (guild_id,))
         return removed
 
     # the scheduler
@@ -398,28 +390,42 @@ class ScheduleStore:
         `next_due` moves on), the schedule is gone or paused, or the kind has no prompts.
         """
         try:
-            async with self.database.transaction() as connection:
-                current = await self.get_by_key(schedule.key)
-                if current is None or current.paused:
+            async with self.database.transaction() as tx:
+                # The schedule's row is taken for this transaction: another process
+                # claiming the same schedule now passes it over (PostgreSQL), or waits
+                # for this one to finish (SQLite's single writer).
+                current = await tx.fetchone(
+                    "SELECT paused_reason FROM schedules WHERE key = ?" + self.database.claim_lock,
+                    (schedule.key,),
+                )
+                if current is None or current[0] is not None:
                     return None
-                await connection.execute(
+                await tx.execute(
                     "UPDATE schedules SET next_due = ? WHERE key = ?",
                     (_iso(next_due), schedule.key),
                 )
-                chosen = await self._take_prompt(schedule.guild_id, schedule.kind, prompt_ids)
+                chosen = await self._take_prompt(tx, schedule.guild_id, schedule.kind, prompt_ids)
                 if chosen is None:
                     return None
-                try:
-                    cursor = await connection.execute(
-                        "INSERT INTO schedule_runs "
-                        "(schedule_key, due, status, prompt_id, claimed_at) VALUES (?, ?, ?, ?, ?)",
-                        (schedule.key, _iso(due), RunStatus.CLAIMED.value, chosen, _iso(now)),
-                    )
-                except sqlite3.IntegrityError:
+                inserted = await tx.fetchone(
+                    "INSERT INTO schedule_runs "
+                    "(schedule_key, due, status, prompt_id, claimed_at, owner) "
+                    "VALUES (?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (schedule_key, due) DO NOTHING RETURNING id",
+                    (
+                        schedule.key,
+                        _iso(due),
+                        RunStatus.CLAIMED.value,
+                        chosen,
+                        _iso(now),
+                        self.owner,
+                    ),
+                )
+                if inserted is None:
                     # Roll back the prompt bookkeeping: this claim posts nothing.
-                    raise _AlreadyClaimed() from None
-                run_id = int(cursor.lastrowid or 0)
-                await self._prune_runs(schedule.key, now)
+                    raise _AlreadyClaimed()
+                run_id = int(inserted[0])
+                await self._prune_runs(tx, schedule.key, now)
         except _AlreadyClaimed:
             await self.set_next_due(schedule.key, next_due)
             return None
@@ -440,19 +446,20 @@ class ScheduleStore:
         self, schedule: Schedule, due: datetime, *, now: datetime, next_due: datetime, detail: str
     ) -> None:
         """Record that an occurrence will not be posted, and move `next_due` on."""
-        async with self.database.transaction() as connection:
-            await connection.execute(
-                "INSERT OR IGNORE INTO schedule_runs "
-                "(schedule_key, due, status, claimed_at, detail) VALUES (?, ?, ?, ?, ?)",
+        async with self.database.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO schedule_runs "
+                "(schedule_key, due, status, claimed_at, detail) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (schedule_key, due) DO NOTHING",
                 (schedule.key, _iso(due), RunStatus.SKIPPED.value, _iso(now), detail),
             )
-            await connection.execute(
+            await tx.execute(
                 "UPDATE schedules SET next_due = ? WHERE key = ?", (_iso(next_due), schedule.key)
             )
 
     async def mark_sent(self, run: Run, message_id: int, *, attempts: int | None = None) -> None:
-        async with self.database.transaction() as connection:
-            await connection.execute(
+        async with self.database.transaction() as tx:
+            await tx.execute(
                 "UPDATE schedule_runs SET status = ?, message_id = ?, attempts = ? WHERE id = ?",
                 (
                     RunStatus.SENT.value,
@@ -466,25 +473,34 @@ class ScheduleStore:
         """Close a run that did not end in a post."""
         if status in (RunStatus.CLAIMED, RunStatus.SENT):
             raise ValueError(f"finish() records outcomes without a post, not {status}")
-        async with self.database.transaction() as connection:
-            await connection.execute(
+        async with self.database.transaction() as tx:
+            await tx.execute(
                 "UPDATE schedule_runs SET status = ?, detail = ?, attempts = ? WHERE id = ?",
                 (status.value, detail, attempts, run.id),
             )
 
     async def unfinished_runs(self, shards: ShardSlice | None = None) -> list[tuple[Run, Schedule]]:
-        """Claimed runs with no outcome: left behind by a process that stopped mid-post.
-        With `shards`, only those of servers on them."""
+        """Claimed runs with no outcome, left behind by a process that stopped mid-post:
+        never the runs of a process that still has the database open (another process
+        sharing it, or this one), whose posts may be on their way right now. With
+        `shards`, only those of servers on them."""
         where, params = _on_shards(shards, "s.guild_id")
         rows = await self.database.fetchall(
             f"SELECT {', '.join('r.' + c.strip() for c in _RUN_COLUMNS.split(','))}, "
-            f"{', '.join('s.' + c.strip() for c in _SCHEDULE_COLUMNS.split(','))} "
+            f"{', '.join('s.' + c.strip() for c in _SCHEDULE_COLUMNS.split(','))}, r.owner "
             "FROM schedule_runs r JOIN schedules s ON s.key = r.schedule_key "
             f"WHERE r.status = ?{where} ORDER BY r.due, r.id",
             (RunStatus.CLAIMED.value, *params),
         )
+        if not rows:
+            return []
+        live = await self.database.live_owners()
         width = len(_RUN_COLUMNS.split(","))
-        return [(_run(row[:width]), _schedule(row[width:])) for row in rows]
+        return [
+            (_run(row[:width]), _schedule(row[width:-1]))
+            for row in rows
+            if row[-1] is None or row[-1] not in live
+        ]
 
     async def runs(self, schedule_key: int) -> list[Run]:
         rows = await self.database.fetchall(
@@ -521,12 +537,15 @@ class ScheduleStore:
         used, _, _ = await self._rotation(guild_id, kind)
         return len(set(prompt_ids) - used)
 
-    async def _rotation(self, guild_id: int, kind: PromptKind) -> tuple[set[str], int, str | None]:
-        rows = await self.database.fetchall(
+    async def _rotation(
+        self, guild_id: int, kind: PromptKind, tx: Tx | None = None
+    ) -> tuple[set[str], int, str | None]:
+        reader: Tx | Engine = self.database if tx is None else tx
+        rows = await reader.fetchall(
             "SELECT prompt_id FROM prompt_usage WHERE guild_id = ? AND kind = ?",
             (guild_id, kind.value),
         )
-        cycle_row = await self.database.fetchone(
+        cycle_row = await reader.fetchone(
             "SELECT cycle, last_prompt_id FROM prompt_cycles WHERE guild_id = ? AND kind = ?",
             (guild_id, kind.value),
         )
@@ -535,24 +554,27 @@ class ScheduleStore:
         return {str(row[0]) for row in rows}, cycle, last
 
     async def _take_prompt(
-        self, guild_id: int, kind: PromptKind, prompt_ids: Collection[str]
+        self, tx: Tx, guild_id: int, kind: PromptKind, prompt_ids: Collection[str]
     ) -> str | None:
-        """Choose and record the next prompt; call inside a transaction."""
-        used, cycle, last = await self._rotation(guild_id, kind)
+        """Choose and record the next prompt, inside the claim's transaction."""
+        # Two schedules of one server and kind claimed at once by two processes would
+        # otherwise both read the same rotation and post the same prompt.
+        await self.database.hold(tx, _rotation_lock(guild_id, kind))
+        used, cycle, last = await self._rotation(guild_id, kind, tx)
         chosen = choose_prompt(guild_id, kind, prompt_ids, used, cycle, last)
         if chosen is None:
             return None
         prompt_id, chosen_cycle = chosen
-        connection = self.database.connection
         if chosen_cycle != cycle:
-            await connection.execute(
+            await tx.execute(
                 "DELETE FROM prompt_usage WHERE guild_id = ? AND kind = ?", (guild_id, kind.value)
             )
-        await connection.execute(
-            "INSERT OR IGNORE INTO prompt_usage (guild_id, kind, prompt_id) VALUES (?, ?, ?)",
+        await tx.execute(
+            "INSERT INTO prompt_usage (guild_id, kind, prompt_id) VALUES (?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
             (guild_id, kind.value, prompt_id),
         )
-        await connection.execute(
+        await tx.execute(
             "INSERT INTO prompt_cycles (guild_id, kind, cycle, last_prompt_id) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (guild_id, kind) DO UPDATE SET "
             "cycle = excluded.cycle, last_prompt_id = excluded.last_prompt_id",
@@ -560,10 +582,10 @@ class ScheduleStore:
         )
         return prompt_id
 
-    async def _prune_runs(self, schedule_key: int, now: datetime) -> None:
-        """Drop old finished runs; call inside a transaction."""
+    async def _prune_runs(self, tx: Tx, schedule_key: int, now: datetime) -> None:
+        """Drop old finished runs, inside the claim's transaction."""
         cutoff = now.astimezone(UTC) - timedelta(days=RUN_HISTORY_DAYS)
-        await self.database.connection.execute(
+        await tx.execute(
             "DELETE FROM schedule_runs WHERE schedule_key = ? AND status != ? AND due < ?",
             (schedule_key, RunStatus.CLAIMED.value, _iso(cutoff)),
         )
@@ -578,6 +600,17 @@ def _on_shards(shards: ShardSlice | None, column: str) -> tuple[str, tuple[int, 
         shards.first,
         shards.last,
     )
+
+
+def _rotation_lock(guild_id: int, kind: PromptKind) -> int:
+    """A 63-bit number naming one server's rotation of one kind, for `Engine.hold`."""
+    digest = hashlib.sha256(f"rotation:{guild_id}:{kind.value}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
+
+
+def _guild_lock(guild_id: int) -> int:
+    digest = hashlib.sha256(f"schedules:{guild_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
 
 
 class _AlreadyClaimed(Exception):

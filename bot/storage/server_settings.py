@@ -4,13 +4,10 @@ change applies at once."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 
-import aiosqlite
-
 from bot.domain.server_settings import Chosen
-from bot.storage.database import Database
+from bot.storage.engine import Engine, Row, Tx
 
 __all__ = ["ServerSettingsStore"]
 
@@ -23,7 +20,7 @@ _COLUMNS = {
 
 
 class ServerSettingsStore:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Engine) -> None:
         self.database = database
         self._chosen: dict[int, Chosen] | None = None
 
@@ -57,9 +54,9 @@ class ServerSettingsStore:
         """Store one of reach_out_channel, region, timezone, min_group_size (None: back
         to the host's default)."""
         column = _COLUMNS[name]
-        async with self.database.transaction() as connection:
-            await _ensure_row(connection, guild_id)
-            await connection.execute(
+        async with self.database.transaction() as tx:
+            await _ensure_row(tx, guild_id)
+            await tx.execute(
                 f"UPDATE server_settings SET {column} = ? WHERE guild_id = ?",
                 (value, guild_id),
             )
@@ -68,16 +65,14 @@ class ServerSettingsStore:
     async def set_roles(self, guild_id: int, roles: Iterable[int] | None) -> Chosen:
         """The server's moderator roles; None: back to the host's default."""
         wanted = None if roles is None else frozenset(roles)
-        async with self.database.transaction() as connection:
-            await _ensure_row(connection, guild_id)
-            await connection.execute(
-                "DELETE FROM server_moderator_roles WHERE guild_id = ?", (guild_id,)
-            )
-            await connection.executemany(
+        async with self.database.transaction() as tx:
+            await _ensure_row(tx, guild_id)
+            await tx.execute("DELETE FROM server_moderator_roles WHERE guild_id = ?", (guild_id,))
+            await tx.executemany(
                 "INSERT INTO server_moderator_roles (guild_id, role_id) VALUES (?, ?)",
                 [(guild_id, role) for role in sorted(wanted or ())],
             )
-            await connection.execute(
+            await tx.execute(
                 "UPDATE server_settings SET roles_chosen = ? WHERE guild_id = ?",
                 (0 if wanted is None else 1, guild_id),
             )
@@ -87,23 +82,24 @@ class ServerSettingsStore:
         """Mark the first-run note as shown; True only for the one call that marked it."""
         if self.chosen(guild_id).first_run_noted:
             return False
-        async with self.database.transaction() as connection:
-            await _ensure_row(connection, guild_id)
-            cursor = await connection.execute(
-                "UPDATE server_settings SET first_run_noted = 1 "
-                "WHERE guild_id = ? AND first_run_noted = 0",
-                (guild_id,),
+        async with self.database.transaction() as tx:
+            await _ensure_row(tx, guild_id)
+            marked = (
+                await tx.execute(
+                    "UPDATE server_settings SET first_run_noted = 1 "
+                    "WHERE guild_id = ? AND first_run_noted = 0",
+                    (guild_id,),
+                )
+                == 1
             )
-            marked = cursor.rowcount == 1
         self._remember(guild_id, self.chosen(guild_id).replace(first_run_noted=True))
         return marked
 
     async def delete_guild(self, guild_id: int) -> int:
-        async with self.database.transaction() as connection:
-            cursor = await connection.execute(
+        async with self.database.transaction() as tx:
+            deleted = await tx.execute(
                 "DELETE FROM server_settings WHERE guild_id = ?", (guild_id,)
             )
-            deleted = cursor.rowcount
         if self._chosen is not None:
             self._chosen.pop(guild_id, None)
         return deleted
@@ -114,14 +110,14 @@ class ServerSettingsStore:
         return chosen
 
 
-async def _ensure_row(connection: aiosqlite.Connection, guild_id: int) -> None:
-    await connection.execute(
+async def _ensure_row(tx: Tx, guild_id: int) -> None:
+    await tx.execute(
         "INSERT INTO server_settings (guild_id) VALUES (?) ON CONFLICT (guild_id) DO NOTHING",
         (guild_id,),
     )
 
 
-def _chosen(row: sqlite3.Row, roles: set[int]) -> Chosen:
+def _chosen(row: Row, roles: set[int]) -> Chosen:
     _, channel, region, timezone, group, roles_chosen, noted = row
     return Chosen(
         moderator_roles=frozenset(roles) if roles_chosen else None,

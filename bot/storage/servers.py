@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from bot.storage.database import Database
+from bot.storage.engine import Engine
 
 __all__ = ["ServerRecords"]
 
@@ -19,16 +19,23 @@ _NOTES = "absent_guilds"
 
 
 class ServerRecords:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Engine) -> None:
         self.database = database
 
     async def tables(self) -> list[str]:
         """Every table with a `guild_id` column, apart from the notes of absence."""
-        rows = await self.database.fetchall(
-            "SELECT m.name FROM sqlite_master AS m, pragma_table_info(m.name) AS c "
-            "WHERE m.type = 'table' AND c.name = 'guild_id' AND m.name != ? ORDER BY m.name",
-            (_NOTES,),
-        )
+        if self.database.dialect == "sqlite":
+            query = (
+                "SELECT m.name FROM sqlite_master AS m, pragma_table_info(m.name) AS c "
+                "WHERE m.type = 'table' AND c.name = 'guild_id' AND m.name != ? ORDER BY m.name"
+            )
+        else:
+            query = (
+                "SELECT table_name FROM information_schema.columns "
+                "WHERE table_schema = current_schema() AND column_name = 'guild_id' "
+                "AND table_name != ? ORDER BY table_name"
+            )
+        rows = await self.database.fetchall(query, (_NOTES,))
         return [str(row[0]) for row in rows]
 
     async def stored(self) -> set[int]:
@@ -42,13 +49,12 @@ class ServerRecords:
     async def forget(self, guild_id: int) -> int:
         """Delete whatever rows are left of one server, in every table; return how many."""
         deleted = 0
-        async with self.database.transaction() as connection:
-            for table in await self.tables():
-                cursor = await connection.execute(
-                    f'DELETE FROM "{table}" WHERE guild_id = ?', (guild_id,)
-                )
-                deleted += max(cursor.rowcount, 0)
-            await connection.execute(f"DELETE FROM {_NOTES} WHERE guild_id = ?", (guild_id,))
+        tables = await self.tables()
+        async with self.database.transaction() as tx:
+            for table in tables:
+                changed = await tx.execute(f'DELETE FROM "{table}" WHERE guild_id = ?', (guild_id,))
+                deleted += max(changed, 0)
+            await tx.execute(f"DELETE FROM {_NOTES} WHERE guild_id = ?", (guild_id,))
         self.database.request_settle()
         return deleted
 
@@ -57,14 +63,14 @@ class ServerRecords:
         return {int(guild): dt.datetime.fromisoformat(str(since)) for guild, since in rows}
 
     async def note_absent(self, guild_ids: Iterable[int], since: dt.datetime) -> None:
-        async with self.database.transaction() as connection:
-            await connection.executemany(
-                f"INSERT OR IGNORE INTO {_NOTES} (guild_id, since) VALUES (?, ?)",
+        async with self.database.transaction() as tx:
+            await tx.executemany(
+                f"INSERT INTO {_NOTES} (guild_id, since) VALUES (?, ?) ON CONFLICT DO NOTHING",
                 [(guild, since.astimezone(dt.UTC).isoformat()) for guild in guild_ids],
             )
 
     async def drop_notes(self, guild_ids: Iterable[int]) -> None:
-        async with self.database.transaction() as connection:
-            await connection.executemany(
+        async with self.database.transaction() as tx:
+            await tx.executemany(
                 f"DELETE FROM {_NOTES} WHERE guild_id = ?", [(guild,) for guild in guild_ids]
             )

@@ -17,8 +17,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-import aiosqlite
-
 from bot.domain.periods import completed_weeks, fits_retention, week_start
 from bot.domain.votes import (
     VOTE_SERIES,
@@ -33,7 +31,7 @@ from bot.domain.votes import (
     totals,
 )
 from bot.storage.daily import DailyLimit
-from bot.storage.database import Database
+from bot.storage.engine import Engine, Tx
 from bot.storage.published import PeriodPublisher
 
 __all__ = ["LONGEST_WEEKS", "VoteStore"]
@@ -55,7 +53,7 @@ class _Prior:
 
 
 class VoteStore:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Engine) -> None:
         self.database = database
         self.card = DailyLimit(database, "vote")
         self.slots = DailyLimit(database, "voteslot")
@@ -65,17 +63,18 @@ class VoteStore:
         self, guild_id: int, member_id: int, technique_id: str, verdict: Verdict, day: dt.date
     ) -> VoteOutcome:
         try:
-            async with self.database.transaction() as connection:
+            async with self.database.transaction() as tx:
                 first = await self.card.claim(
-                    connection, day, guild_id, member_id, technique_number(technique_id)
+                    tx, day, guild_id, member_id, technique_number(technique_id)
                 )
                 if not first:
                     return VoteOutcome.ALREADY
-                if not await self._take_slot(connection, day, guild_id, member_id):
+                if not await self._take_slot(tx, day, guild_id, member_id):
                     raise _NoSlot
-                await connection.execute(
+                await tx.execute(
                     "INSERT INTO vote_counts (guild_id, day, technique, verdict, count) "
-                    "VALUES (?, ?, ?, ?, 1) ON CONFLICT DO UPDATE SET count = count + 1",
+                    "VALUES (?, ?, ?, ?, 1) ON CONFLICT (guild_id, day, technique, verdict) "
+                    "DO UPDATE SET count = vote_counts.count + 1",
                     (guild_id, day.isoformat(), technique_id, verdict.value),
                 )
         except _NoSlot:
@@ -83,11 +82,9 @@ class VoteStore:
         self.database.request_settle()
         return VoteOutcome.COUNTED
 
-    async def _take_slot(
-        self, connection: aiosqlite.Connection, day: dt.date, guild_id: int, member_id: int
-    ) -> bool:
+    async def _take_slot(self, tx: Tx, day: dt.date, guild_id: int, member_id: int) -> bool:
         for slot in range(VOTES_PER_DAY):
-            if await self.slots.claim(connection, day, guild_id, member_id, slot):
+            if await self.slots.claim(tx, day, guild_id, member_id, slot):
                 return True
         return False
 
@@ -192,11 +189,8 @@ class VoteStore:
     # -- retention ----------------------------------------------------------------------
 
     async def delete_older_than(self, day: dt.date) -> int:
-        async with self.database.transaction() as connection:
-            cursor = await connection.execute(
-                "DELETE FROM vote_counts WHERE day < ?", (day.isoformat(),)
-            )
-            deleted = cursor.rowcount
+        async with self.database.transaction() as tx:
+            deleted = await tx.execute("DELETE FROM vote_counts WHERE day < ?", (day.isoformat(),))
         if deleted:
             self.database.request_settle()
         return deleted
@@ -220,14 +214,11 @@ def window_weeks(retention_days: int) -> int:
     return 0
 
 
-async def _week_votes(
-    connection: aiosqlite.Connection, guild_id: int, monday: dt.date
-) -> dict[str, int]:
+async def _week_votes(tx: Tx, guild_id: int, monday: dt.date) -> dict[str, int]:
     sunday = monday + dt.timedelta(days=6)
-    async with connection.execute(
+    rows = await tx.fetchall(
         "SELECT technique, verdict, sum(count) FROM vote_counts "
         "WHERE guild_id = ? AND day >= ? AND day <= ? GROUP BY technique, verdict",
         (guild_id, monday.isoformat(), sunday.isoformat()),
-    ) as cursor:
-        rows = await cursor.fetchall()
+    )
     return {cell(str(t), Verdict(str(v))): int(n) for t, v, n in rows}

@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,7 +32,7 @@ from bot.domain.cards.checkin import (
 from bot.domain.catalog import Catalog
 from bot.domain.checkin_suggestion import technique_for_mood
 from bot.domain.checkins import MAX_FEELINGS, MOOD_LABELS, MOODS
-from bot.domain.errors import UserFacingError
+from bot.domain.errors import DATABASE_ERRORS, UserFacingError
 from bot.domain.text import cut
 from bot.services import Services
 from bot.ui import crisis, library, replies, window
@@ -211,7 +210,7 @@ async def save(interaction: discord.Interaction[Any], mood: int, picked: Sequenc
     except Exception as error:
         # Not stored, so not counted: the member may try again straight away.
         services.flood.release(guild_id, member_id)
-        if isinstance(error, sqlite3.Error):
+        if isinstance(error, DATABASE_ERRORS):
             log.warning("a check-in could not be saved (%s: %s)", type(error).__name__, error)
             raise UserFacingError(CHECKIN_NOT_SAVED) from None
         raise

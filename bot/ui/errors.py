@@ -18,7 +18,7 @@ import sqlite3
 import discord
 from discord import app_commands
 
-from bot.domain.errors import UserFacingError
+from bot.domain.errors import StorageError, UserFacingError
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ def message_for(error: BaseException) -> tuple[str, bool]:
     original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
     if isinstance(original, UserFacingError):
         return original.message, True
-    if isinstance(original, sqlite3.OperationalError | sqlite3.DatabaseError):
+    if isinstance(original, sqlite3.DatabaseError | StorageError):
         # Locked by another process, read-only, full or damaged: the transaction was
         # rolled back, so nothing happened, and the member is told exactly that.
         log.warning("the database refused a change (%s: %s)", type(original).__name__, original)

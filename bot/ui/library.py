@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +15,7 @@ import discord
 
 from bot.domain.catalog import Catalog, why_this_one
 from bot.domain.content import Area, Audience, Feeling, Story, Technique
-from bot.domain.errors import UserFacingError
+from bot.domain.errors import DATABASE_ERRORS, UserFacingError
 from bot.domain.memory import Shown
 from bot.domain.votes import VOTES_PER_DAY, Verdict, VoteOutcome
 from bot.services import Services
@@ -102,7 +101,7 @@ async def refresh_prior(services: Services, guild_id: int | None) -> None:
             services.server(guild_id).min_group_size.value,
             services.settings.privacy.retention_days,
         )
-    except sqlite3.Error as error:
+    except DATABASE_ERRORS as error:
         # The ranking goes on without the votes (or with last week's) until it can.
         log.warning("could not read the published votes (%s: %s)", type(error).__name__, error)
 

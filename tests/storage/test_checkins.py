@@ -1,5 +1,6 @@
-"""CheckinStore on real SQLite files: what a row may hold, writing many at once, windows,
-weeks and deletion."""
+"""CheckinStore on both engines (the `engine` fixture: a real SQLite file, then a real
+PostgreSQL database): what a row may hold, writing many at once, windows, weeks and
+deletion. The few tests about SQLite's own files and plans use `sqlite_database`."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from bot.domain.checkins import WindowData
 from bot.storage import checkins as checkins_module
 from bot.storage.checkins import CheckinStore, week_start
 from bot.storage.database import Database
+from bot.storage.engine import DATABASE_ERRORS, Engine
 
 from ..helpers import record_many
 
@@ -26,17 +28,32 @@ TODAY = dt.date(2025, 6, 18)  # a Wednesday
 
 
 @pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
+def database(engine: Engine) -> Engine:
+    return engine
+
+
+@pytest.fixture
+async def sqlite_database(tmp_path: Path) -> AsyncIterator[Database]:
     async with Database.open(tmp_path / "checkins.sqlite3") as db:
         yield db
 
 
 @pytest.fixture
-def store(database: Database) -> CheckinStore:
+def store(database: Engine) -> CheckinStore:
     return CheckinStore(database)
 
 
-async def rows(database: Database) -> list[tuple[object, ...]]:
+async def columns(database: Engine) -> list[str]:
+    if database.dialect == "sqlite":
+        return [r[1] for r in await database.fetchall("PRAGMA table_info(checkins)")]
+    found = await database.fetchall(
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_name = 'checkins' ORDER BY ordinal_position"
+    )
+    return [r[0] for r in found]
+
+
+async def rows(database: Engine) -> list[tuple[object, ...]]:
     return [tuple(r) for r in await database.fetchall("SELECT * FROM checkins")]
 
 
@@ -44,10 +61,9 @@ async def rows(database: Database) -> list[tuple[object, ...]]:
 
 
 async def test_a_row_holds_a_random_id_the_server_the_day_the_mood_and_feelings(
-    database: Database, store: CheckinStore
+    database: Engine, store: CheckinStore
 ) -> None:
-    columns = [r[1] for r in await database.fetchall("PRAGMA table_info(checkins)")]
-    assert columns == ["id", "guild_id", "day", "mood", "feelings"]
+    assert await columns(database) == ["id", "guild_id", "day", "mood", "feelings"]
     await store.record(SERVER, TODAY, 2, ["tired", "anxious"])
     ((row_id, guild_id, day, mood, feelings),) = await rows(database)
     assert isinstance(row_id, bytes) and len(row_id) == 16
@@ -55,17 +71,17 @@ async def test_a_row_holds_a_random_id_the_server_the_day_the_mood_and_feelings(
     assert feelings == "anxious tired"  # sorted: the order they were picked is not kept
 
 
-async def test_the_table_is_strict_and_has_no_rowid(database: Database) -> None:
-    row = await database.fetchone(
+async def test_the_table_is_strict_and_has_no_rowid(sqlite_database: Engine) -> None:
+    row = await sqlite_database.fetchone(
         "SELECT strict, wr FROM pragma_table_list WHERE name = 'checkins'"
     )
     assert row is not None and tuple(row) == (1, 1)
     with pytest.raises(sqlite3.OperationalError, match="rowid"):
-        await database.fetchall("SELECT rowid FROM checkins")
+        await sqlite_database.fetchall("SELECT rowid FROM checkins")
 
 
 async def test_stored_order_does_not_follow_the_order_of_check_ins(
-    database: Database, store: CheckinStore
+    database: Engine, store: CheckinStore
 ) -> None:
     for n in range(40):
         await store.record(SERVER, TODAY - dt.timedelta(days=n), 1 + n % 5)
@@ -88,7 +104,7 @@ async def test_stored_order_does_not_follow_the_order_of_check_ins(
     ],
 )
 async def test_anything_but_a_mood_and_feeling_ids_is_refused(
-    database: Database,
+    database: Engine,
     store: CheckinStore,
     mood: int,
     feelings: tuple[str, ...],
@@ -99,7 +115,7 @@ async def test_anything_but_a_mood_and_feeling_ids_is_refused(
     assert await rows(database) == []
 
 
-async def test_a_time_of_day_is_never_stored(database: Database, store: CheckinStore) -> None:
+async def test_a_time_of_day_is_never_stored(database: Engine, store: CheckinStore) -> None:
     moment = dt.datetime(2025, 6, 18, 9, 41, 7, tzinfo=dt.UTC)
     with pytest.raises(TypeError, match="date"):
         await store.record(SERVER, moment, 3)
@@ -120,7 +136,7 @@ async def test_a_time_of_day_is_never_stored(database: Database, store: CheckinS
     ],
 )
 async def test_the_schema_itself_refuses_what_does_not_belong(
-    database: Database, column: str, value: object
+    database: Engine, column: str, value: object
 ) -> None:
     row: dict[str, object] = {
         "id": b"\x01" * 16,
@@ -130,11 +146,9 @@ async def test_the_schema_itself_refuses_what_does_not_belong(
         "feelings": "",
     }
     row[column] = value
-    with pytest.raises(sqlite3.IntegrityError):
-        async with database.transaction() as connection:
-            await connection.execute(
-                "INSERT INTO checkins VALUES (:id, :guild_id, :day, :mood, :feelings)", row
-            )
+    with pytest.raises(DATABASE_ERRORS):
+        async with database.transaction() as tx:
+            await tx.execute("INSERT INTO checkins VALUES (?, ?, ?, ?, ?)", list(row.values()))
     assert await rows(database) == []
 
 
@@ -143,7 +157,7 @@ async def test_the_schema_itself_refuses_what_does_not_belong(
 WRITER = "peerlight-checkin-writer"
 
 
-def count_transactions(database: Database, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+def count_transactions(database: Engine, monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """How many writes (each one atomic statement) were made, and the rows each held."""
     opened: list[int] = []
     execute_alone = database.execute_alone
@@ -162,7 +176,7 @@ def writers() -> list[asyncio.Task[Any]]:
 
 
 async def test_check_ins_arriving_together_share_one_transaction(
-    database: Database, store: CheckinStore, monkeypatch: pytest.MonkeyPatch
+    database: Engine, store: CheckinStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     opened = count_transactions(database, monkeypatch)
     await asyncio.gather(*(store.record(SERVER, TODAY, 1 + n % 5, ["calm"]) for n in range(50)))
@@ -175,7 +189,7 @@ async def test_check_ins_arriving_together_share_one_transaction(
 
 
 async def test_a_transaction_holds_at_most_a_batch(
-    database: Database, store: CheckinStore, monkeypatch: pytest.MonkeyPatch
+    database: Engine, store: CheckinStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(checkins_module, "WRITE_BATCH", 3)
     opened = count_transactions(database, monkeypatch)
@@ -185,10 +199,11 @@ async def test_a_transaction_holds_at_most_a_batch(
 
 
 async def test_record_returns_only_once_its_row_is_committed(
-    database: Database, store: CheckinStore
+    sqlite_database: Engine,
 ) -> None:
+    store = CheckinStore(sqlite_database)
     # Read by another connection, which sees committed rows only.
-    reader = sqlite3.connect(f"file:{database.path}?mode=ro", uri=True)
+    reader = sqlite3.connect(f"file:{sqlite_database.path}?mode=ro", uri=True)
     seen: list[tuple[int, int]] = []
 
     def committed_when_done(task: asyncio.Task[None]) -> None:
@@ -219,7 +234,7 @@ async def test_check_ins_are_answered_in_the_order_they_arrived(store: CheckinSt
 
 
 async def test_a_failed_transaction_fails_every_check_in_in_it(
-    database: Database, store: CheckinStore, monkeypatch: pytest.MonkeyPatch
+    database: Engine, store: CheckinStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async def failing(sql: str, params: Any = ()) -> Any:
         raise sqlite3.OperationalError("disk I/O error")
@@ -237,7 +252,7 @@ async def test_a_failed_transaction_fails_every_check_in_in_it(
 
 
 async def test_a_refused_check_in_does_not_hold_up_the_others(
-    database: Database, store: CheckinStore
+    database: Engine, store: CheckinStore
 ) -> None:
     results = await asyncio.gather(
         store.record(SERVER, TODAY, 2),
@@ -338,9 +353,9 @@ async def test_an_empty_window_still_has_its_weeks(store: CheckinStore) -> None:
     assert all(sum(counts.values()) == 0 for _, counts in data.weekly)
 
 
-async def test_summary_queries_read_the_covering_index(database: Database) -> None:
+async def test_summary_queries_read_the_covering_index(sqlite_database: Engine) -> None:
     plans = [
-        await database.fetchall(
+        await sqlite_database.fetchall(
             f"EXPLAIN QUERY PLAN SELECT {select} FROM checkins "
             "WHERE guild_id = ? AND day >= ? AND day <= ? GROUP BY " + group,
             (SERVER, "2025-01-01", "2025-03-31"),

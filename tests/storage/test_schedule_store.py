@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,7 +12,7 @@ import pytest
 from bot.domain.content import PromptKind
 from bot.domain.recurrence import LocalTime
 from bot.domain.shards import shard_of
-from bot.storage.database import Database
+from bot.storage.engine import Engine
 from bot.storage.schedule_store import (
     NewSchedule,
     RunStatus,
@@ -54,9 +53,9 @@ def nine_am(guild_id: int = GUILD, kind: PromptKind = PromptKind.REFLECTION) -> 
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[ScheduleStore]:
-    async with Database.open(tmp_path / "schedules.sqlite3") as database:
-        yield ScheduleStore(database)
+def store(engine: Engine) -> ScheduleStore:
+    """On each engine in turn (tests/conftest.py): the same promises on both."""
+    return ScheduleStore(engine)
 
 
 # -- schedules ----------------------------------------------------------------------------
@@ -214,21 +213,27 @@ async def test_run_outcomes_and_unfinished_runs(store: ScheduleStore) -> None:
     second = schedule.following(first)
     third = schedule.following(second)
     sent = await store.claim(schedule, first, now=first, next_due=second, prompt_ids=PROMPTS)
-    left = await store.claim(schedule, second, now=second, next_due=third, prompt_ids=PROMPTS)
-    assert sent is not None and left is not None
+    # Claimed by a process that has since stopped (its owner token is no longer live).
+    gone = ScheduleStore(store.database, owner="0123456789abcdef")
+    left = await gone.claim(schedule, second, now=second, next_due=third, prompt_ids=PROMPTS)
+    mine = await store.claim(schedule, third, now=third, next_due=third, prompt_ids=PROMPTS)
+    assert sent is not None and left is not None and mine is not None
     await store.mark_sent(sent, 42, attempts=2)
+    # This process's own claim is on its way, not left behind.
     unfinished = await store.unfinished_runs()
     assert [(run.id, s.short_id) for run, s in unfinished] == [(left.id, "abc123")]
+    await store.mark_sent(mine, 43)
     await store.finish(left, RunStatus.FAILED, "Discord answered 500", attempts=4)
     assert await store.unfinished_runs() == []
     runs = await store.runs(schedule.key)
     assert [(r.status, r.message_id, r.attempts) for r in runs] == [
         (RunStatus.SENT, 42, 2),
         (RunStatus.FAILED, None, 4),
+        (RunStatus.SENT, 43, 0),
     ]
     assert runs[1].detail == "Discord answered 500"
     last = await store.last_runs(GUILD)
-    assert last[schedule.key].id == left.id
+    assert last[schedule.key].id == mine.id
     with pytest.raises(ValueError):
         await store.finish(left, RunStatus.SENT, "no", attempts=1)
 
@@ -341,10 +346,12 @@ async def test_a_slice_of_shards_reads_only_its_servers_schedules(store: Schedul
     assert len(await store.due(late)) == 4
     assert await store.earliest_due(middle) == added[1].next_due
     assert await store.earliest_due() == added[3].next_due - timedelta(hours=1)
+    # Claimed by a process that has since stopped, so its runs are left behind.
+    gone = ScheduleStore(store.database, owner="0123456789abcdef")
     for schedule in added.values():
         due = schedule.next_due
         following = schedule.following(due)
-        claimed = await store.claim(schedule, due, now=due, next_due=following, prompt_ids=PROMPTS)
+        claimed = await gone.claim(schedule, due, now=due, next_due=following, prompt_ids=PROMPTS)
         assert claimed is not None
     left = await store.unfinished_runs(middle)
     assert sorted(s.guild_id for _, s in left) == sorted((guilds[1], guilds[2]))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import AsyncIterator
 from fractions import Fraction
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 
 from bot.domain.votes import VOTES_PER_DAY, Verdict, VoteOutcome
 from bot.storage.database import Database
+from bot.storage.engine import Engine
 from bot.storage.published import PeriodPublisher
 from bot.storage.votes import VoteStore, window_weeks
 
@@ -22,19 +22,19 @@ SCALE = Fraction(7)
 
 
 @pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database.open(tmp_path / "votes.sqlite3") as db:
-        yield db
+def database(engine: Engine) -> Engine:
+    """On each engine in turn (tests/conftest.py)."""
+    return engine
 
 
-async def counters(database: Database) -> list[tuple[object, ...]]:
+async def counters(database: Engine) -> list[tuple[object, ...]]:
     rows = await database.fetchall(
         "SELECT guild_id, day, technique, verdict, count FROM vote_counts ORDER BY 1, 2, 3, 4"
     )
     return [tuple(r) for r in rows]
 
 
-async def test_one_vote_per_member_card_and_day(database: Database) -> None:
+async def test_one_vote_per_member_card_and_day(database: Engine) -> None:
     store = VoteStore(database)
     vote = store.record
     assert (
@@ -59,7 +59,7 @@ async def test_one_vote_per_member_card_and_day(database: Database) -> None:
     ]
 
 
-async def test_at_most_a_few_votes_per_member_and_day_in_a_server(database: Database) -> None:
+async def test_at_most_a_few_votes_per_member_and_day_in_a_server(database: Engine) -> None:
     store = VoteStore(database)
     ids = [f"technique-{n}" for n in range(VOTES_PER_DAY + 1)]
     for technique in ids[:VOTES_PER_DAY]:
@@ -82,17 +82,19 @@ async def test_at_most_a_few_votes_per_member_and_day_in_a_server(database: Data
     )
 
 
-async def test_the_files_hold_no_member_id(database: Database, tmp_path: Path) -> None:
-    store = VoteStore(database)
-    for n in range(VOTES_PER_DAY):
-        await store.record(SERVER, MEMBER, f"technique-{n}", Verdict.HELPED, MONDAY)
-    await database.settle()
+async def test_the_files_hold_no_member_id(tmp_path: Path) -> None:
+    async with Database.open(tmp_path / "votes.sqlite3") as database:
+        store = VoteStore(database)
+        for n in range(VOTES_PER_DAY):
+            await store.record(SERVER, MEMBER, f"technique-{n}", Verdict.HELPED, MONDAY)
+        await database.settle()
     data = b"".join(p.read_bytes() for p in tmp_path.glob("votes.sqlite3*"))  # noqa: ASYNC240
+    assert data
     assert str(MEMBER).encode() not in data
     assert MEMBER.to_bytes(8, "big") not in data and MEMBER.to_bytes(8, "little") not in data
 
 
-async def test_weeks_are_published_once_and_small_totals_hidden(database: Database) -> None:
+async def test_weeks_are_published_once_and_small_totals_hidden(database: Engine) -> None:
     store = VoteStore(database)
     publisher = PeriodPublisher(database, random.Random(5))
     for n in range(40):
@@ -111,7 +113,7 @@ async def test_weeks_are_published_once_and_small_totals_hidden(database: Databa
             assert value is None or value == 0 or value >= 10
 
 
-async def test_the_prior_changes_only_when_a_week_is_over(database: Database) -> None:
+async def test_the_prior_changes_only_when_a_week_is_over(database: Engine) -> None:
     store = VoteStore(database)
     publisher = PeriodPublisher(database, random.Random(3))
     ids = ["box-breathing", "urge-surfing"]
@@ -129,7 +131,7 @@ async def test_the_prior_changes_only_when_a_week_is_over(database: Database) ->
     assert store.prior(SERVER) == after and store.prior(None) == {}
 
 
-async def test_retention_deletes_old_counters(database: Database) -> None:
+async def test_retention_deletes_old_counters(database: Engine) -> None:
     store = VoteStore(database)
     await store.record(SERVER, MEMBER, "a", Verdict.HELPED, MONDAY - dt.timedelta(days=100))
     await store.record(SERVER, MEMBER, "a", Verdict.HELPED, MONDAY)
