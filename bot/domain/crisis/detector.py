@@ -10,22 +10,36 @@ decides, the same way for every rule:
   both, the writer's danger wins;
 - whether it is negated: a negation cue just before it, with at most `window` bridge words
   between and no clause break ("I'm not going to hurt myself");
-- whether it is in the past: a past marker in the clause ("years ago", "used to") and no
-  recent one ("last night", "just") makes it distress, unless the rule says `past: keep`;
+- whether it is in the past: a past marker in the clause or a neighbouring one ("years
+  ago", "used to"; "...once. that was 2012") and no recent one ("last night", "just")
+  makes it distress, unless the rule says `past: keep`; a message that tells of a crisis
+  now over ("still here and glad", with a past marker) reads as the past for every rule;
 - for topic rules (a mention of the subject, not a statement about oneself): in a question
   it is distress, and in a message about a film, a book, a game or the news it is nothing,
   unless the writer is plainly speaking of themselves.
 
+Where no danger rule matched, the second reader may answer: a small trained model
+(`bot.domain.crisis.model`) that can raise a text to the crisis block, never lower one,
+and never overrules a rule that understood the text. It also reads whose danger it is
+where the words mislead ("he said kms").
+
 Every decision is recorded, so `peerlight crisis explain` can show why a message got the
-answer it got. The detector reads nothing from disk: the rule file and word lists are
-handed in.
+answer it got. The detector reads nothing from disk: the rule file, word lists and model
+are handed in.
+
+Why this file is long (about 1,000 lines) and better whole: compiling a rule file, matching
+it and judging each match share one compiled form (`_Trie`, `_CompiledRule`,
+`_ClauseView`) and one set of slot names; split apart, each half would need the other's
+private structures, and a reviewer tracing `crisis explain` would read across files for
+one decision. The reading of text is already its own module (`text.py`), and the model
+its own (`model.py`).
 """
 
 from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 from itertools import product
@@ -985,16 +999,6 @@ def _shown(token: object) -> str:
     return shown + (f"[{'/'.join(extra)}]" if extra else "")
 
 
-def levels_by_rule(detector: CrisisDetector, texts: Mapping[str, str]) -> dict[str, int]:
-    """How many of `texts` each rule fires on (for the content check's coverage table)."""
-    counts = dict.fromkeys(detector.rule_ids, 0)
-    for text in texts.values():
-        for rule, level in detector.matches(text):
-            if level > CrisisLevel.NONE:
-                counts[rule] = counts.get(rule, 0) + 1
-    return counts
-
-
 class CrisisSet:
     """Every language's detector; a text gets the strongest answer any of them gives.
     English is the only rule file today; another language is a file beside it."""
@@ -1003,10 +1007,6 @@ class CrisisSet:
         if not detectors:
             raise ValueError("at least one rule file is needed")
         self.detectors = tuple(detectors)
-
-    @property
-    def languages(self) -> tuple[str, ...]:
-        return tuple(d.language for d in self.detectors)
 
     def detect(self, text: str) -> CrisisMatch:
         best = NO_MATCH
