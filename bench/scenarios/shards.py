@@ -134,10 +134,12 @@ class Failover:
         self.start: float | None = None
         self.end: float | None = None
 
-    def covers(self, shard: int, sent_at: float) -> bool:
-        if shard not in self.shards or self.start is None or sent_at < self.start - 1.0:
+    def covers(self, shard: int, failed_at: float) -> bool:
+        """Whether a check-in that failed at `failed_at` (the moment its step was refused
+        or its wait ran out) met the killed process's shards while they were down."""
+        if shard not in self.shards or self.start is None or failed_at < self.start:
             return False
-        return self.end is None or sent_at <= self.end + DISCORD_WINDOW_S + 1.0
+        return self.end is None or failed_at <= self.end + DISCORD_WINDOW_S + 2.0
 
 
 async def _answered(interaction: SandboxInteraction) -> Any:
@@ -153,7 +155,6 @@ async def check_in(
     failover: Failover,
 ) -> None:
     shard = shard_of(guild_id, SHARD_COUNT)
-    sent_at = time.monotonic()
     steps: list[SandboxInteraction] = []
     try:
         first = await sandbox.command("checkin", member=member, guild_id=guild_id)
@@ -166,7 +167,7 @@ async def check_in(
         steps.append(chosen)
         final = await _answered(chosen)
     except (SandboxError, TimeoutError, ConnectionError):
-        if failover.covers(shard, sent_at):
+        if failover.covers(shard, time.monotonic()):
             load.failover += 1
         else:
             load.unanswered += 1
