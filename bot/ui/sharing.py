@@ -62,8 +62,15 @@ def _can_send(permissions: discord.Permissions, in_thread: bool) -> bool:
 
 def refusal(interaction: discord.Interaction[Any]) -> str | None:
     """Why a card may not be shared here, in words for the member; None if it may."""
-    # No server, or one the bot is not part of (then it could not post there either).
-    if interaction.guild is None or not isinstance(interaction.channel, discord.abc.Messageable):
+    # No server, or one the bot is not part of, or a channel it cannot see (then it could
+    # not post there either). The interaction's own guild and channel may be partial
+    # objects built from the payload, so the bot's cache decides.
+    guild = interaction.client.get_guild(interaction.guild_id or 0)
+    if (
+        guild is None
+        or guild.get_channel_or_thread(interaction.channel_id or 0) is None
+        or not isinstance(interaction.channel, discord.abc.Messageable)
+    ):
         return NOT_IN_A_SERVER
     in_thread = _in_thread(interaction)
     if not _can_send(interaction.permissions, in_thread):

@@ -160,3 +160,28 @@ async def test_a_post_discord_refuses_reaches_the_member_privately_and_does_not_
     assert sandbox.channel_messages(general(sandbox)) == []
     for _ in range(SHARES_PER_HOUR):
         assert (await share(sandbox)).content == sharing.SHARED
+
+
+@pytest.mark.parametrize("place", ["unknown", "dm"])
+async def test_from_a_server_the_bot_is_not_in_nothing_is_posted(
+    sandbox: Sandbox, bot: PeerlightBot, place: str
+) -> None:
+    """A forged share from a server the bot has no record of (its guild and channel exist
+    only in the payload) is answered privately; nothing is sent anywhere."""
+    (cope,) = [c for c in sandbox.registered_commands(sandbox.guild.id) if c["name"] == "cope"]
+    data = {
+        "id": cope["id"],
+        "name": "cope",
+        "type": 1,
+        "options": [
+            {"name": "feeling", "type": 3, "value": "anxious"},
+            {"name": "share", "type": 5, "value": True},
+        ],
+    }
+    before = len(sandbox.requests)
+    reply = await (await sandbox.forge(2, data, place=place)).response_message()
+    assert reply.ephemeral
+    assert sharing.NOT_IN_A_SERVER in reply.content
+    await asyncio.sleep(0.2)  # a post, if one were made, would follow the reply
+    posts = [r for r in sandbox.requests[before:] if r.method == "POST" and "/channels/" in r.path]
+    assert posts == []
