@@ -15,6 +15,7 @@ import asyncio
 import logging
 from typing import Any
 
+import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -365,8 +366,10 @@ class SettingsCog(commands.GroupCog, group_name="settings"):
             return
         try:
             await window.bounded(interaction.followup.send(note, ephemeral=True), NOTE_TIMEOUT)
-        except (discord.HTTPException, TimeoutError) as error:
-            status = error.status if isinstance(error, discord.HTTPException) else "timed out"
+        except (discord.HTTPException, TimeoutError, aiohttp.ClientError, RuntimeError) as error:
+            # RuntimeError: aiohttp's "Session is closed", when the bot closes while the
+            # note is on its way. The note is a courtesy; the command was already answered.
+            status = error.status if isinstance(error, discord.HTTPException) else repr(error)
             log.warning("could not send the first-run note in server %s (%s)", guild.id, status)
 
     # -- shared --------------------------------------------------------------------------
