@@ -71,17 +71,11 @@ class CrisisModel:
 
     def probability(self, features: Sequence[str]) -> float:
         """How likely the text is to mean danger, from 0 to 1."""
-        vector = weigh(features, self.idf)
-        z = self.bias + sum(value * self.weights.get(name, 0.0) for name, value in vector.items())
-        return _sigmoid(z)
+        return _sigmoid(_logit(weigh(features, self.idf), self.weights, self.bias))
 
     def about_someone_else(self, features: Sequence[str]) -> bool:
         """Whether the danger the text shows is someone else's."""
-        vector = weigh(features, self.idf)
-        z = self.other_bias + sum(
-            value * self.other_weights.get(name, 0.0) for name, value in vector.items()
-        )
-        return _sigmoid(z) > 0.5
+        return _logit(weigh(features, self.idf), self.other_weights, self.other_bias) > 0.0
 
     def strongest(self, features: Sequence[str], count: int = 5) -> list[tuple[str, float]]:
         """The features that pushed hardest toward danger, for `peerlight crisis explain`."""
@@ -152,6 +146,11 @@ def weigh(features: Sequence[str], idf: dict[str, float]) -> dict[str, float]:
     return {name: value / norm for name, value in vector.items()}
 
 
+def _logit(vector: dict[str, float], weights: dict[str, float], bias: float) -> float:
+    """The weighted sum a probability is read from (its sigmoid)."""
+    return bias + sum(value * weights.get(name, 0.0) for name, value in vector.items())
+
+
 def _sigmoid(z: float) -> float:
     if z >= 0:
         return 1.0 / (1.0 + math.exp(-z))
@@ -195,8 +194,9 @@ def fit(
         shuffle(order)
         for index in order:
             vector, label = vectors[index]
-            z = bias + sum(value * weights.get(name, 0.0) for name, value in vector.items())
-            error = (_sigmoid(z) - (1.0 if label else 0.0)) * class_weight[label]
+            error = (_sigmoid(_logit(vector, weights, bias)) - (1.0 if label else 0.0)) * (
+                class_weight[label]
+            )
             for name, value in vector.items():
                 gradient = error * value + options.l2 * weights.get(name, 0.0)
                 squares[name] = squares.get(name, 0.0) + gradient * gradient
