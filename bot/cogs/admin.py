@@ -23,6 +23,7 @@ from bot.domain.cards.admin import (
 )
 from bot.storage.content_files import ContentLibrary, LoadReport
 from bot.storage.engine import DATABASE_ERRORS, Engine
+from bot.ui import window
 from bot.ui.checks import host_only, moderator_only
 from bot.ui.embeds import message_kwargs
 
@@ -134,7 +135,7 @@ class AdminCog(commands.GroupCog, group_name="content"):
             card = content_reloaded_card(report.catalog.counts(), len(report.warnings))
             if self.shared:
                 await self.broadcast.announce()
-        await interaction.followup.send(ephemeral=True, **message_kwargs(card))
+        await window.follow_up(interaction, ephemeral=True, **message_kwargs(card))
 
 
 async def setup(bot: PeerlightBot) -> None:

@@ -34,9 +34,10 @@ Catch-up after downtime
   first occurrence after now, so a long outage never floods a channel.
 
 When Discord says no
-  429 is discord.py's to wait out. 5xx (after discord.py's own retries of 500/502/504)
-  and timeouts are tried again after `SchedulerTiming.retry_delays` (three back-offs),
-  then that occurrence is given up with a WARNING. 403 and 404, or a permission the bot
+  429 is discord.py's to wait out, up to `MAX_RATELIMIT_WAIT`. A longer one, 5xx (after
+  discord.py's own retries of 500/502/504) and timeouts are tried again after
+  `SchedulerTiming.retry_delays` (three back-offs, each with the same nonce), then that
+  occurrence is given up with a WARNING. 403 and 404, or a permission the bot
   can see it lacks before sending, pause the schedule with the reason, which
   `/schedule list` shows. Every schedule is handled on its own, so one bad schedule can
   never stop the others, and the loop itself outlives any error.
@@ -82,7 +83,15 @@ UNWORKABLE = (
     "Peerlight could not work out when this schedule posts next. Remove it and add it again."
 )
 
-_TRANSIENT = (discord.DiscordServerError, TimeoutError, aiohttp.ClientError, ConnectionError)
+# A rate limit longer than discord.py waits out (`MAX_RATELIMIT_WAIT`) raises RateLimited,
+# which is no HTTPException: it passes like a 5xx, so it is tried again the same way.
+_TRANSIENT = (
+    discord.DiscordServerError,
+    discord.RateLimited,
+    TimeoutError,
+    aiohttp.ClientError,
+    ConnectionError,
+)
 
 
 class Refused(Exception):
@@ -507,6 +516,8 @@ class PromptPoster:
 def _describe_transient(exc: BaseException) -> str:
     if isinstance(exc, discord.DiscordServerError):
         return f"Discord answered {exc.status}"
+    if isinstance(exc, discord.RateLimited):
+        return f"rate limited for {exc.retry_after:.0f} s"
     if isinstance(exc, TimeoutError):
         return "no answer in time"
     return f"connection problem ({exc.__class__.__name__})"

@@ -70,7 +70,8 @@ async def _show(
     if interaction.response.is_done():
         # Acknowledged while the work was slow (`window.within`): edit what was deferred.
         if window.updates_in_place(interaction):
-            await interaction.edit_original_response(
+            await window.edit_original(
+                interaction,
                 content=None,
                 embeds=kwargs["embeds"],
                 view=view,
@@ -79,7 +80,7 @@ async def _show(
             return
         if view is not None:
             kwargs["view"] = view
-        await interaction.followup.send(ephemeral=True, **kwargs)
+        await window.follow_up(interaction, ephemeral=True, **kwargs)
         return
     if message is not None and message.flags.ephemeral:
         await interaction.response.edit_message(

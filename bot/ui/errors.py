@@ -19,6 +19,7 @@ import discord
 from discord import app_commands
 
 from bot.domain.errors import StorageError, UserFacingError
+from bot.ui import window
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +107,11 @@ async def send_private(interaction: discord.Interaction, text: str) -> None:
     """Send an ephemeral message whether or not the interaction was already answered."""
     try:
         if interaction.response.is_done():
-            await interaction.followup.send(
-                text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+            await window.follow_up(
+                interaction,
+                content=text,
+                ephemeral=True,
+                allowed_mentions=discord.AllowedMentions.none(),
             )
         else:
             await interaction.response.send_message(

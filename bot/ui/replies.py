@@ -26,7 +26,7 @@ from bot.domain.catalog import Catalog
 from bot.domain.content import Story, Technique
 from bot.domain.text import cut
 from bot.services import Services
-from bot.ui import errors
+from bot.ui import errors, window
 from bot.ui.embeds import message_kwargs, to_embeds
 
 log = logging.getLogger(__name__)
@@ -258,7 +258,7 @@ async def send(
     """A new message: the response itself, or a follow-up once the interaction was
     acknowledged (`window.within`)."""
     if interaction.response.is_done():
-        await interaction.followup.send(ephemeral=ephemeral, **reply.kwargs())
+        await window.follow_up(interaction, ephemeral=ephemeral, **reply.kwargs())
     else:
         await interaction.response.send_message(ephemeral=ephemeral, **reply.kwargs())
 

@@ -21,7 +21,7 @@ from typing import Any
 import discord
 
 from bot.domain.shares import SHARES_PER_HOUR
-from bot.ui import replies
+from bot.ui import replies, window
 from bot.ui.replies import Reply, services_of
 
 log = logging.getLogger(__name__)
@@ -113,13 +113,22 @@ async def _post(interaction: discord.Interaction[Any], reply: Reply) -> None:
     channel = interaction.channel
     assert isinstance(channel, discord.abc.Messageable)  # checked by `refusal`
     try:
-        await channel.send(**reply.kwargs())
-    except discord.HTTPException as error:
+        # Bounded like every post on an interaction path: a rate limit longer than
+        # discord.py waits out raises RateLimited, a stall ends at `OUTBOUND_TIMEOUT`.
+        await window.bounded(channel.send(**reply.kwargs()))
+    except (discord.HTTPException, discord.RateLimited, TimeoutError) as error:
         services_of(interaction).shares.release(interaction.user.id)
         log.warning(
-            "could not post a shared card in channel %s (%s %s)",
+            "could not post a shared card in channel %s (%s)",
             interaction.channel_id,
-            error.status,
-            error.code,
+            _why(error),
         )
-        await interaction.followup.send(ephemeral=True, **reply.with_line(NOT_POSTED).kwargs())
+        await window.follow_up(interaction, ephemeral=True, **reply.with_line(NOT_POSTED).kwargs())
+
+
+def _why(error: BaseException) -> str:
+    if isinstance(error, discord.HTTPException):
+        return f"HTTP {error.status}, code {error.code}"
+    if isinstance(error, discord.RateLimited):
+        return f"rate limited for {error.retry_after:.0f} s"
+    return "no answer in time"

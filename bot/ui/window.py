@@ -29,6 +29,11 @@ ACK_BUDGET = 1.0
 # The longest a post to another channel may take on an interaction path (discord.py's own
 # bound on rate-limit waits, `max_ratelimit_timeout`, cannot be set below 30 seconds).
 OUTBOUND_TIMEOUT = 8.0
+# The longest an answer that follows an acknowledgement (a follow-up, or the edit of the
+# deferred message) may take. discord.py's webhook requests wait out any 429 however long,
+# and try a 5xx five times over 25 seconds; a stalled one would hold the handler for
+# aiohttp's five minutes. Past this the answer is given up with a WARNING.
+FOLLOW_UP_TIMEOUT = 30.0
 
 
 def updates_in_place(interaction: discord.Interaction[Any]) -> bool:
@@ -76,9 +81,36 @@ async def within(
 async def reply(interaction: discord.Interaction[Any], **kwargs: Any) -> None:
     """A private answer: the response itself, or a follow-up once acknowledged."""
     if interaction.response.is_done():
-        await interaction.followup.send(ephemeral=True, **kwargs)
+        await follow_up(interaction, ephemeral=True, **kwargs)
     else:
         await interaction.response.send_message(ephemeral=True, **kwargs)
+
+
+async def follow_up(interaction: discord.Interaction[Any], **kwargs: Any) -> None:
+    """`interaction.followup.send(**kwargs)`, given up after `FOLLOW_UP_TIMEOUT` with a
+    WARNING (the member cannot be told anything then: the route to them is what failed).
+    Discord's refusals (403, 404, a 5xx after discord.py's tries) reach the caller."""
+    try:
+        await bounded(interaction.followup.send(**kwargs), FOLLOW_UP_TIMEOUT)
+    except TimeoutError:
+        _gave_up(interaction, "follow-up")
+
+
+async def edit_original(interaction: discord.Interaction[Any], **kwargs: Any) -> None:
+    """`interaction.edit_original_response(**kwargs)`, bounded as `follow_up` is."""
+    try:
+        await bounded(interaction.edit_original_response(**kwargs), FOLLOW_UP_TIMEOUT)
+    except TimeoutError:
+        _gave_up(interaction, "edit of the acknowledged message")
+
+
+def _gave_up(interaction: discord.Interaction[Any], what: str) -> None:
+    log.warning(
+        "gave up the %s answering interaction %s: Discord did not take it within %g s",
+        what,
+        interaction.id,
+        FOLLOW_UP_TIMEOUT,
+    )
 
 
 async def bounded(work: Awaitable[T], timeout: float | None = None) -> T:
