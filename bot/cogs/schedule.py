@@ -18,6 +18,7 @@ from discord.ext import commands
 
 from bot.app import PeerlightBot
 from bot.cogs.prompt_poster import PromptPoster
+from bot.domain.cards.base import Rendered
 from bot.domain.cards.schedule import (
     PROMPT_KIND_LABELS,
     ScheduleSummary,
@@ -178,6 +179,10 @@ class ScheduleCog(commands.GroupCog, group_name="schedule"):
     async def list_schedules(self, interaction: discord.Interaction) -> None:
         """This server's scheduled prompts: when each posts next, and why any is paused."""
         guild = _guild(interaction)
+        card = await window.within(interaction, self._list_card(guild))
+        await window.reply(interaction, **message_kwargs(card))
+
+    async def _list_card(self, guild: discord.Guild) -> Rendered:
         schedules = await self.store.for_guild(guild.id)
         last_runs = await self.store.last_runs(guild.id)
         catalog = self.bot.services.content.catalog
@@ -188,8 +193,7 @@ class ScheduleCog(commands.GroupCog, group_name="schedule"):
         summaries = [
             self._summary(guild, s, upcoming=1, last_run=last_runs.get(s.key)) for s in schedules
         ]
-        card = schedule_list_card(summaries, prompts_left)
-        await interaction.response.send_message(ephemeral=True, **message_kwargs(card))
+        return schedule_list_card(summaries, prompts_left)
 
     @app_commands.command(name="remove")
     @app_commands.describe(id=ID_DESCRIPTION)
@@ -198,7 +202,7 @@ class ScheduleCog(commands.GroupCog, group_name="schedule"):
     async def remove(self, interaction: discord.Interaction, id: str) -> None:
         """Stop and delete a scheduled prompt (moderators)."""
         guild = _guild(interaction)
-        removed = await self.store.remove(guild.id, id)
+        removed = await window.within(interaction, self.store.remove(guild.id, id))
         if removed is None:
             raise _not_found(id)
         self.poster.wake()
@@ -208,7 +212,7 @@ class ScheduleCog(commands.GroupCog, group_name="schedule"):
             title="Schedule removed",
             note="It will not post again.",
         )
-        await interaction.response.send_message(ephemeral=True, **message_kwargs(card))
+        await window.reply(interaction, **message_kwargs(card))
 
     @app_commands.command(name="pause")
     @app_commands.describe(id=ID_DESCRIPTION)
@@ -217,6 +221,10 @@ class ScheduleCog(commands.GroupCog, group_name="schedule"):
     async def pause(self, interaction: discord.Interaction, id: str) -> None:
         """Stop a scheduled prompt for now, keeping it to resume later (moderators)."""
         guild = _guild(interaction)
+        card = await window.within(interaction, self._pause_card(guild, id))
+        await window.reply(interaction, **message_kwargs(card))
+
+    async def _pause_card(self, guild: discord.Guild, id: str) -> Rendered:
         found = await self._find(guild, id)
         note = "It was already paused; nothing changed."
         paused: Schedule | None = found
@@ -226,10 +234,9 @@ class ScheduleCog(commands.GroupCog, group_name="schedule"):
             note = "It will not post until someone resumes it."
         if paused is None:
             raise _not_found(id)
-        card = schedule_changed_card(
+        return schedule_changed_card(
             self._summary(guild, paused), title="Schedule paused", note=note
         )
-        await interaction.response.send_message(ephemeral=True, **message_kwargs(card))
 
     @app_commands.command(name="resume")
     @app_commands.describe(id=ID_DESCRIPTION)
@@ -238,6 +245,12 @@ class ScheduleCog(commands.GroupCog, group_name="schedule"):
     async def resume(self, interaction: discord.Interaction, id: str) -> None:
         """Start a paused scheduled prompt again, from its next time (moderators)."""
         guild = _guild(interaction)
+        card = await window.within(interaction, self._resume_card(interaction, guild, id))
+        await window.reply(interaction, **message_kwargs(card))
+
+    async def _resume_card(
+        self, interaction: discord.Interaction, guild: discord.Guild, id: str
+    ) -> Rendered:
         found = await self._find(guild, id)
         channel = guild.get_channel(found.channel_id)
         if not isinstance(channel, discord.TextChannel):
@@ -257,8 +270,7 @@ class ScheduleCog(commands.GroupCog, group_name="schedule"):
             self.poster.wake()
         else:
             resumed, title = found, "Schedule already running"
-        card = schedule_saved_card(self._summary(guild, resumed), title=title)
-        await interaction.response.send_message(ephemeral=True, **message_kwargs(card))
+        return schedule_saved_card(self._summary(guild, resumed), title=title)
 
     @app_commands.command(name="preview")
     @app_commands.describe(id="The schedule to preview; leave empty for the next one to post")
@@ -267,6 +279,12 @@ class ScheduleCog(commands.GroupCog, group_name="schedule"):
     async def preview(self, interaction: discord.Interaction, id: str | None = None) -> None:
         """See privately what a scheduled prompt will post next (moderators)."""
         guild = _guild(interaction)
+        rendered = await window.within(interaction, self._preview_card(guild, id))
+        # The real button, switched off: a preview shows the post, it starts no check-in.
+        view = checkin_view(disabled=True)
+        await window.reply(interaction, view=view, **message_kwargs(rendered))
+
+    async def _preview_card(self, guild: discord.Guild, id: str | None) -> Rendered:
         schedules = await self.store.for_guild(guild.id)
         if id is not None:
             schedule = await self._find(guild, id)
@@ -290,12 +308,7 @@ class ScheduleCog(commands.GroupCog, group_name="schedule"):
             other.kind == schedule.kind and other.key != schedule.key and not other.paused
             for other in schedules
         )
-        rendered = schedule_preview_card(self._summary(guild, schedule), prompt, shared=shared)
-        # The real button, switched off: a preview shows the post, it starts no check-in.
-        view = checkin_view(disabled=True)
-        await interaction.response.send_message(
-            ephemeral=True, view=view, **message_kwargs(rendered)
-        )
+        return schedule_preview_card(self._summary(guild, schedule), prompt, shared=shared)
 
     @remove.autocomplete("id")
     @pause.autocomplete("id")

@@ -133,9 +133,11 @@ async def start(interaction: discord.Interaction[Any]) -> None:
     if guild_id is None:
         raise UserFacingError(CHECKIN_SERVER_ONLY)
     now = services.clock()
-    wait = await _wait(services, guild_id, interaction.user.id, now)
+    # A read, but on the one database connection: behind a write that waits out another
+    # process's lock it waits too, so it keeps the acknowledgement budget.
+    wait = await window.within(interaction, _wait(services, guild_id, interaction.user.id, now))
     kwargs = message_kwargs(checkin_question_card(wait=wait))
-    await interaction.response.send_message(ephemeral=True, view=_mood_view(), **kwargs)
+    await window.reply(interaction, view=_mood_view(), **kwargs)
 
 
 async def choose_mood(interaction: discord.Interaction[Any], mood: int) -> None:

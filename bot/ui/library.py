@@ -19,6 +19,7 @@ from bot.domain.errors import DATABASE_ERRORS, UserFacingError
 from bot.domain.memory import Shown
 from bot.domain.votes import VOTES_PER_DAY, Verdict, VoteOutcome
 from bot.services import Services
+from bot.ui import window
 from bot.ui.replies import (
     CARDS,
     Button,
@@ -370,8 +371,11 @@ class VoteButton(
         if self.technique_id not in services.content.catalog.techniques:
             raise UserFacingError(VOTE_GONE)
         today = services.clock().astimezone(dt.UTC).date()
-        outcome = await services.votes.record(
-            guild_id, interaction.user.id, self.technique_id, self.verdict, today
+        outcome = await window.within(
+            interaction,
+            services.votes.record(
+                guild_id, interaction.user.id, self.technique_id, self.verdict, today
+            ),
         )
         await send(interaction, Reply.text(_VOTE_REPLIES[outcome]))
 

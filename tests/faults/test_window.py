@@ -272,3 +272,80 @@ async def test_a_slow_write_is_acknowledged_then_saved(
     assert await bot.services.checkins.count() == 1
     with sqlite3.connect(bot.services.database.path) as check:
         assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+async def test_moderator_commands_and_a_vote_queued_behind_a_locked_database_answer_in_time(
+    deadline: Sandbox, bot: PeerlightBot
+) -> None:
+    """Every database call waits on one connection, so calls queue: with another process
+    holding the lock, /schedule pause, a vote, /schedule add, /cope, /schedule list and
+    remove, sent together, each wait behind the one before. Each is acknowledged within
+    the budget and then told, not left to Discord's "interaction failed"."""
+    sandbox = deadline
+    added = await sandbox.command(
+        "schedule add",
+        {"channel": "general", "time": "10:05", "days": "daily", "kind": "reflection"},
+        member=sandbox.moderator,
+    )
+    short_id = (await added.response_message()).embeds[0]["description"].split("`")[1]
+    card = await (await sandbox.command("cope", {"feeling": "anxious"})).response_message()
+    with locked_by_another_process(bot.services.database.path, LOCK_SECONDS):
+        pressed = [
+            await sandbox.command("schedule pause", {"id": short_id}, member=sandbox.moderator),
+            await sandbox.press(card, "This helped"),
+            await sandbox.command(
+                "schedule add",
+                {"channel": "general", "time": "11:05", "days": "daily", "kind": "skill"},
+                member=sandbox.moderator,
+            ),
+            await sandbox.command("cope", {"feeling": "anxious"}),
+            await sandbox.command("schedule list", member=sandbox.moderator),
+            await sandbox.command("schedule remove", {"id": short_id}, member=sandbox.moderator),
+        ]
+        for interaction in pressed:
+            (answer,) = await interaction.messages(1, timeout=LOCK_SECONDS)
+            answered_in_time(interaction)
+            assert answer.ephemeral, interaction.label
+    # The lock is gone: the schedule is still there, unpaused; the moderator can go on.
+    listed = await sandbox.command("schedule list", member=sandbox.moderator)
+    (field,) = (await listed.response_message()).embeds[0]["fields"]
+    assert short_id in field["name"] + field["value"]
+    assert "Not posting" not in field["value"]
+
+
+async def test_a_slow_vote_is_acknowledged_then_thanked(
+    deadline: Sandbox, bot: PeerlightBot
+) -> None:
+    """A vote's write waiting 1.5 s on another process's lock: acknowledged after the
+    budget, not held until the write is done, then thanked; the vote is stored once."""
+    sandbox = deadline
+    card = await (await sandbox.command("cope", {"feeling": "anxious"})).response_message()
+    with locked_by_another_process(bot.services.database.path, 1.5):
+        pressed = await sandbox.press(card, "This helped")
+        (thanks,) = await pressed.messages(1, timeout=8)
+    answered_in_time(pressed)
+    assert pressed.callback_type == 6, thanks.content
+    assert thanks.ephemeral and thanks.content.startswith("Thank you.")
+    row = await bot.services.database.fetchone("SELECT SUM(count) FROM vote_counts")
+    assert row is not None and row[0] == 1
+
+
+async def test_a_check_in_started_behind_a_waiting_write_is_acknowledged_in_time(
+    deadline: Sandbox, bot: PeerlightBot
+) -> None:
+    """/checkin reads whether today's check-in is in; behind another member's save that
+    waits out a lock, the read waits too. The start is acknowledged after the budget and
+    then shows the moods."""
+    sandbox = deadline
+    step = await start_checkin(sandbox)
+    other = sandbox.add_member(SandboxMember(id=1191300000000400000, name="wren"))
+    with locked_by_another_process(bot.services.database.path, LOCK_SECONDS):
+        saving = await sandbox.press(step, "Skip")
+        await asyncio.sleep(0.2)  # the save is waiting on the lock
+        started = await sandbox.command("checkin", member=other)
+        (question,) = await started.messages(1, timeout=8)
+        answered_in_time(started)
+        assert started.callback_type == 5, question.content
+        assert question.ephemeral and question.buttons()
+        (refused,) = await saving.messages(1, timeout=8)
+        assert refused.content == CHECKIN_NOT_SAVED
