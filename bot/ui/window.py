@@ -66,13 +66,14 @@ async def within(
     work: Awaitable[T],
     *,
     ephemeral: bool = True,
-    budget: float = ACK_BUDGET,
+    budget: float | None = None,
 ) -> T:
     """The result of `work`; the interaction is acknowledged first if it takes longer
-    than `budget` seconds. The caller answers with `interaction.response` when
-    `interaction.response.is_done()` is false, else with a follow-up or an edit."""
+    than `budget` seconds (`ACK_BUDGET` unless given). The caller answers with
+    `interaction.response` when `interaction.response.is_done()` is false, else with a
+    follow-up or an edit."""
     task = asyncio.ensure_future(work)
-    done, _ = await asyncio.wait({task}, timeout=budget)
+    done, _ = await asyncio.wait({task}, timeout=ACK_BUDGET if budget is None else budget)
     if not done:
         await acknowledge(interaction, ephemeral=ephemeral)
     return await task
