@@ -356,6 +356,13 @@ def test_context_decides(detector: CrisisSet, text: str, level: CrisisLevel) -> 
         ("the overdose awareness walk is on saturday", NONE),
         ("i want to overdose", DANGER),
         ("i think i'm overdosing", DANGER),
+        # a place of a method on a day out ({leisure} in the clause, nothing happening now)
+        ("took sunset photos from the ledge of the old quarry", NONE),
+        ("i'm on the ledge of the old quarry right now taking my last photos", DANGER),
+        # a quotation from a work, unless something in the message is said in earnest
+        ("the song goes 'i want to die young' and it's stuck in my head", NONE),
+        ("the song goes 'i want to die young' and honestly same, tonight", DANGER),
+        ("if i have to sit through one more meeting i'll kill myself lol. not joking", DANGER),
         # emoji read as words
         ("💊💊💊 tonight. goodbye", DANGER),
         ("that meme 😂 i'm crying", NONE),
