@@ -363,6 +363,9 @@ def test_context_decides(detector: CrisisSet, text: str, level: CrisisLevel) -> 
         ("the song goes 'i want to die young' and it's stuck in my head", NONE),
         ("the song goes 'i want to die young' and honestly same, tonight", DANGER),
         ("if i have to sit through one more meeting i'll kill myself lol. not joking", DANGER),
+        # a past marker right before the act, in a clause that is about now
+        ("tonight's the night i kms. bye", DANGER),
+        ("the night i tried to kill myself was ten years ago", DISTRESS),
         # emoji read as words
         ("💊💊💊 tonight. goodbye", DANGER),
         ("that meme 😂 i'm crying", NONE),

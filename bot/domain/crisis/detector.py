@@ -903,8 +903,9 @@ class CrisisDetector:
 
     def _past_adjacent(self, match: _Match, view: _ClauseView) -> bool:
         """A past marker that ends where the match starts ("when i was | planning to end
-        it"): the wish inside the match is told as the past, not felt now."""
-        return any(
+        it"): the wish inside the match is told as the past, not felt now, unless the
+        clause is recent ("tonight's the night i | kms")."""
+        return not view.has(_RECENT) and any(
             o.slot == _PAST and o.end == match.start
             for p in range(max(0, match.start - 4), match.start)
             for o in view.slots_at(p)
