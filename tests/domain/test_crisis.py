@@ -366,6 +366,9 @@ def test_context_decides(detector: CrisisSet, text: str, level: CrisisLevel) -> 
         # a past marker right before the act, in a clause that is about now
         ("tonight's the night i kms. bye", DANGER),
         ("the night i tried to kill myself was ten years ago", DISTRESS),
+        # a past marker whose next clause says when: now
+        ("ff'ing life at 20 like a bad league game. tonight", DANGER),
+        ("i wanted to end my life at 20. that was a long time ago", DISTRESS),
         # a use that is no method: {means_use} in the clause
         ("bought a rope toy for the puppy and some rope for the tent", NONE),
         ("bought a rope today", DANGER),

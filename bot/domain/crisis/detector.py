@@ -993,6 +993,10 @@ class CrisisDetector:
             # The next clause counts only when it opens with the marker ("that was 2012"),
             # not when it tells something else's past ("grandpa died last year").
             marked = any(o.slot == _PAST for p in (0, 1) for o in following.slots_at(p))
+        if following is not None and any(
+            o.slot == _RECENT for p in (0, 1) for o in following.slots_at(p)
+        ):
+            return False  # "...at 20 like a bad game. tonight": the next clause says when
         return marked and not view.has(_RECENT)
 
     # -- checks at load --------------------------------------------------------------------
