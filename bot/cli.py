@@ -412,9 +412,11 @@ def content_eval(
     floors: dict[tuple[str, str], float] | None = None,
 ) -> int:
     """Per split: the share of cases whose first card a specialist accepts, beside a
-    random pick among matching techniques, and the share whose text is understood. The
-    tuned split's failures are listed; the holdout's only counted."""
-    from bot.domain.evaluation import SEEDS, evaluate
+    random pick among matching techniques, and the share whose text is understood; then
+    the same per file. The tuned split's failures are listed; the holdout's only counted,
+    file by file, with how many of a holdout file's cases repeat a tuned case word for
+    word and the figures on the rest."""
+    from bot.domain.evaluation import SEEDS, SplitResult, evaluate_files, repeats
     from bot.domain.relevance import Split
 
     report = load_library(directory, today=_today(), revision=None)
@@ -426,31 +428,60 @@ def content_eval(
         print(problem.format(), file=sys.stderr)
     if problems:
         return EXIT_CONTENT
-    results = [evaluate(report.catalog, sets[split]) for split in Split]
+    evaluated = {split: evaluate_files(report.catalog, sets[split]) for split in Split}
+    results = [evaluated[split][0] for split in Split]
     print(
         f"/cope's first card against the relevance set (each case drawn {SEEDS} times: "
         "ties are broken at random)",
         file=stream,
     )
+    width = max(8, *(len(name) + 2 for split in Split for name in sets[split]))
+
+    def row(name: str, result: SplitResult) -> str:
+        return (
+            f"{name:<{width}} {len(result.cases):>5}  {result.first_acceptable:>21.1%}  "
+            f"{result.random_pick:>11.1%}  {result.understood:>10.1%}"
+        )
+
     print(
-        f"{'split':<8} {'cases':>5}  {'first card acceptable':>21}  {'random pick':>11}  "
+        f"{'split':<{width}} {'cases':>5}  {'first card acceptable':>21}  {'random pick':>11}  "
         f"{'understood':>10}",
         file=stream,
     )
     for result in results:
+        print(row(result.split.value, result), file=stream)
+    print("per file:", file=stream)
+    for split in Split:
+        for name, file_result in evaluated[split][1].items():
+            print(row(f"  {name}", file_result), file=stream)
+    print("goals: first card acceptable >= 90%, understood >= 95%", file=stream)
+    tuned_sets = sets[Split.TUNED].values()
+    for name, file_result in evaluated[Split.HOLDOUT][1].items():
+        repeated = repeats(file_result, tuned_sets)
+        if not repeated.cases:
+            continue
+        repeated_ids = {id(c) for c in repeated.cases}
+        unseen = SplitResult(
+            Split.HOLDOUT, tuple(c for c in file_result.cases if id(c) not in repeated_ids)
+        )
         print(
-            f"{result.split.value:<8} {len(result.cases):>5}  {result.first_acceptable:>21.1%}  "
-            f"{result.random_pick:>11.1%}  {result.understood:>10.1%}",
+            f"{name}: {len(repeated.cases)} of its {len(file_result.cases)} cases repeat a "
+            f"tuned case word for word; on the other {len(unseen.cases)}: first card "
+            f"acceptable {unseen.first_acceptable:.1%}, understood {unseen.understood:.1%}",
             file=stream,
         )
-    print("goals: first card acceptable >= 90%, understood >= 95%", file=stream)
     for result in results:
         failures = result.failures
         if result.split is Split.HOLDOUT:
             not_understood = sum(1 for c in failures if not c.understood)
+            per_file = ", ".join(
+                f"{name} {len(file_result.failures)}"
+                for name, file_result in evaluated[Split.HOLDOUT][1].items()
+            )
             print(
                 f"holdout: {len(failures)} of {len(result.cases)} cases not perfect "
-                f"({not_understood} not understood); the holdout is only scored, never listed",
+                f"({not_understood} not understood; by file: {per_file}); the holdout is "
+                "only scored, never listed",
                 file=stream,
             )
             continue

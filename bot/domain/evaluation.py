@@ -11,11 +11,11 @@ are for the asked-for audience): what the seed library offered before ranking by
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.domain.catalog import Catalog
-from bot.domain.content import Audience
+from bot.domain.content import Area, Audience
 from bot.domain.relevance import RelevanceCase, RelevanceSet, Split
 
 SEEDS = 20
@@ -95,3 +95,27 @@ def evaluate(catalog: Catalog, relevance: RelevanceSet, seeds: int = SEEDS) -> S
     return SplitResult(
         relevance.split, tuple(evaluate_case(catalog, c, seeds) for c in relevance.cases)
     )
+
+
+def evaluate_files(
+    catalog: Catalog, files: Mapping[str, RelevanceSet], seeds: int = SEEDS
+) -> tuple[SplitResult, dict[str, SplitResult]]:
+    """One split spread over several files (`tuned.yaml`, `tuned-2.yaml`, ...): the
+    split's result over all their cases, and each file's on its own."""
+    per_file = {name: evaluate(catalog, relevance, seeds) for name, relevance in files.items()}
+    splits = {result.split for result in per_file.values()}
+    if len(splits) != 1:
+        raise ValueError(f"one split at a time, not {sorted(splits)}")
+    cases = tuple(case for result in per_file.values() for case in result.cases)
+    return SplitResult(splits.pop(), cases), per_file
+
+
+def case_key(case: RelevanceCase) -> tuple[str, Area | None, Audience]:
+    """What makes two cases the same question to /cope: the words (case aside) and options."""
+    return (" ".join(case.text.casefold().split()), case.area, case.audience)
+
+
+def repeats(result: SplitResult, others: Iterable[RelevanceSet]) -> SplitResult:
+    """The cases of `result` that some other set asks word for word (see `case_key`)."""
+    keys = {case_key(case) for other in others for case in other.cases}
+    return SplitResult(result.split, tuple(c for c in result.cases if case_key(c.case) in keys))

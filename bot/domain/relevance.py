@@ -1,8 +1,9 @@
 """The relevance set: member phrasings with the techniques a specialist would accept first.
 
-Kept in `content/relevance/` as two files: `tuned.yaml`, which the ranking may be
-adjusted against, and `holdout.yaml`, written before the ranking changed and only ever
-scored. `peerlight content eval` reads both (see `bot.domain.evaluation`).
+Kept in `content/relevance/`: every `tuned*.yaml` file is the tuned split, which the
+ranking may be adjusted against; every `holdout*.yaml` file is the holdout, each written
+before a round of ranking changes and only ever scored. `peerlight content eval` reads
+them all (see `bot.domain.evaluation`).
 """
 
 from __future__ import annotations

@@ -1011,18 +1011,31 @@ RELEVANCE_FOLDER = "relevance"
 
 def load_relevance(
     content_dir: Path, catalog: Catalog
-) -> tuple[dict[Split, RelevanceSet], list[Problem]]:
-    """The relevance set's files (`relevance/tuned.yaml` and `relevance/holdout.yaml`),
-    checked: schema, one file per split named after it, and every feeling and technique
-    named known to `catalog`. Problems name file, line and field, as the content check's."""
+) -> tuple[dict[Split, dict[str, RelevanceSet]], list[Problem]]:
+    """The relevance set's files, by split and then file name: every `relevance/tuned*.yaml`
+    is the tuned split and every `relevance/holdout*.yaml` the holdout (a new holdout is
+    added as a new file, such as `holdout-2.yaml`, and never mixed into an old one).
+    Checked: schema, a `split:` that agrees with the file name, at least one file per
+    split, and every feeling and technique named known to `catalog`. Problems name file,
+    line and field, as the content check's."""
     collector = _Collector(content_dir, None)
-    sets: dict[Split, RelevanceSet] = {}
+    sets: dict[Split, dict[str, RelevanceSet]] = {split: {} for split in Split}
     known = {"feelings": ("feeling", catalog.feelings), "accept": ("technique", catalog.techniques)}
-    for split in Split:
-        path = content_dir / RELEVANCE_FOLDER / f"{split.value}.yaml"
-        if not path.is_file():
-            collector.add(collector.shown(path), (1, 1), "", "this file is required but missing")
+    folder = content_dir / RELEVANCE_FOLDER
+    paths = sorted(folder.glob("*.yaml"), key=lambda p: p.stem) if folder.is_dir() else []
+    seen: dict[Split, bool] = {split: False for split in Split}
+    for path in paths:
+        split = next((s for s in Split if path.stem.startswith(s.value)), None)
+        if split is None:
+            collector.add(
+                collector.shown(path),
+                (1, 1),
+                "",
+                "a relevance file's name starts with tuned or holdout (tuned-2.yaml, "
+                "holdout-3.yaml), which says the split it belongs to",
+            )
             continue
+        seen[split] = True
         parsed = collector.parse(path)
         if parsed is None:
             continue
@@ -1032,7 +1045,10 @@ def load_relevance(
         if relevance.split is not split:
             mark, field_path = parsed.locate(("split",))
             collector.add(
-                parsed.shown, mark, field_path, f"this file holds the {split.value} split"
+                parsed.shown,
+                mark,
+                field_path,
+                f"this file holds the {split.value} split (its name starts with {split.value})",
             )
             continue
         bad = False
@@ -1044,7 +1060,17 @@ def load_relevance(
                         collector.add(parsed.shown, mark, field_path, f"{value!r} is not a {what}")
                         bad = True
         if not bad:
-            sets[split] = relevance
+            sets[split][path.name] = relevance
+    for split, found in seen.items():
+        if not found:
+            path = folder / f"{split.value}.yaml"
+            collector.add(
+                collector.shown(path),
+                (1, 1),
+                "",
+                f"this file is required but missing (the {split.value} split needs at least "
+                f"one {split.value}*.yaml file)",
+            )
     return sets, sorted(collector.problems)
 
 
