@@ -449,7 +449,9 @@ async def test_a_released_stall_forgets_the_requests_it_is_told_to(
     kept = asyncio.create_task(_text_channel(client, general.id).send("kept"))
     dropped = asyncio.create_task(client.get_partial_messageable(other.id).send("dropped"))
     async with asyncio.timeout(10):
-        while stall.hits < 2:
+        while True:
+            if stall.hits == 2:
+                break
             await asyncio.sleep(0.01)
     assert not kept.done() and not dropped.done()
 
