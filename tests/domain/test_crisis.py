@@ -326,6 +326,49 @@ def test_context_decides(detector: CrisisSet, text: str, level: CrisisLevel) -> 
     assert detector.detect(text).level is level
 
 
+# Each pair: a message the mechanism must leave as danger, and one it must quiet. Written
+# apart from the corpus; the mechanisms are named in content/safety/rules/en.yaml.
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        # a story of recovery: the past told, then a clause that says the writer is well now
+        (
+            "i wanted to die for most of my life. my kids got me into therapy. i am happy now",
+            DISTRESS,
+        ),
+        (
+            "i tried to end my life at christmas, my brother found me. it's june now and i am okay",
+            DISTRESS,
+        ),
+        # ...but told the other way round, or with something recent, it is danger
+        ("i am okay now. i wanted to end my life and i still do", DANGER),
+        ("i wanted to end my life in march. now i feel fine about doing it tonight", DANGER),
+        ("two years clean and tonight i'm going to take all of it and not wake up", DANGER),
+        ("5 years sober and the pills are lined up on my desk", DANGER),
+        # a relapse is present, not past: "my old dealer" tells no story of recovery
+        ("called my old dealer, buying enough that i don't wake up", DANGER),
+        # a laughed-off complaint about something small
+        ("if i have to sit through one more budget meeting i'll kill myself lol", NONE),
+        ("if i have to sit through one more budget meeting i'll kill myself", DANGER),
+        ("i'm going to kill myself lol. not joking", DANGER),
+        # the noun "overdose" is a topic; the verb and a wish for it are not
+        ("caffeine overdose before the exam, my hands are shaking", NONE),
+        ("the overdose awareness walk is on saturday", NONE),
+        ("i want to overdose", DANGER),
+        ("i think i'm overdosing", DANGER),
+        # emoji read as words
+        ("💊💊💊 tonight. goodbye", DANGER),
+        ("that meme 😂 i'm crying", NONE),
+        # nominal compounds of the topic words
+        ("reality tv is career suicide for a serious actor", NONE),
+        ("the self harm scenes in that show were hard to watch", NONE),
+        ("i'm self harming again", DANGER),
+    ],
+)
+def test_context_around_the_words(detector: CrisisSet, text: str, level: CrisisLevel) -> None:
+    assert detector.detect(text).level is level, detector.explain(text)[0][1].lines()
+
+
 def test_explain_names_the_rule_and_the_reason(detector: CrisisSet) -> None:
     ((language, explanation),) = detector.explain("my friend wants to kill herself")
     assert language == "en"

@@ -74,6 +74,11 @@ _BRIDGE = "negation:bridge"
 _PAST = "context:past"
 _RECENT = "context:recent"
 _RECOVERED = "context:recovered"
+_NOW = "context:now"
+_WELL = "context:well"
+_TOLD = "context:told"
+_HYPERBOLE = "context:hyperbole"
+_LAUGH = "context:laugh"
 _BY_DEFAULT = "the writer, by default"
 # First-person words that make the writer the subject, not an object ("gave me", "my").
 _SUBJECTS = frozenset({"i", "we", "us", "ourselves"})
@@ -293,6 +298,11 @@ def compile_rules(rules: CrisisRules, lexicon: Lexicon) -> CrisisDetector:
     groups[_PAST] = compiler.phrases(rules.context.past)
     groups[_RECENT] = compiler.phrases(rules.context.recent)
     groups[_RECOVERED] = compiler.phrases(rules.context.recovered)
+    groups[_NOW] = compiler.phrases(rules.context.now)
+    groups[_WELL] = compiler.phrases(rules.context.well)
+    groups[_TOLD] = compiler.phrases(rules.context.told)
+    groups[_HYPERBOLE] = compiler.phrases(rules.context.hyperbole)
+    groups[_LAUGH] = compiler.phrases(rules.context.laugh)
     groups[_QUESTION] = compiler.phrases(rules.context.question_openers)
     groups[_MEDIA] = compiler.phrases(rules.context.media)
 
@@ -337,6 +347,7 @@ def compile_rules(rules: CrisisRules, lexicon: Lexicon) -> CrisisDetector:
         spellings=rules.reading.spellings,
         leetspeak=rules.reading.leetspeak,
         number_words=rules.reading.number_words,
+        symbols=rules.reading.symbols,
         lexicon=lexicon,
     )
     trie = _Trie()
@@ -564,13 +575,14 @@ class CrisisDetector:
         views = self._views(text)
         several = len(views) > 1 and self._message_rules
         media = any(view.has(_MEDIA) for view in views)
+        joke = any(v.has(_HYPERBOLE) for v in views) and any(v.has(_LAUGH) for v in views)
         asked = any(view.question for view in views)
         matched = False  # did a danger rule match, whatever was made of it?
         set_aside: list[str] = []  # danger rules held back by their look-alike guards
         others: bool | None = None  # the model's reading of whose danger it is, once
         best = NO_MATCH
         previous: _ClauseView | None = None
-        recovered = any(v.has(_RECOVERED) for v in views) and any(v.has(_PAST) for v in views)
+        recovered = self._recovered(views)
         for index, view in enumerate(views):
             if explanation is not None:
                 explanation.clauses.append([_shown(t) for t in view.tokens])
@@ -589,7 +601,7 @@ class CrisisDetector:
             past = recovered or self._in_past(view, previous, following)
             previous = view
             for match in self._matches(view, "clause" if several else None, set_aside):
-                level, why = self._judge(match, view, media, past, asked, recovered)
+                level, why = self._judge(match, view, media, past, asked, recovered, joke)
                 matched = matched or match.rule.rule.level is RuleLevel.DANGER
                 if level is CrisisLevel.DANGER and not self._writer_named(match, view):
                     if others is None:
@@ -607,7 +619,7 @@ class CrisisDetector:
             merged = self._merged(views)
             for match in self._matches(merged, "message", set_aside):
                 level, why = self._judge(
-                    match, merged, media, self._in_past(merged, None), asked, recovered
+                    match, merged, media, self._in_past(merged, None), asked, recovered, joke
                 )
                 matched = matched or match.rule.rule.level is RuleLevel.DANGER
                 if explanation is not None:
@@ -758,14 +770,19 @@ class CrisisDetector:
         past: bool,
         asked: bool = False,
         recovered: bool = False,
+        joke: bool = False,
     ) -> tuple[CrisisLevel, str]:
         """The level a match gives, and why. `asked`: the message holds a question;
-        `recovered`: it tells of a crisis now over, which even `past: keep` rules heed."""
+        `recovered`: it tells of a crisis now over, which even `past: keep` rules heed;
+        `joke`: a complaint about something small, laughed at ("if i hear that song one
+        more time i'm gonna shoot myself lol")."""
         rule = match.rule.rule
         if self._negated(match.start, view) or any(
             o.slot == _AFTER for p in (match.end, match.end + 1) for o in view.slots_at(p)
         ):
             return CrisisLevel.NONE, "negated"
+        if joke and not view.has(_RECENT):
+            return CrisisLevel.NONE, "a joke about something small"
         if rule.person == "writer":
             person, how, near = "self", "about the writer (the rule says so)", True
         elif rule.person == "other":
@@ -802,6 +819,36 @@ class CrisisDetector:
         ):
             return CrisisLevel.DISTRESS, f"{how}; in the past"
         return level, how
+
+    def _recovered(self, views: list[_ClauseView]) -> bool:
+        """The message tells of a crisis now over: a past marker, and either a phrase of
+        `context.recovered` or, after the past is told, a clause that says the writer is
+        well now ("it's march now and i'm doing loads better"). That second way needs
+        nothing recent anywhere ("again", "tonight") and wellness not negated ("now i'm
+        not ok"); told the other way round ("sober 4 months, work is ok. i'm bringing the
+        pills") it is no story of recovery."""
+        if any(v.has(_RECOVERED) for v in views) and any(v.has(_PAST) for v in views):
+            return True
+        if any(v.has(_RECENT) for v in views):
+            return False
+        told: tuple[int, int] | None = None  # (clause, word) where the past is first told
+        for index, view in enumerate(views):
+            for start in sorted(view.at):
+                if told is None and any(
+                    o.slot in (_PAST, _PAST_BEFORE, _TOLD) for o in view.at[start]
+                ):
+                    told = (index, start)
+            if told is None:
+                continue
+            after = told[1] if told[0] == index else -1
+            now = any(o.slot == _NOW for p, g in view.at.items() if p > after for o in g)
+            if now and any(
+                o.slot == _WELL and p > after and not self._negated(o.start, view)
+                for p, group in view.at.items()
+                for o in group
+            ):
+                return True
+        return False
 
     def _hypothetical(self, match: _Match, view: _ClauseView) -> bool:
         """A question that names nobody in particular before the match ("what do i say if
@@ -900,7 +947,9 @@ class CrisisDetector:
     ) -> bool:
         """A past marker in this clause or a neighbouring one ("i had a noose in my closet
         once. that was 2012"), and no recent one in this."""
-        marked = any(v is not None and v.has(_PAST) for v in (view, previous))
+        marked = view.has(_PAST) or (
+            previous is not None and previous.has(_PAST) and not previous.has(_RECENT)
+        )
         if following is not None and not marked:
             # The next clause counts only when it opens with the marker ("that was 2012"),
             # not when it tells something else's past ("grandpa died last year").

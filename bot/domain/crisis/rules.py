@@ -160,9 +160,16 @@ class ReadingSettings(BaseModel):
     spellings: dict[str, str] = Field(default_factory=dict)
     leetspeak: dict[str, str] = Field(default_factory=dict)
     number_words: dict[str, list[str]] = Field(default_factory=dict)
+    # Emoji and other symbols read as words ("💊" as "pills", "😂" as "lol").
+    symbols: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _valid(self) -> ReadingSettings:
+        for key, value in self.symbols.items():
+            if len(key) != 1 or key.isalnum() or key.isascii():
+                raise _problem(f"{key!r}: each symbol key is one character that is not a letter")
+            if not value.strip() or not all(w.isalpha() for w in value.split()):
+                raise _problem(f"{key!r}: {value!r} must be one or more words of letters")
         for key, value in self.spellings.items():
             if not key.strip() or not value.strip():
                 raise _problem(f"spelling {key!r}: {value!r} has an empty side")
@@ -196,6 +203,20 @@ class ContextLists(BaseModel):
     # chip"): with a past marker anywhere in the message, every clause reads as the past
     # unless a present wish or intention is inside or just before the match.
     recovered: list[Phrase] = Field(default_factory=list)
+    # A clause that says how the writer is now ("now", "these days", "it has been") and
+    # that they are well ("better", "glad", "sober"), not negated: with a past marker
+    # elsewhere and nothing recent ("tonight", "again"), the message tells of a crisis now
+    # over, as `recovered` does, without a list of whole sentences.
+    now: list[Phrase] = Field(default_factory=list)
+    well: list[Phrase] = Field(default_factory=list)
+    # Words that tell of the past only weakly ("i wanted", "i tried"): on their own they
+    # change nothing; before a clause of `now` and `well` they make the story one of
+    # recovery.
+    told: list[Phrase] = Field(default_factory=list)
+    # A complaint about something small ("if i hear that song one more time") together with
+    # a laugh ("lol", "😂") anywhere in the message: what it says of dying is a joke.
+    hyperbole: list[Phrase] = Field(default_factory=list)
+    laugh: list[Phrase] = Field(default_factory=list)
     # Present wishes and intentions: inside or just before a match, the past can't apply.
     present: list[Phrase] = Field(default_factory=list)
     question_openers: list[Phrase] = Field(default_factory=list)

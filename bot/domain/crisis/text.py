@@ -141,7 +141,9 @@ class Reader:
         leetspeak: Mapping[str, str],
         number_words: Mapping[str, Iterable[str]],
         lexicon: Lexicon,
+        symbols: Mapping[str, str] | None = None,
     ) -> None:
+        self._symbols = str.maketrans({ch: f" {words} " for ch, words in (symbols or {}).items()})
         self._confusables = str.maketrans(
             {ch: latin for ch, latin in lexicon.confusables.items() if len(ch) == 1}
         )
@@ -192,7 +194,7 @@ class Reader:
         if text.isascii():
             text = text.lower()
         else:
-            text = INVISIBLE_RE.sub("", text)
+            text = INVISIBLE_RE.sub("", text).translate(self._symbols)
             text = unicodedata.normalize("NFKC", text).casefold().translate(_TYPOGRAPHY_TABLE)
             if not text.isascii():
                 text = text.translate(self._confusables)
