@@ -26,6 +26,9 @@ class Row:
     ratio: float | None = None  # value / floor, the median of per-round ratios
     target: str = ""  # e.g. "ratio <= 2.0"
     passed: bool | None = None  # None: reported only, no target
+    # A promise rather than a speed target: missed, even a --quick run exits non-zero
+    # (e.g. a post or a check-in lost or doubled).
+    required: bool = False
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -119,6 +119,11 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--content-dir", type=Path, help="content to load (default: the shipped content)"
     )
+    demo.add_argument(
+        "--community",
+        action="store_true",
+        help="start with a simulated month of check-ins from 40 members, so /summary shows one",
+    )
 
     content = sub.add_parser("content", help="check, preview and describe the content library")
     content_sub = content.add_subparsers(dest="content_command", metavar="ACTION")
@@ -278,7 +283,7 @@ def _dispatch(argv: Sequence[str] | None) -> int:
     if args.command == "demo":
         from bot.sandbox.console import run_demo
 
-        return run_demo(loaded.settings, content_dir=args.content_dir)
+        return run_demo(loaded.settings, content_dir=args.content_dir, community=args.community)
     token = read_token(loaded.settings)
     if token is None:
         print(NO_TOKEN.format(env=loaded.settings.discord.token_env), file=sys.stderr)

@@ -206,7 +206,7 @@ class CheckinCog(commands.Cog):
             png = await asyncio.to_thread(
                 render_weekly_moods,
                 summary,
-                title=f"Check-ins per week · {window_label(days).lower()}",
+                title=f"Check-ins by mood · {window_label(days).lower()}",
             )
             kwargs["file"] = discord.File(
                 io.BytesIO(png), filename=f"checkins-{weeks_for(days)}-weeks.png"

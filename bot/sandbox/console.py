@@ -7,6 +7,7 @@ Lines typed (or piped) are what a member would do in Discord:
     choose anxious tired           pick values from the last reply's menu
     as moderator | as member       switch who is typing
     in #check-ins                  switch channel
+    seed                           a simulated month of check-ins, for /summary
     help | quit
 
 The bot, the sandbox and the console run on an event loop in a second thread; this
@@ -20,8 +21,10 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import datetime as dt
 import logging
 import queue
+import random
 import signal
 import sys
 import tempfile
@@ -32,7 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.config import Settings
-from bot.ui.text import format_message
+from bot.ui.text import format_message, wrapped
 
 from .harness import load_content, running_bot, sandbox_settings
 from .server import (
@@ -51,6 +54,7 @@ from .typed import TypedCommand, TypedError, check, local_suggestions, parse_lin
 REPLY_TIMEOUT = 5.0
 QUIET_AFTER = 0.3
 SETTLE_LIMIT = 5.0
+DEMO_NOISE_SEED = 16
 
 HELP = """\
 Try Peerlight as a member of a Discord server. Type:
@@ -64,10 +68,14 @@ Try Peerlight as a member of a Discord server. Type:
   choose VALUE [VALUE...]        pick from the last reply's menu
   as moderator / as member       switch who is typing (moderators: /summary, /schedule, /content)
   in #CHANNEL                    type in another channel (#general, #check-ins, #announcements)
+  seed                           fill this server with a simulated month of check-ins from
+                                 40 members, so /summary has something to show (once, and
+                                 before the first /summary; or start with --community)
   help                           this list
   quit (or Ctrl-C)               leave the demo"""
 
 Ask = Callable[[str], Awaitable[str | None]]
+Seed = Callable[[], Awaitable[str]]
 
 
 def message_dict(message: SandboxMessage) -> dict[str, Any]:
@@ -82,6 +90,10 @@ def message_dict(message: SandboxMessage) -> dict[str, Any]:
 
 async def _no_answers(prompt: str) -> str | None:
     return None
+
+
+async def _no_community() -> str:
+    raise TypedError("there is no server to seed here")
 
 
 def _pick(wanted: str, names: list[str], what: str) -> str:
@@ -107,6 +119,7 @@ class Console:
     attachments_dir: Path
     ask: Ask = _no_answers
     interactive: bool = False
+    seed: Seed = _no_community
     member: SandboxMember = field(init=False)
     channel_id: int = field(init=False)
     events: asyncio.Queue[tuple[str, SandboxMessage]] = field(default_factory=asyncio.Queue)
@@ -242,6 +255,11 @@ class Console:
                 self.switch_member(rest.strip().lower())
             elif lowered == "in":
                 self.switch_channel(rest.strip().lstrip("#"))
+            elif lowered == "seed":
+                if rest.strip():
+                    raise TypedError("seed takes nothing after it: type just `seed`")
+                self.say("  seeding a simulated month of check-ins…")
+                self.say(wrapped(await self.seed()))
             elif lowered == "press":
                 await self.press(rest.strip())
             elif lowered == "choose":
@@ -392,8 +410,10 @@ class DemoRunner:
         out: TextIO,
         interactive: bool = False,
         read: Callable[[str], str | None] | None = None,
+        community: bool = False,
     ) -> None:
         self.settings = settings
+        self.community = community
         self.content_dir = content_dir
         self.out = out
         self.interactive = interactive
@@ -448,11 +468,23 @@ class DemoRunner:
                         f"peerlight: the content has errors ({report.summary()})", file=sys.stderr
                     )
                     return 1
-                async with running_bot(sandbox, demo_settings, report=report) as bot:
+                # The demo's summaries carry noise as the bot's do, drawn from a fixed seed
+                # so that the same script shows the same summary (`peerlight run` draws
+                # from the operating system's secure generator).
+                noise = random.Random(DEMO_NOISE_SEED)
+                async with running_bot(sandbox, demo_settings, report=report, noise=noise) as bot:
                     self.bot = bot
                     console = Console(
-                        sandbox, self.out, attachments, self._ask, interactive=self.interactive
+                        sandbox,
+                        self.out,
+                        attachments,
+                        self._ask,
+                        interactive=self.interactive,
+                        seed=lambda: _seed(bot, sandbox.guild.id),
                     )
+                    seeded = ""
+                    if self.community:
+                        seeded = "\n" + wrapped(await _seed(bot, sandbox.guild.id), indent="")
                     console.start()
                     counts = report.catalog.counts()
                     self.greeting = (
@@ -460,7 +492,7 @@ class DemoRunner:
                         f"Loaded {counts['techniques']} techniques, {counts['stories']} "
                         f"stories, {counts['prompts']} prompts and {counts['regions']} regions "
                         "of support lines. Type help for what to try, quit (or Ctrl-C) to "
-                        f"leave.\nYou are {console.who}."
+                        f"leave.{seeded}\nYou are {console.who}."
                     )
                     self.console = console
                     self._inbox.put(("ready", None))
@@ -520,6 +552,24 @@ class DemoRunner:
         self._thread.join(timeout)
 
 
+async def _seed(bot: PeerlightBot, guild_id: int) -> str:
+    """A simulated month of check-ins in the demo server, as one line to show."""
+    from .community import SeedRefused, seed_community
+
+    services = bot.services
+    try:
+        report = await seed_community(
+            services.checkins,
+            guild_id,
+            services.clock().astimezone(dt.UTC).date(),
+            tuple(services.content.catalog.feelings),
+            publisher=services.publisher,
+        )
+    except SeedRefused as refused:
+        raise TypedError(f"nothing seeded: {refused}") from None
+    return report.describe()
+
+
 async def _call(make: Callable[[Console], Awaitable[Any]], console: Console) -> Any:
     return await make(console)
 
@@ -550,7 +600,11 @@ def _reader(interactive: bool, out: TextIO) -> Callable[[str], str | None]:
 
 
 def run_demo(
-    settings: Settings, *, content_dir: Path | None = None, out: TextIO | None = None
+    settings: Settings,
+    *,
+    content_dir: Path | None = None,
+    out: TextIO | None = None,
+    community: bool = False,
 ) -> int:
     """The demo in this terminal; returns the exit code."""
     from bot.logs import configure_logging
@@ -560,7 +614,12 @@ def run_demo(
     interactive = sys.stdin.isatty() and stream.isatty()
     read = _reader(interactive, stream)
     runner = DemoRunner(
-        settings, content_dir=content_dir, out=stream, interactive=interactive, read=read
+        settings,
+        content_dir=content_dir,
+        out=stream,
+        interactive=interactive,
+        read=read,
+        community=community,
     )
     try:
         try:

@@ -15,6 +15,7 @@ from pathlib import Path
 from bot.app import PeerlightBot, make_bot
 from bot.config import Settings
 from bot.discord_host import client_pointed_at
+from bot.domain.noise import Sampler
 from bot.services import Clock, SchedulerTiming, Services, utc_now
 from bot.storage.content_files import ContentLibrary, LoadReport, load_library
 from bot.storage.engines import open_database
@@ -54,6 +55,7 @@ async def running_bot(
     clock: Clock = utc_now,
     guild_ready_timeout: float = 0.05,
     scheduler_timing: SchedulerTiming | None = None,
+    noise: Sampler | None = None,
 ) -> AsyncIterator[PeerlightBot]:
     """Start the bot against `sandbox`, wait until it is ready, and close it on exit.
 
@@ -71,6 +73,8 @@ async def running_bot(
             services = Services(settings=settings, database=database, content=content, clock=clock)
             if scheduler_timing is not None:
                 services.scheduler_timing = scheduler_timing
+            if noise is not None:
+                services.noise = noise
             bot = make_bot(services, guild_ready_timeout=guild_ready_timeout)
             task = asyncio.create_task(bot.start(sandbox.token), name="peerlight-bot")
             try:

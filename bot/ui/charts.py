@@ -1,9 +1,12 @@
-"""The weekly mood chart for a check-in summary, as PNG bytes.
+"""The mood chart for a check-in summary, as PNG bytes.
 
-Drawn only from a `Summary`'s weekly cells, so the chart can never show more than the
-summary does: a hidden count is simply not drawn, and a week with nothing it may show is
-marked instead of drawn. Week totals are never written on the chart (rule 8 in
-`bot.domain.checkins`).
+Drawn only from what a `Summary` shows, so the chart can never show more than the
+summary does. With weekly cells: stacked bars a week, where a hidden count is simply not
+drawn and a week with nothing it may show is marked instead of drawn; week totals are
+never written on the chart (rule 8 in `bot.domain.checkins`). Without them (/summary's
+windows are made of published weeks, which carry no split by week, `bot.domain.periods`):
+one bar a mood for the whole window, each the count the summary shows, a hidden one
+marked "hidden" instead of drawn.
 
 Rendering is synchronous and uses its own `Figure` on an Agg canvas, never pyplot's
 global figure manager, so callers can run it in a worker thread.
@@ -14,8 +17,13 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from bot.domain.checkins import INSUFFICIENT_MESSAGE, MOOD_LABELS, MOODS, Summary
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 __all__ = [
     "DPI",
@@ -25,6 +33,7 @@ __all__ = [
     "WITHHELD_LABEL",
     "WeeklyBar",
     "chart_note",
+    "mood_bars",
     "render_weekly_moods",
     "weekly_bars",
 ]
@@ -47,11 +56,11 @@ _MUTED = "#555555"
 WITHHELD_LABEL = "hidden"
 
 
-def chart_note(k: int) -> str:
-    return (
-        f"Counts below {k}, and any count that would let one be worked out, are left out, "
-        "so a bar is not a week's total."
-    )
+def chart_note(k: int, *, weekly: bool = True) -> str:
+    left_out = f"Counts below {k}, and any count that would let one be worked out, are "
+    if weekly:
+        return left_out + "left out, so a bar is not a week's total."
+    return left_out + "marked hidden instead of drawn."
 
 
 @dataclass(frozen=True)
@@ -83,6 +92,13 @@ def weekly_bars(summary: Summary) -> tuple[WeeklyBar, ...]:
     return tuple(bars)
 
 
+def mood_bars(summary: Summary) -> tuple[tuple[int, int | None], ...]:
+    """The whole window's plan: each mood with the count the summary shows (None: hidden)."""
+    if not summary.enough:
+        return ()
+    return tuple((mood, summary.distribution[mood].value) for mood in MOODS)
+
+
 def _week_label(start: date) -> str:
     return f"{start.day} {start:%b}"
 
@@ -106,10 +122,10 @@ def render_weekly_moods(summary: Summary, *, title: str) -> bytes:
         axes.spines[side].set_visible(False)
 
     bars = weekly_bars(summary)
-    if not bars:
-        message = (
-            INSUFFICIENT_MESSAGE if not summary.enough else "No weekly breakdown for this window."
-        )
+    if not bars and summary.enough:
+        _draw_moods(figure, axes, summary)
+    elif not bars:
+        message = INSUFFICIENT_MESSAGE
         axes.set_axis_off()
         axes.text(
             0.5, 0.5, message, ha="center", va="center", color=_MUTED, transform=axes.transAxes
@@ -168,6 +184,48 @@ def render_weekly_moods(summary: Summary, *, title: str) -> bytes:
         )
         figure.text(0.01, 0.015, chart_note(summary.k), fontsize=7.5, color=_MUTED)
 
+    return _png(figure)
+
+
+def _png(figure: Figure) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
     return buffer.getvalue()
+
+
+def _draw_moods(figure: Figure, axes: Axes, summary: Summary) -> None:
+    """One bar a mood over the whole window; a hidden count is marked, never drawn."""
+    from matplotlib.ticker import MaxNLocator
+
+    figure.subplots_adjust(right=0.95)
+    plan = mood_bars(summary)
+    positions = list(range(len(plan)))
+    heights = [value or 0 for _, value in plan]
+    axes.bar(
+        positions,
+        heights,
+        width=0.7,
+        color=[MOOD_COLOURS[mood] for mood, _ in plan],
+        edgecolor=_EDGE,
+        linewidth=0.6,
+    )
+    top = max(max(heights), summary.k)
+    axes.set_ylim(0, top * 1.12)
+    for position, (_, value) in zip(positions, plan, strict=True):
+        if value is None:
+            axes.text(
+                position,
+                top * 0.03,
+                WITHHELD_LABEL,
+                ha="center",
+                va="bottom",
+                rotation=90,
+                fontsize=8,
+                color=_MUTED,
+            )
+    axes.set_xticks(positions, labels=[MOOD_LABELS[mood] for mood, _ in plan], fontsize=9)
+    axes.set_xlim(-0.6, len(plan) - 0.4)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_xlabel("Mood")
+    axes.set_ylabel("Check-ins")
+    figure.text(0.01, 0.015, chart_note(summary.k, weekly=False), fontsize=7.5, color=_MUTED)

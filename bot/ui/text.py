@@ -66,6 +66,11 @@ def _wrap(text: str, indent: str = "  ") -> list[str]:
     return lines
 
 
+def wrapped(text: str, indent: str = "  ") -> str:
+    """Plain text for the terminal: markdown removed, wrapped to its width, indented."""
+    return "\n".join(_wrap(text, indent))
+
+
 def format_embed(embed: Mapping[str, Any]) -> list[str]:
     lines: list[str] = []
     author = (embed.get("author") or {}).get("name")

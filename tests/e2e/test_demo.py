@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 
-def demo(script: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def demo(script: str, cwd: Path, *options: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
     return subprocess.run(
-        [sys.executable, "-m", "bot", "demo"],
+        [sys.executable, "-m", "bot", "demo", *options],
         input=script,
         capture_output=True,
         text=True,
@@ -44,6 +45,28 @@ def test_end_of_input_also_ends_the_demo(tmp_path: Path) -> None:
     assert "now typing as sage (moderator)" in result.stdout
     assert "no channel #nowhere" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_a_seeded_community_gives_a_moderator_a_real_summary(tmp_path: Path) -> None:
+    result = demo("as moderator\n/summary\nseed\nquit\n", tmp_path, "--community")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Traceback" not in out + result.stderr
+    assert re.search(r"Seeded this server with (?:2[89]|3[0-4]) days of check-ins", out), out
+    card = out[out.index("CHECK-INS · LAST 4 COMPLETED WEEKS") :]
+    card = card[: card.index("WHAT MEMBERS FOUND HELPFUL")]
+    assert "Not enough check-ins" not in card
+    total = re.search(r"▸ Check-ins\n\s+(\d+)", card)
+    assert total is not None and int(total.group(1)) > 400, card
+    moods = card[card.index("▸ Moods") : card.index("▸ Most-named feelings")]
+    shown = re.findall(r": (\d+)$", moods, re.M)
+    hidden = re.findall(r": hidden$", moods, re.M)
+    assert shown and hidden and len(shown) + len(hidden) == 5, moods
+    saved = re.search(r"\(saved (checkins-4-weeks\.png) to (\S+)\)", out)
+    assert saved is not None, out
+    assert Path(saved.group(2)).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    # The month is seeded once: a second one would count the same members' days twice.
+    assert "✗ nothing seeded: this server already has check-ins" in out
 
 
 def _spawn_in_terminal(cwd: Path) -> tuple[subprocess.Popen[bytes], int]:

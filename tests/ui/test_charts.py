@@ -12,7 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.domain.checkins import MOODS, Summary, WindowData, summarise
-from bot.ui.charts import HEIGHT_PX, MOOD_COLOURS, WIDTH_PX, render_weekly_moods, weekly_bars
+from bot.ui.charts import (
+    HEIGHT_PX,
+    MOOD_COLOURS,
+    WIDTH_PX,
+    mood_bars,
+    render_weekly_moods,
+    weekly_bars,
+)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MONDAY = date(2024, 1, 1)
@@ -57,6 +64,23 @@ def test_a_summary_without_enough_check_ins_still_renders() -> None:
 def test_a_summary_without_weeks_still_renders() -> None:
     summary = summarise(WindowData(days=7, moods={3: 20, 4: 30}), 10)
     assert _size(render_weekly_moods(summary, title="Check-ins")) == (WIDTH_PX, HEIGHT_PX)
+
+
+def test_a_window_of_published_weeks_draws_its_moods_with_hidden_ones_marked() -> None:
+    # /summary's windows are made of published weeks: no split by week, so the chart is
+    # one bar a mood, the counts the summary shows.
+    summary = summarise(WindowData(days=28, moods={1: 3, 2: 40, 3: 80, 4: 60, 5: 12}), 10)
+    assert summary.enough and summary.weekly == ()
+    plan = mood_bars(summary)
+    assert plan == tuple((mood, summary.distribution[mood].value) for mood in MOODS)
+    assert plan[0] == (1, None)  # hidden: marked, not drawn
+    assert sum(1 for _, value in plan if value is None) >= 2
+    png = render_weekly_moods(summary, title="Check-ins by mood")
+    assert _size(png) == (WIDTH_PX, HEIGHT_PX)
+    # The bars follow the counts: another distribution draws another picture.
+    other = summarise(WindowData(days=28, moods={1: 0, 2: 90, 3: 20, 4: 20, 5: 60}), 10)
+    assert render_weekly_moods(other, title="Check-ins by mood") != png
+    assert mood_bars(_summary([{3: 2, 4: 1}])) == ()
 
 
 def test_many_weeks_render_at_the_same_size() -> None:
