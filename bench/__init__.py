@@ -26,6 +26,9 @@ class Row:
     ratio: float | None = None  # value / floor, the median of per-round ratios
     target: str = ""  # e.g. "ratio <= 2.0"
     passed: bool | None = None  # None: reported only, no target
+    # Missed, but its runs spread too widely (or disagreed) to tell a miss from a noisy
+    # machine (`python -m bench` repeats a missed speed or memory figure to find out).
+    noisy: bool = False
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
