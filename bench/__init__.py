@@ -26,6 +26,9 @@ class Row:
     ratio: float | None = None  # value / floor, the median of per-round ratios
     target: str = ""  # e.g. "ratio <= 2.0"
     passed: bool | None = None  # None: reported only, no target
+    # A promise rather than a speed target: missed, even a --quick run exits non-zero
+    # (e.g. a post or a check-in lost or doubled).
+    required: bool = False
     # Missed, but its runs spread too widely (or disagreed) to tell a miss from a noisy
     # machine (`python -m bench` repeats a missed speed or memory figure to find out).
     noisy: bool = False

@@ -227,6 +227,7 @@ def run(quick: bool) -> list[Row]:
             "",
             target="0 lost, 0 doubled",
             passed=lost == 0 and doubled == 0,
+            required=True,
         )
     )
     return rows

@@ -1,28 +1,31 @@
-"""Two processes × two shards on one database, one of them killed mid-post.
+"""Two processes × two shards on one PostgreSQL database, one of them killed mid-post.
 
 Through the sandbox, 200 servers (a tenth with --quick) on 4 shards; two `peerlight run`
-processes, `--shards 0-1` and `--shards 2-3` of 4, share one database. Members check in
-at a steady rate (each check-in is /checkin, a mood and the feelings: three
-interactions), every server has a schedule due in the same minute, and the sandbox holds
-the post route open so the posts are in flight. Then the process of shards 0-1 is
-killed (SIGKILL), the held posts are let through, and it is started again: on its start
-it settles the posts it had in flight by looking them up, not by guessing.
+processes, `--shards 0-1` and `--shards 2-3` of 4, share one PostgreSQL database (a
+throwaway cluster on this machine, as the tests and the `engines` scenario start it).
+Members check in at a steady rate (each check-in is /checkin, a mood and the feelings:
+three interactions), every server has a schedule due in the same second, and the sandbox
+holds the post route open so the posts are in flight. Then the process of shards 0-1 is
+killed (SIGKILL) and the held posts are let through, except every other one of the
+killed process's, which the sandbox drops as a request Discord never took whole; the
+process is started again, and on its start it settles the posts it had in flight by
+looking them up, not by guessing: found (Discord created it after the kill), it is not
+posted again; certainly absent, it is posted once. Both counts are printed.
 
 A post is lost if it never appears and doubled if it appears twice; a check-in is lost
 if it was acknowledged ("Saved") and is not stored. Interactions sent to the dead
-shards while they are down are counted apart, as unanswered during failover. Beside it,
-the same check-ins on one process with its own SQLite file: throughput and p99, and the
-ratio (no target on a 2-core machine; the figure is for hosts to read).
-
-The shared database is a SQLite file (the scenario does not start a PostgreSQL server
-yet), and the output says so.
+shards while they are down are counted apart, as unanswered during failover. Anything
+lost or doubled fails the scenario's verdict, even in a --quick run. Beside it, the same
+check-ins on one process with its own SQLite file: throughput and p99, and the ratio (no
+target on a 2-core machine; the figure is for hosts to read).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import re
 import signal
-import sqlite3
 import sys
 import tempfile
 import time
@@ -33,6 +36,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import yaml
 
 from bench import Row, percentile
@@ -41,8 +45,9 @@ from bot.domain.checkins import MOOD_LABELS
 from bot.domain.content import PromptKind
 from bot.domain.recurrence import LocalTime
 from bot.domain.shards import shard_of
+from bot.sandbox.pgcluster import ThrowawayCluster
 from bot.sandbox.server import Sandbox, SandboxError, SandboxInteraction, SandboxMember
-from bot.storage.database import Database
+from bot.storage.postgres import PostgresEngine
 from bot.storage.schedule_store import NewSchedule, ScheduleStore
 
 NAME = "shards"
@@ -54,7 +59,12 @@ FIRST_MEMBER = 30_000
 DISCORD_WINDOW_S = 3.0
 RATE = 100.0  # check-ins started a second
 POSTS = r"^/channels/\d+/messages$"
-ENGINE = "SQLite shared file; this scenario does not run on PostgreSQL yet"
+ENGINE = "one PostgreSQL database"
+DATABASE = "bench_shards"
+# What the restarted process logs for each post it finds unsettled (bot/cogs/prompt_poster.py).
+FOUND = "went out before the restart; not posting it again"
+POSTED_AGAIN = "did not go out before the restart; posting it"
+UNDECIDED = "cannot tell whether it went out"
 # The last line of the scenario, for `python -m bench` to print at the very end.
 LAST_LINE: list[str] = []
 
@@ -100,7 +110,7 @@ def guild_ids(count: int) -> list[int]:
 
 
 def write_config(
-    folder: Path, name: str, sandbox: Sandbox, database: Path, shards: str | None
+    folder: Path, name: str, sandbox: Sandbox, database: Path | str, shards: str | None
 ) -> Path:
     discord: dict[str, Any] = {
         "api_base": sandbox.api_base,
@@ -214,11 +224,9 @@ async def steady_load(
 # -- the schedules ----------------------------------------------------------------------
 
 
-async def add_schedules(
-    database: Path, sandbox: Sandbox, guilds: Sequence[int], due: datetime
-) -> None:
+async def add_schedules(url: str, sandbox: Sandbox, guilds: Sequence[int], due: datetime) -> None:
     """One schedule a server, all due at `due` (the same minute for every one)."""
-    async with Database.open(database) as db:
+    async with PostgresEngine.open(url) as db:
         store = ScheduleStore(db)
         for n, guild_id in enumerate(guilds):
             channel = sandbox.guilds[guild_id].channel("general").id
@@ -249,25 +257,32 @@ def post_counts(sandbox: Sandbox, guilds: Sequence[int]) -> Counter[int]:
     return counts
 
 
-def settled(database: Path) -> int:
+async def _count(url: str, sql: str) -> int:
+    connection = await asyncpg.connect(url)
+    try:
+        return int(await connection.fetchval(sql))
+    finally:
+        await connection.close()
+
+
+async def unsettled(url: str) -> int:
     """Schedule runs still claimed (no outcome yet)."""
-    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
-    try:
-        (count,) = connection.execute(
-            "SELECT count(*) FROM schedule_runs WHERE status = 'claimed'"
-        ).fetchone()
-        return int(count)
-    finally:
-        connection.close()
+    return await _count(url, "SELECT count(*) FROM schedule_runs WHERE status = 'claimed'")
 
 
-def stored_checkins(database: Path) -> int:
-    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
-    try:
-        (count,) = connection.execute("SELECT count(*) FROM checkins").fetchone()
-        return int(count)
-    finally:
-        connection.close()
+async def stored_checkins(url: str) -> int:
+    return await _count(url, "SELECT count(*) FROM checkins")
+
+
+@dataclass
+class Settling:
+    """How the posts the killed process held were settled."""
+
+    created_after_kill: int = 0  # Discord made them once the held requests went through
+    dropped: int = 0  # held posts the sandbox dropped: Discord never made them
+    found: int = 0  # the restarted process looked them up and found them (its log)
+    posted_again: int = 0  # it looked, found nothing, and posted them (its log)
+    undecided: int = 0  # it could not tell, and posted nothing (its log)
 
 
 # -- the run ----------------------------------------------------------------------------
@@ -280,25 +295,57 @@ class Outcome:
     stored: int
     held: int  # posts that were in flight when the process was killed
     restart_s: float
+    settling: Settling
+
+
+async def _shared_database() -> tuple[ThrowawayCluster, str]:
+    cluster = await asyncio.to_thread(ThrowawayCluster.start)
+    try:
+        admin = await asyncpg.connect(cluster.url())
+        try:
+            await admin.execute(f"CREATE DATABASE {DATABASE}")
+        finally:
+            await admin.close()
+    except BaseException:
+        await asyncio.to_thread(cluster.stop)
+        raise
+    return cluster, cluster.url(DATABASE)
 
 
 async def _sharded(size: Size, tmp: Path) -> Outcome:
+    cluster, url = await _shared_database()
+    try:
+        return await _sharded_on(size, tmp, url)
+    finally:
+        await asyncio.to_thread(cluster.stop)
+
+
+async def _sharded_on(size: Size, tmp: Path, url: str) -> Outcome:
     guilds = guild_ids(size.servers)
-    database = tmp / "shared.sqlite3"
+    first, last = (int(x) for x in KILLED.split("-"))
+    killed_shards = set(range(first, last + 1))
+    killed_guilds = [g for g in guilds if shard_of(g, SHARD_COUNT) in killed_shards]
     async with Sandbox(guild_ids=guilds, callback_deadline=DISCORD_WINDOW_S) as sandbox:
-        killed_config = write_config(tmp, "killed", sandbox, database, KILLED)
-        survivor_config = write_config(tmp, "survivor", sandbox, database, SURVIVOR)
+        killed_config = write_config(tmp, "killed", sandbox, url, KILLED)
+        survivor_config = write_config(tmp, "survivor", sandbox, url, SURVIVOR)
+        # Every other post the killed process holds is dropped when the stall is released
+        # (its request never reached Discord whole); the others are made by Discord then.
+        dropped_channels = {sandbox.guilds[g].channel("general").id for g in killed_guilds[::2]}
+
+        def dropped(path: str) -> bool:
+            return any(f"/channels/{channel}/" in path for channel in dropped_channels)
+
         # Every server's schedule is due at the same second, once both processes are up
         # and the members are checking in; the schedulers sleep until then.
         lead = size.lead_s + size.checkins / RATE / 3
         due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=lead)
-        await add_schedules(database, sandbox, guilds, due)
+        await add_schedules(url, sandbox, guilds, due)
         stall = sandbox.faults.stall("POST", POSTS)
         killed, survivor = await asyncio.gather(
             start(killed_config, sandbox.token), start(survivor_config, sandbox.token)
         )
-        first, last = (int(x) for x in KILLED.split("-"))
-        failover = Failover(set(range(first, last + 1)))
+        failover = Failover(killed_shards)
+        settling = Settling()
         try:
             # The members' load spans the due time, the kill and the restart.
             until_due = (due - datetime.now(UTC)).total_seconds()
@@ -306,44 +353,66 @@ async def _sharded(size: Size, tmp: Path) -> Outcome:
             load_task = asyncio.create_task(
                 steady_load(sandbox, size, guilds, failover, starting_at)
             )
-            held = await _posts_held(stall, due)
+            held = await _posts_held(sandbox, due, len(guilds))
             failover.start = time.monotonic()
             killed.process.send_signal(signal.SIGKILL)
             await killed.wait(30)
-            stall.release()
+            stall.release(forget=dropped)
+            async with asyncio.timeout(30):
+                while True:  # until the released posts are made, or dropped
+                    if not _held(sandbox):
+                        break
+                    await asyncio.sleep(0.05)
+            # Counted by server: a post retried while it was held was held twice.
+            made = post_counts(sandbox, killed_guilds)
+            settling.created_after_kill = sum(1 for g in killed_guilds if made[g])
+            settling.dropped = sum(1 for g in killed_guilds if not made[g])
             restarted_at = time.monotonic()
             killed = await start(killed_config, sandbox.token)
             restart_s = time.monotonic() - restarted_at
             failover.end = time.monotonic()
             load = await load_task
             async with asyncio.timeout(120):
-                while settled(database) or sum(post_counts(sandbox, guilds).values()) < len(guilds):
-                    await asyncio.sleep(0.2)
-                    if sum(post_counts(sandbox, guilds).values()) >= len(guilds) and not settled(
-                        database
-                    ):
+                while True:
+                    made = sum(post_counts(sandbox, guilds).values())
+                    if made >= len(guilds) and not await unsettled(url):
                         break
+                    await asyncio.sleep(0.2)
             await asyncio.sleep(1.0)  # anything doubled would have arrived by now
             posts = post_counts(sandbox, guilds)
+            settling.found = killed.text.count(FOUND)
+            settling.posted_again = killed.text.count(POSTED_AGAIN)
+            settling.undecided = killed.text.count(UNDECIDED)
+            stored = await stored_checkins(url)
         finally:
             killed.kill()
             survivor.kill()
             await asyncio.gather(killed.wait(30), survivor.wait(30), return_exceptions=True)
-        return Outcome(load, posts, stored_checkins(database), held, restart_s)
+        return Outcome(load, posts, stored, held, restart_s, settling)
 
 
-async def _posts_held(stall: Any, due: datetime) -> int:
-    """Once the posts are due, wait until the held posts stop coming in; how many."""
+def _held(sandbox: Sandbox) -> set[str]:
+    """The post routes of the requests the sandbox holds open (taken, not answered)."""
+    compiled = re.compile(POSTS)
+    return {
+        r.path
+        for r in sandbox.requests
+        if not r.done and r.method == "POST" and compiled.search(r.path)
+    }
+
+
+async def _posts_held(sandbox: Sandbox, due: datetime, servers: int) -> int:
+    """Once the posts are due, wait until every server's post is held open (so none of
+    the killed process's posts is still on its way when it is killed); how many."""
     wait = (due - datetime.now(UTC)).total_seconds()
     if wait > 0:
         await asyncio.sleep(wait)
-    seen, quiet_since = -1, time.monotonic()
-    async with asyncio.timeout(60):
-        while stall.hits == 0 or time.monotonic() - quiet_since < 1.0:
-            if stall.hits != seen:
-                seen, quiet_since = stall.hits, time.monotonic()
+    async with asyncio.timeout(90):
+        while True:
+            held = len(_held(sandbox))
+            if held >= servers:
+                return held
             await asyncio.sleep(0.05)
-    return int(stall.hits)
 
 
 async def _single(size: Size, tmp: Path) -> Load:
@@ -363,9 +432,11 @@ def run(quick: bool) -> list[Row]:
     with tempfile.TemporaryDirectory(prefix="peerlight-bench-") as folder:
         tmp = Path(folder)
         outcome = asyncio.run(_sharded(size, tmp))
+        load_average = os.getloadavg()[0]
         single = asyncio.run(_single(size, tmp))
     load = outcome.load
     posts = outcome.posts
+    settling = outcome.settling
     lost_posts = sum(1 for g in posts if posts[g] == 0)
     doubled_posts = sum(1 for g in posts if posts[g] > 1)
     lost_checkins = max(0, load.saved - outcome.stored)
@@ -385,8 +456,34 @@ def run(quick: bool) -> list[Row]:
             passed=load.unanswered == 0,
         ),
         Row(NAME, "answered, but not with Saved", load.refused, "check-ins"),
-        Row(NAME, "posts in flight at the kill", outcome.held, "posts"),
+        Row(NAME, "posts in flight at the kill (both processes)", outcome.held, "posts"),
+        Row(
+            NAME,
+            "held posts of the killed process created by Discord after the kill, "
+            "found by the lookup and not posted again",
+            settling.found,
+            "posts",
+            target=f"= {settling.created_after_kill} created",
+            passed=settling.found == settling.created_after_kill,
+            required=True,
+        ),
+        Row(
+            NAME,
+            "held posts of the killed process Discord never took, "
+            "posted again after the lookup found nothing",
+            settling.posted_again,
+            "posts",
+            target=f"= {settling.dropped} dropped",
+            passed=settling.posted_again == settling.dropped and settling.undecided == 0,
+            required=True,
+        ),
         Row(NAME, "restart until ready", outcome.restart_s, "s"),
+        Row(
+            NAME,
+            "this machine's load average (1 min, every program on it) after the sharded run",
+            load_average,
+            "",
+        ),
         Row(
             NAME,
             "check-ins saved a second (the sharded run loses its failover), vs one process",
@@ -410,6 +507,7 @@ def run(quick: bool) -> list[Row]:
             "items",
             target="0",
             passed=lost_posts + lost_checkins == 0,
+            required=True,
         ),
         Row(
             NAME,
@@ -418,6 +516,7 @@ def run(quick: bool) -> list[Row]:
             "items",
             target="0",
             passed=doubled_posts + doubled_checkins == 0,
+            required=True,
         ),
     ]
     if load.refused or single.refused:
@@ -425,7 +524,9 @@ def run(quick: bool) -> list[Row]:
     LAST_LINE[:] = [
         f"shards ({ENGINE}): posts {lost_posts} lost, {doubled_posts} doubled of "
         f"{len(posts)}; check-ins {lost_checkins} lost, {doubled_checkins} doubled of "
-        f"{load.saved} saved; {load.failover} unanswered during failover; "
+        f"{load.saved} saved; {load.failover} unanswered during failover; held posts "
+        f"settled: {settling.found} created by Discord after the kill, "
+        f"{settling.posted_again} posted again after a lookup found nothing; "
         f"{lost_posts + lost_checkins} lost, {doubled_posts + doubled_checkins} doubled"
     ]
     return rows

@@ -8,7 +8,9 @@ injected faults lives here, so the server keeps one narrow hook.
   (with no status they only wait, then are answered normally).
 - `latency(method, pattern, seconds)`: every matching request is slower by `seconds`.
 - `stall(method, pattern)`: matching requests hang until the returned stall is released
-  (or the sandbox stops), as when Discord stops answering.
+  (or the sandbox stops), as when Discord stops answering. `release(forget=...)` drops
+  the held requests whose path it accepts: they fail with 503 and change nothing, as a
+  request Discord never took whole (its sender died while it was on the way).
 - A 429 carries `retry_after` in its body and headers the way Discord sends it (through
   its proxy, which discord.py checks before trusting a 429).
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +40,9 @@ class Fault:
     body: JSON | None
     release: asyncio.Event | None = None
     hits: int = 0
+    # After a stall's release: which held requests are dropped instead of answered.
+    forget: Callable[[str], bool] | None = None
+    forgotten: int = 0
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method == "*" or self.method == method.upper()) and bool(
@@ -55,8 +61,16 @@ class Stall:
     def hits(self) -> int:
         return self.fault.hits
 
-    def release(self) -> None:
+    @property
+    def forgotten(self) -> int:
+        """Held requests dropped by `release(forget=...)`."""
+        return self.fault.forgotten
+
+    def release(self, forget: Callable[[str], bool] | None = None) -> None:
+        """Let the held requests through, except those whose path `forget` accepts: they
+        fail with 503 and nothing of them is done."""
         assert self.fault.release is not None
+        self.fault.forget = forget
         self.fault.release.set()
         self.faults.remove(self.fault)
 
@@ -116,6 +130,9 @@ class Faults:
             return None
         if fault.release is not None:
             await fault.release.wait()
+            if fault.forget is not None and fault.forget(path):
+                fault.forgotten += 1
+                return injected_reply(503)
         if fault.delay:
             await asyncio.sleep(fault.delay)
         if fault.status is None:

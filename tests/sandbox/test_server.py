@@ -438,6 +438,33 @@ async def test_a_500_is_retried_by_discord_py(sandbox: Sandbox, client: ProbeCli
     assert [m.content for m in sandbox.channel_messages(general.id)] == ["after a hiccup"]
 
 
+async def test_a_released_stall_forgets_the_requests_it_is_told_to(
+    sandbox: Sandbox, client: ProbeClient
+) -> None:
+    """Held posts are let through on release, except those `forget` accepts: they fail
+    with 503 and no message is made, as when Discord never took the request whole."""
+    general = sandbox.guild.channel("general")
+    other = await sandbox.add_channel("other")
+    stall = sandbox.faults.stall("POST", r"/channels/\d+/messages$")
+    kept = asyncio.create_task(_text_channel(client, general.id).send("kept"))
+    dropped = asyncio.create_task(client.get_partial_messageable(other.id).send("dropped"))
+    async with asyncio.timeout(10):
+        while True:
+            if stall.hits == 2:
+                break
+            await asyncio.sleep(0.01)
+    assert not kept.done() and not dropped.done()
+
+    stall.release(forget=lambda path: f"/channels/{other.id}/" in path)
+
+    assert (await kept).content == "kept"
+    with pytest.raises(discord.DiscordServerError):
+        await dropped
+    assert stall.forgotten == 1
+    assert [m.content for m in sandbox.channel_messages(general.id)] == ["kept"]
+    assert sandbox.channel_messages(other.id) == []
+
+
 async def test_a_403_becomes_forbidden_in_the_bot(sandbox: Sandbox, client: ProbeClient) -> None:
     general = sandbox.guild.channel("general")
     sandbox.inject_failure("POST", rf"/channels/{general.id}/messages", status=403)
