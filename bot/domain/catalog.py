@@ -44,17 +44,13 @@ from bot.domain.content import (
     Vocabulary,
 )
 from bot.domain.crisis import CrisisSet
+from bot.domain.feeling_reader import FeelingReader
 from bot.domain.server_settings import INTERNATIONAL, crisis_region
 from bot.domain.text import cut
 
 AUTOCOMPLETE_LIMIT = 25
 # The most feelings one request is ranked for (a check-in also takes up to three).
 MAX_FEELINGS = 3
-# Words that make the next feeling named, within NEGATION_REACH words, not meant:
-# "not anxious", "never really lonely", "no longer angry". As read after normalising.
-NEGATIONS = frozenset({"not", "no", "never", "nor", "without", "isnt", "dont", "arent"})
-NEGATION_REACH = 3
-CAN = frozenset({"can", "could"})
 # How much a named feeling adds to a technique's fit. `main` lists feelings best first:
 # the first main feeling counts MAIN_FIT, each later one a step less, down to MAIN_FLOOR;
 # a feeling it also helps with counts ALSO_FIT. Any main feeling outweighs every feeling
@@ -449,6 +445,7 @@ class LibraryItems:
         self._by_area: defaultdict[Area, list[str]] = defaultdict(list)
         self._by_tag: defaultdict[str, list[str]] = defaultdict(list)
         self._areas: dict[str, int] = {}  # technique id → its areas, one bit each
+        self._minutes: dict[str, int] = {}  # technique id → how long it takes
         self._by_theme: defaultdict[str, list[str]] = defaultdict(list)
         self._story_warnings: dict[str, frozenset[ContentWarning]] = {}
         self._stories_for: defaultdict[str, list[str]] = defaultdict(list)
@@ -474,6 +471,7 @@ class LibraryItems:
         for tag in technique.tags:
             self._by_tag[tag].append(technique_id)
         self._areas[technique_id] = _area_bits(technique.areas)
+        self._minutes[technique_id] = technique.duration_minutes
         for story_id in technique.modeled_in:
             self._stories_for[technique_id].append(story_id)
 
@@ -617,6 +615,7 @@ class Catalog:
         self._by_area = {k: tuple(v) for k, v in items._by_area.items()}
         self._by_tag = {k: tuple(v) for k, v in items._by_tag.items()}
         self._areas = items._areas
+        self._minutes = items._minutes
         self._by_theme = {k: tuple(v) for k, v in items._by_theme.items()}
         self._story_warnings = items._story_warnings
         self._stories_for = {k: tuple(sorted(set(v))) for k, v in items._stories_for.items()}
@@ -628,14 +627,7 @@ class Catalog:
 
         # Every way of naming a feeling, as words read the way crisis detection reads
         # them, so "I'm" and "im", "ANXIOUS!!" and "anxious" are the same to both.
-        phrases: dict[tuple[str, ...], str] = {}
-        for f in vocabulary.feelings:
-            for name in (f.id.replace("-", " "), f.label, *f.words):
-                words = tuple(crisis.normalise(name).split())
-                if words:
-                    phrases.setdefault(words, f.id)
-        self._feeling_phrases = phrases
-        self._longest_phrase = max((len(w) for w in phrases), default=0)
+        self._feeling_reader = FeelingReader(vocabulary.feelings, crisis.normalise)
 
         self.feeling_index = SearchIndex((f.id, f"{f.label}", f.words) for f in vocabulary.feelings)
         self.theme_index = SearchIndex(
@@ -724,33 +716,15 @@ class Catalog:
 
         "really anxious", "I'm feeling down", "stressed out" and "scared and alone" are
         read word by word, normalised as crisis detection normalises them, taking the
-        longest name of a feeling at each place ("want to use" before "use"). A feeling
-        just after a negation is left out: "not anxious, just tired" is tired. A single
-        word also matches as `match_feeling` does, by the start of a name.
+        longest name of a feeling at each place ("want to use" before "use"), inflections
+        and fillers allowed; a feeling just after a negation is left out: "not anxious,
+        just tired" is tired (`bot.domain.feeling_reader`). A single word also matches as
+        `match_feeling` does, by the start of a name.
         """
         whole = self.match_feeling(text)
         if whole is not None:
             return (whole,)
-        words = self.crisis.normalise(text).split()
-        found: list[str] = []
-        negated_until = -1
-        i = 0
-        while i < len(words):
-            for size in range(min(self._longest_phrase, len(words) - i), 0, -1):
-                feeling = self._feeling_phrases.get(tuple(words[i : i + size]))
-                if feeling is not None:
-                    if i <= negated_until:
-                        negated_until = -1  # a negation covers one feeling
-                    elif feeling not in found:
-                        found.append(feeling)
-                    i += size
-                    break
-            else:
-                # "can't settle" is no negation of a feeling, "not anxious" is.
-                if words[i] in NEGATIONS and (i == 0 or words[i - 1] not in CAN):
-                    negated_until = i + NEGATION_REACH
-                i += 1
-        return tuple(found[:limit])
+        return self._feeling_reader.read(text, limit)
 
     def closest_feelings(self, text: str, limit: int = 3) -> list[Feeling]:
         hits = self.feeling_index.search(text, limit=limit)
@@ -801,7 +775,9 @@ class Catalog:
         it is a second thought). Variety: within that, recently shown
         ids (`exclude`) last; then what the server's members found helpful (`prior`, from
         published votes, `bot.domain.votes`: a technique without one scores one half);
-        ties shuffled with `rng`.
+        then, among techniques mainly for a named feeling, the quicker one first (what a
+        member can do in the moment: two minutes of cold water before a half-hour plan);
+        ties shuffled with `rng`, so the many that only also help still come round.
 
         Cards for supporters are offered only with `audience=SUPPORTER`, and then only
         they are. With no feeling, every technique for that audience (in the area, when
@@ -835,6 +811,7 @@ class Catalog:
         areas = self._areas
         # How many named feelings it is mainly for, then the area, then how well.
         scores = prior or {}
+        minutes = self._minutes
         ids.sort(
             key=lambda i: (
                 -mains[i],
@@ -842,6 +819,7 @@ class Catalog:
                 -fit[i],
                 i in excluded,
                 -scores.get(i, _NO_VOTES),
+                minutes[i] if fit[i] >= MAIN_FLOOR else 0,
             )
         )
         return ids

@@ -356,6 +356,22 @@ def test_context_decides(detector: CrisisSet, text: str, level: CrisisLevel) -> 
         ("the overdose awareness walk is on saturday", NONE),
         ("i want to overdose", DANGER),
         ("i think i'm overdosing", DANGER),
+        # a place of a method on a day out ({leisure} in the clause, nothing happening now)
+        ("took sunset photos from the ledge of the old quarry", NONE),
+        ("i'm on the ledge of the old quarry right now taking my last photos", DANGER),
+        # a quotation from a work, unless something in the message is said in earnest
+        ("the song goes 'i want to die young' and it's stuck in my head", NONE),
+        ("the song goes 'i want to die young' and honestly same, tonight", DANGER),
+        ("if i have to sit through one more meeting i'll kill myself lol. not joking", DANGER),
+        # a past marker right before the act, in a clause that is about now
+        ("tonight's the night i kms. bye", DANGER),
+        ("the night i tried to kill myself was ten years ago", DISTRESS),
+        # a past marker whose next clause says when: now
+        ("ff'ing life at 20 like a bad league game. tonight", DANGER),
+        ("i wanted to end my life at 20. that was a long time ago", DISTRESS),
+        # a use that is no method: {means_use} in the clause
+        ("bought a rope toy for the puppy and some rope for the tent", NONE),
+        ("bought a rope today", DANGER),
         # emoji read as words
         ("💊💊💊 tonight. goodbye", DANGER),
         ("that meme 😂 i'm crying", NONE),

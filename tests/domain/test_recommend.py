@@ -206,3 +206,22 @@ def test_a_plain_list_of_feelings_is_read_as_main() -> None:
         Technique.model_validate(
             old.model_dump() | {"helps_with": {"main": ["low"], "also": ["low"]}}
         )
+
+
+def test_among_equal_fits_the_quicker_technique_comes_first(catalog: Catalog) -> None:
+    # The techniques first of all for craving fit it equally; with nothing shown lately and
+    # no votes, the one a member can do soonest leads, whatever the shuffle.
+    first = [
+        t
+        for t in catalog.techniques_for_feeling("craving")
+        if catalog.techniques[t].helps_with.main[0] == "craving"
+    ]
+    minutes = {t: catalog.techniques[t].duration_minutes for t in first}
+    assert len(set(minutes.values())) > 1
+    for seed in range(20):
+        ranked = catalog.recommend_ids(["craving"], rng=random.Random(seed))[: len(first)]
+        assert [minutes[t] for t in ranked] == sorted(minutes[t] for t in ranked), seed
+    # Variety still comes before speed: the quickest, shown lately, goes after the others.
+    quickest = min(first, key=minutes.__getitem__)
+    ranked = catalog.recommend_ids(["craving"], exclude=[quickest], rng=random.Random(1))
+    assert ranked.index(quickest) == len(first) - 1

@@ -1171,3 +1171,31 @@ async def test_a_technique_or_theme_picked_from_the_list_is_a_choice_not_words(
     assert not is_crisis_block(themed)
     worded = await (await sandbox.command("story", {"theme": "grief and more"})).response_message()
     assert is_crisis_block(worded)
+
+
+@pytest.mark.parametrize(
+    ("typed", "feelings"),
+    [
+        ("really anxious", "anxious"),
+        ("stressed out", "stressed"),
+        ("feeling down", "low"),
+        ("scared and alone", "scared+lonely"),
+        ("want to use", "craving"),
+        ("not anxious, just tired", "tired"),
+        ("I panicked at work and I'm still worried", "anxious"),
+        ("I'm okay, just a bit flat", "low"),
+    ],
+)
+async def test_cope_reads_members_words_as_the_right_feelings(
+    sandbox: Sandbox, bot: PeerlightBot, catalog: Catalog, typed: str, feelings: str
+) -> None:
+    message = await (await sandbox.command("cope", {"feeling": typed})).response_message()
+    technique = catalog.techniques[technique_by_title(catalog, only_embed(message)["title"])]
+    assert set(feelings.split("+")) & set(technique.helps_with.main), technique.id
+    another = next(
+        c
+        for row in message.components
+        for c in row["components"]
+        if c.get("label") == "Another one"
+    )
+    assert another["custom_id"] == f"peerlight:cope:next:{feelings}:"

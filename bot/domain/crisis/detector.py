@@ -79,6 +79,8 @@ _WELL = "context:well"
 _TOLD = "context:told"
 _HYPERBOLE = "context:hyperbole"
 _LAUGH = "context:laugh"
+_QUOTE = "context:quote_frame"
+_SINCERE = "context:sincere"
 _BY_DEFAULT = "the writer, by default"
 # First-person words that make the writer the subject, not an object ("gave me", "my").
 _SUBJECTS = frozenset({"i", "we", "us", "ourselves"})
@@ -167,6 +169,7 @@ class _CompiledRule:
     end_gap: int
     not_followed_by: frozenset[str]
     not_preceded_by: frozenset[str]
+    not_with: frozenset[str]
 
 
 class _Occurrence(NamedTuple):
@@ -303,6 +306,8 @@ def compile_rules(rules: CrisisRules, lexicon: Lexicon) -> CrisisDetector:
     groups[_TOLD] = compiler.phrases(rules.context.told)
     groups[_HYPERBOLE] = compiler.phrases(rules.context.hyperbole)
     groups[_LAUGH] = compiler.phrases(rules.context.laugh)
+    groups[_QUOTE] = compiler.phrases(rules.context.quote_frame)
+    groups[_SINCERE] = compiler.phrases(rules.context.sincere)
     groups[_QUESTION] = compiler.phrases(rules.context.question_openers)
     groups[_MEDIA] = compiler.phrases(rules.context.media)
 
@@ -336,6 +341,7 @@ def compile_rules(rules: CrisisRules, lexicon: Lexicon) -> CrisisDetector:
                 end_gap,
                 frozenset(rule.not_followed_by),
                 frozenset(rule.not_preceded_by),
+                frozenset(rule.not_with),
             )
         )
     for word in literal_words:
@@ -575,7 +581,13 @@ class CrisisDetector:
         views = self._views(text)
         several = len(views) > 1 and self._message_rules
         media = any(view.has(_MEDIA) for view in views)
-        joke = any(v.has(_HYPERBOLE) for v in views) and any(v.has(_LAUGH) for v in views)
+        sincere = any(v.has(_SINCERE) or v.has(_RECENT) for v in views)
+        joke = (
+            not sincere
+            and any(v.has(_HYPERBOLE) for v in views)
+            and any(v.has(_LAUGH) for v in views)
+        )
+        quoted = media and not sincere
         asked = any(view.question for view in views)
         matched = False  # did a danger rule match, whatever was made of it?
         set_aside: list[str] = []  # danger rules held back by their look-alike guards
@@ -601,7 +613,7 @@ class CrisisDetector:
             past = recovered or self._in_past(view, previous, following)
             previous = view
             for match in self._matches(view, "clause" if several else None, set_aside):
-                level, why = self._judge(match, view, media, past, asked, recovered, joke)
+                level, why = self._judge(match, view, media, past, asked, recovered, joke, quoted)
                 matched = matched or match.rule.rule.level is RuleLevel.DANGER
                 if level is CrisisLevel.DANGER and not self._writer_named(match, view):
                     if others is None:
@@ -619,7 +631,14 @@ class CrisisDetector:
             merged = self._merged(views)
             for match in self._matches(merged, "message", set_aside):
                 level, why = self._judge(
-                    match, merged, media, self._in_past(merged, None), asked, recovered, joke
+                    match,
+                    merged,
+                    media,
+                    self._in_past(merged, None),
+                    asked,
+                    recovered,
+                    joke,
+                    quoted,
                 )
                 matched = matched or match.rule.rule.level is RuleLevel.DANGER
                 if explanation is not None:
@@ -660,7 +679,8 @@ class CrisisDetector:
     ) -> Iterator[_Match]:
         """Every rule that matches in `view` (of `scope` only, when one is given). A danger
         rule whose words were all there but whose look-alike guard (`not_followed_by`,
-        `not_preceded_by`) held is named in `set_aside`: the rules read that text too."""
+        `not_preceded_by`, `not_with`) held is named in `set_aside`: the rules read that
+        text too."""
         seen: set[int] = set()
         for start in sorted(view.at):
             for occurrence in view.at[start]:
@@ -693,13 +713,23 @@ class CrisisDetector:
         if rule.at_end and not self._only_tail(view, end, rule.end_gap):
             return None
         if (
-            rule.not_followed_by and any(o.slot in rule.not_followed_by for o in view.slots_at(end))
-        ) or (
-            rule.not_preceded_by
-            and any(
-                o.slot in rule.not_preceded_by and o.end == first.start
-                for p in range(max(0, first.start - 4), first.start)
-                for o in view.slots_at(p)
+            (
+                rule.not_followed_by
+                and any(o.slot in rule.not_followed_by for o in view.slots_at(end))
+            )
+            or (
+                rule.not_preceded_by
+                and any(
+                    o.slot in rule.not_preceded_by and o.end == first.start
+                    for p in range(max(0, first.start - 4), first.start)
+                    for o in view.slots_at(p)
+                )
+            )
+            or (
+                # what is happening now ("on the bridge rn sending me pics") is no day out
+                rule.not_with
+                and not view.has(_RECENT)
+                and any(view.has(slot) for slot in rule.not_with)
             )
         ):
             if set_aside is not None and rule.rule.level is RuleLevel.DANGER:
@@ -771,17 +801,19 @@ class CrisisDetector:
         asked: bool = False,
         recovered: bool = False,
         joke: bool = False,
+        quoted: bool = False,
     ) -> tuple[CrisisLevel, str]:
         """The level a match gives, and why. `asked`: the message holds a question;
         `recovered`: it tells of a crisis now over, which even `past: keep` rules heed;
         `joke`: a complaint about something small, laughed at ("if i hear that song one
-        more time i'm gonna shoot myself lol")."""
+        more time i'm gonna shoot myself lol"); `quoted`: the message is about a work and
+        nothing in it is said in earnest or of now, so a quotation frame can apply."""
         rule = match.rule.rule
         if self._negated(match.start, view) or any(
             o.slot == _AFTER for p in (match.end, match.end + 1) for o in view.slots_at(p)
         ):
             return CrisisLevel.NONE, "negated"
-        if joke and not view.has(_RECENT):
+        if joke:
             return CrisisLevel.NONE, "a joke about something small"
         if rule.person == "writer":
             person, how, near = "self", "about the writer (the rule says so)", True
@@ -796,6 +828,12 @@ class CrisisDetector:
             level = CrisisLevel.DANGER if person == "self" else CrisisLevel.HELPER
         if media and not explicit_self:
             return CrisisLevel.NONE, f"{how}; about a film, book, game or the news"
+        if quoted and any(
+            o.slot == _QUOTE and o.end <= match.start
+            for p in range(match.start)
+            for o in view.slots_at(p)
+        ):
+            return CrisisLevel.NONE, f"{how}; quoted from a film, song or book"
         if view.question and view.has(_MEANING):
             return min(level, CrisisLevel.DISTRESS), f"{how}; asks what a word means"
         if rule.topic and view.question and (person == "anyone" or not explicit_self):
@@ -865,8 +903,9 @@ class CrisisDetector:
 
     def _past_adjacent(self, match: _Match, view: _ClauseView) -> bool:
         """A past marker that ends where the match starts ("when i was | planning to end
-        it"): the wish inside the match is told as the past, not felt now."""
-        return any(
+        it"): the wish inside the match is told as the past, not felt now, unless the
+        clause is recent ("tonight's the night i | kms")."""
+        return not view.has(_RECENT) and any(
             o.slot == _PAST and o.end == match.start
             for p in range(max(0, match.start - 4), match.start)
             for o in view.slots_at(p)
@@ -954,6 +993,10 @@ class CrisisDetector:
             # The next clause counts only when it opens with the marker ("that was 2012"),
             # not when it tells something else's past ("grandpa died last year").
             marked = any(o.slot == _PAST for p in (0, 1) for o in following.slots_at(p))
+        if following is not None and any(
+            o.slot == _RECENT for p in (0, 1) for o in following.slots_at(p)
+        ):
+            return False  # "...at 20 like a bad game. tonight": the next clause says when
         return marked and not view.has(_RECENT)
 
     # -- checks at load --------------------------------------------------------------------
@@ -1027,7 +1070,11 @@ def _contains(a: _CompiledRule, b: _CompiledRule) -> bool:
         return False
     if a.rule.topic and not b.rule.topic:
         return False
-    if not a.not_followed_by <= b.not_followed_by or not a.not_preceded_by <= b.not_preceded_by:
+    if (
+        not a.not_followed_by <= b.not_followed_by
+        or not a.not_preceded_by <= b.not_preceded_by
+        or not a.not_with <= b.not_with
+    ):
         return False
     if a.rule.scope != b.rule.scope:
         return False

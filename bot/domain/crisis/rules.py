@@ -149,6 +149,9 @@ class Rule(BaseModel):
     not_preceded_by: list[Annotated[str, Field(pattern=rf"^{_SLOT_NAME}$")]] = Field(
         default_factory=list
     )
+    # Slots that may not appear anywhere in the match's clause ("on the bridge" with
+    # {leisure}: a day out, not a method).
+    not_with: list[Annotated[str, Field(pattern=rf"^{_SLOT_NAME}$")]] = Field(default_factory=list)
     catches: list[Example] = Field(min_length=1)
     ignores: list[Example] = Field(min_length=1)
     note: str = ""
@@ -216,6 +219,11 @@ class ContextLists(BaseModel):
     # A complaint about something small ("if i hear that song one more time") together with
     # a laugh ("lol", "😂") anywhere in the message: what it says of dying is a joke.
     hyperbole: list[Phrase] = Field(default_factory=list)
+    # Words that open a quotation ("the song goes", "the line"): in a message about a
+    # film, a song or a book, what follows them is the work's words, not the writer's.
+    quote_frame: list[Phrase] = Field(default_factory=list)
+    # Said in earnest ("i mean it", "not joking"): no joke and no quotation then.
+    sincere: list[Phrase] = Field(default_factory=list)
     laugh: list[Phrase] = Field(default_factory=list)
     # Present wishes and intentions: inside or just before a match, the past can't apply.
     present: list[Phrase] = Field(default_factory=list)
@@ -272,7 +280,7 @@ class CrisisRules(BaseModel):
                         rule.pattern,
                         f"the slot {{{element.name}}} is not defined under `slots`",
                     )
-            for field_name in ("not_followed_by", "not_preceded_by"):
+            for field_name in ("not_followed_by", "not_preceded_by", "not_with"):
                 for position, name in enumerate(getattr(rule, field_name)):
                     if name not in known:
                         report(

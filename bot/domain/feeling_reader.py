@@ -1,0 +1,206 @@
+"""Reading the feelings a member names in a phrase or short sentence (`/cope`'s free text).
+
+The words are first normalised the way crisis detection normalises them (so "I'm" and
+"im", "can't" and "cannot", "ANXIOUS!!" and "anxious" are the same to both); then, at
+each place, the longest name of a feeling in the vocabulary (`content/vocabulary.yaml`)
+is taken: its id, its label or one of its everyday words. Three things make this more
+than a look-up of the whole text:
+
+- **Inflections.** A word also matches a name whose word is another inflection of the
+  same word: "worrying", "worries" and "worried"; "panicked" and "panic"; "freaking out"
+  and "freaked out"; "craved" and "craving". Only endings are stripped (-s, -es, -ed,
+  -ing, -ies, -ied), never a word's meaning: "hopeless" is not "hopeful".
+- **Words in between.** Intensifiers and fillers ("really", "so", "a bit", "totally",
+  "kind of") are skipped, also inside a name: "stressed right out", "worn totally out".
+- **Negation.** A feeling named within `NEGATION_REACH` words after a negation ("not",
+  "no", "never", "no longer", "don't") is not meant: "not anxious, just tired" is tired;
+  "can't settle" and "can't sleep" are names of feelings, not negations. A name may
+  itself hold a negation ("not sleeping", "no one to talk to"), and is then read whole.
+
+Words that say little on their own ("okay", "fine", "better": `HEDGES`) count only when
+nothing else is named: "I'm okay, just a bit flat" is low.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+
+from bot.domain.content import Feeling
+
+# Words that make the next feeling named, within NEGATION_REACH words, not meant:
+# "not anxious", "never really lonely", "no longer angry". As read after normalising.
+NEGATIONS = frozenset({"not", "no", "never", "nor", "without", "isnt", "dont", "arent"})
+NEGATION_REACH = 3
+CAN = frozenset({"can", "could"})
+# Words that only say how much or how sure, skipped inside a feeling's name ("stressed
+# right out") and never a feeling themselves.
+FILLERS = frozenset(
+    {
+        "really",
+        "so",
+        "very",
+        "super",
+        "totally",
+        "completely",
+        "utterly",
+        "absolutely",
+        "extremely",
+        "incredibly",
+        "quite",
+        "pretty",
+        "right",
+        "just",
+        "bit",
+        "little",
+        "kind",
+        "kinda",
+        "sort",
+        "sorta",
+        "of",
+        "a",
+        "all",
+        "too",
+        "fully",
+        "literally",
+        "honestly",
+        "seriously",
+        "properly",
+        "bloody",
+        "damn",
+        "fucking",
+        "freaking",
+        "frickin",
+        "such",
+        "more",
+        "most",
+        "mostly",
+        "somewhat",
+        "slightly",
+        "rather",
+        "way",
+    }
+)
+# Names that say little on their own: they are read only when the text names no other
+# feeling ("I'm fine" is calm; "I'm fine, just tired" is tired).
+HEDGES = ("okay", "fine", "alright", "all right", "better")
+# The longest run of fillers skipped inside a name.
+MAX_SKIPPED = 3
+# Stems shorter than this are not matched by inflection ("used" is not "us").
+MIN_STEM = 4
+
+
+def inflections(word: str) -> frozenset[str]:
+    """The word and the stems it may be an inflection of: "worried", "worries",
+    "worrying" and "worry" all give "worry"; "panicked" gives "panic"; "craving" and
+    "craved" give "crave" (and "crav"); "stressed" gives "stress"."""
+    forms = {word}
+    candidates: list[str] = []
+    if word.endswith(("ies", "ied")) and len(word) > 4:
+        candidates.append(word[:-3] + "y")
+    if word.endswith(("cked", "cking")):
+        candidates.append(word[: -4 if word.endswith("cked") else -5] + "c")
+    for ending in ("ing", "ed"):
+        if word.endswith(ending):
+            stem = word[: -len(ending)]
+            candidates += [stem, stem + "e"]
+            if len(stem) > 2 and stem[-1] == stem[-2] and stem[-1] not in "sl":
+                candidates.append(stem[:-1])  # "stopping", "stopped": "stop"
+    if word.endswith("es") and not word.endswith("ies"):
+        candidates += [word[:-2], word[:-1]]
+    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        candidates.append(word[:-1])
+    forms.update(c for c in candidates if len(c) >= MIN_STEM)
+    # "worrying" gives "worry" by its stem; "worry" itself gives "worry".
+    if word.endswith("ying") and len(word) > 5:
+        forms.add(word[:-3])
+    return frozenset(forms)
+
+
+class FeelingReader:
+    """The feelings named in a text, in the order written (see the module docstring)."""
+
+    def __init__(self, feelings: Iterable[Feeling], normalise: Callable[[str], str]) -> None:
+        self._normalise = normalise
+        phrases: dict[tuple[str, ...], str] = {}
+        for feeling in feelings:
+            for name in (feeling.id.replace("-", " "), feeling.label, *feeling.words):
+                words = tuple(normalise(name).split())
+                if words:
+                    phrases.setdefault(words, feeling.id)
+        self._phrases = phrases
+        self._prefixes = {words[:n] for words in phrases for n in range(1, len(words) + 1)}
+        self._hedges = {tuple(normalise(hedge).split()) for hedge in HEDGES}
+        # Each word of a name, and each stem it is an inflection of, to that word.
+        by_stem: dict[str, str] = {}
+        known = {word for words in phrases for word in words}
+        for word in sorted(known):
+            for stem in sorted(inflections(word)):
+                # A short stem only stands for a name's word when it is that word:
+                # "scars" is not "scared".
+                if len(stem) > MIN_STEM:
+                    by_stem.setdefault(stem, word)
+        for word in known:  # a name's own word is always read as itself
+            by_stem[word] = word
+        self._by_stem = by_stem
+
+    def _canonical(self, word: str) -> str:
+        if word in self._by_stem:
+            return self._by_stem[word]
+        for stem in sorted(inflections(word), key=len, reverse=True):
+            if stem in self._by_stem:
+                return self._by_stem[stem]
+        return word
+
+    def _match(self, words: Sequence[str], start: int) -> tuple[str, int, bool] | None:
+        """The longest name of a feeling starting at `start`, fillers inside it skipped
+        (at most `MAX_SKIPPED` in a row): the feeling, where the name ends, and whether
+        the name is a hedge."""
+        best: tuple[str, int, bool] | None = None
+        taken: tuple[str, ...] = ()
+        position = start
+        while position < len(words):
+            word = words[position]
+            if (*taken, word) in self._prefixes:
+                taken = (*taken, word)
+                position += 1
+                feeling = self._phrases.get(taken)
+                if feeling is not None:
+                    best = (feeling, position, taken in self._hedges)
+                continue
+            if not taken:
+                break
+            # Skip a few fillers, if the name goes on after them.
+            ahead = position
+            while (
+                ahead < len(words)
+                and ahead - position < MAX_SKIPPED
+                and words[ahead] in FILLERS
+                and (*taken, words[ahead]) not in self._prefixes
+            ):
+                ahead += 1
+            if ahead in (position, len(words)) or (*taken, words[ahead]) not in self._prefixes:
+                break
+            position = ahead
+        return best
+
+    def read(self, text: str, limit: int) -> tuple[str, ...]:
+        words = [self._canonical(w) for w in self._normalise(text).split()]
+        found: list[str] = []
+        hedged: list[str] = []
+        negated_until = -1
+        i = 0
+        while i < len(words):
+            match = self._match(words, i)
+            if match is not None:
+                feeling, end, hedge = match
+                if i <= negated_until:
+                    negated_until = -1  # a negation covers one feeling
+                elif feeling not in found and feeling not in hedged:
+                    (hedged if hedge else found).append(feeling)
+                i = end
+                continue
+            # "can't settle" is no negation of a feeling, "not anxious" is.
+            if words[i] in NEGATIONS and (i == 0 or words[i - 1] not in CAN):
+                negated_until = i + NEGATION_REACH
+            i += 1
+        return tuple((found or hedged)[:limit])
