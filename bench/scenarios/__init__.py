@@ -14,4 +14,5 @@ SCENARIOS = (
     "privacy",
     "engines",
     "shards",
+    "limits",
 )

@@ -77,6 +77,11 @@ AFTER_AN_ERROR = timedelta(seconds=30)
 CLAIM_MARGIN = timedelta(minutes=2)
 HISTORY_LOOKBACK = 100
 STOP_GRACE_SECONDS = 5.0
+# Posts sent at once. Each holds one of the bot's connections to Discord (bot/app.py,
+# HTTP_CONNECTIONS) until Discord answers; when Discord is slow to take posts and many
+# are due together, the rest wait their turn, so members' interactions, whose answers
+# cannot wait past Discord's 3 seconds, always find a connection.
+POSTS_AT_ONCE = 16
 
 UNWORKABLE = (
     "Peerlight could not work out when this schedule posts next. Remove it and add it again."
@@ -139,6 +144,7 @@ class PromptPoster:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._deliveries: set[asyncio.Task[None]] = set()
+        self._sending = asyncio.Semaphore(POSTS_AT_ONCE)
         self._passes_started = 0
         self._passes_finished = 0
         self._progress = asyncio.Condition()
@@ -408,7 +414,10 @@ class PromptPoster:
         target = self._target(schedule)
         name = getattr(target, "name", None) or "its channel"
         try:
-            async with asyncio.timeout(self.services.scheduler_timing.send_timeout):
+            async with (
+                self._sending,
+                asyncio.timeout(self.services.scheduler_timing.send_timeout),
+            ):
                 return await target.send(
                     **message_kwargs(prompt_card(prompt)),
                     view=checkin_view(),
