@@ -29,6 +29,9 @@ class Row:
     # A promise rather than a speed target: missed, even a --quick run exits non-zero
     # (e.g. a post or a check-in lost or doubled).
     required: bool = False
+    # Missed, but its runs spread too widely (or disagreed) to tell a miss from a noisy
+    # machine (`python -m bench` repeats a missed speed or memory figure to find out).
+    noisy: bool = False
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)

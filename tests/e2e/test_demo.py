@@ -69,17 +69,26 @@ def test_a_seeded_community_gives_a_moderator_a_real_summary(tmp_path: Path) -> 
     assert "✗ nothing seeded: this server already has check-ins" in out
 
 
-def _spawn_in_terminal(cwd: Path) -> tuple[subprocess.Popen[bytes], int]:
+def peerlight_command() -> list[str]:
+    """`peerlight` as a user runs it: the installed command beside this interpreter."""
+    installed = Path(sys.executable).with_name("peerlight")
+    return [str(installed)] if installed.exists() else [sys.executable, "-m", "bot"]
+
+
+def _spawn_in_terminal(cwd: Path, *options: str) -> tuple[subprocess.Popen[bytes], int]:
     """`peerlight demo` with a pseudo-terminal as its stdin, stdout and stderr."""
     import fcntl
     import pty
+    import struct
     import termios
 
     controller, terminal = pty.openpty()
+    # 40 rows of 160 columns: no typed line wraps, so the prompt is printed once a line.
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 160, 0, 0))
     env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
-    env.update(TERM="xterm", COLUMNS="100", LINES="40")
+    env.update(TERM="xterm", COLUMNS="160", LINES="40")
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "demo"],
+        [*peerlight_command(), "demo", *options],
         stdin=terminal,
         stdout=terminal,
         stderr=terminal,
