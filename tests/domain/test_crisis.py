@@ -369,6 +369,9 @@ def test_context_decides(detector: CrisisSet, text: str, level: CrisisLevel) -> 
         # a past marker whose next clause says when: now
         ("ff'ing life at 20 like a bad league game. tonight", DANGER),
         ("i wanted to end my life at 20. that was a long time ago", DISTRESS),
+        # a time inside a longer past marker is the past's, an anniversary
+        ("two years ago tonight i tried to end my life. now i'm ok", DISTRESS),
+        ("a year ago today i overdosed, and tonight i'm going to finish it", DANGER),
         # a use that is no method: {means_use} in the clause
         ("bought a rope toy for the puppy and some rope for the tent", NONE),
         ("bought a rope today", DANGER),

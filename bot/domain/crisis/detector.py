@@ -553,6 +553,24 @@ class CrisisDetector:
                 found = self._scan(clause, start)
                 if found:
                     at[start] = found
+            past_spans = [
+                (o.start, o.end) for group in at.values() for o in group if o.slot == _PAST
+            ]
+            if past_spans:
+                # A time inside a longer past marker is the past's ("two years ago
+                # tonight"), not a sign that something is happening now.
+                for start in list(at):
+                    at[start] = [
+                        o
+                        for o in at[start]
+                        if o.slot != _RECENT
+                        or not any(
+                            a <= o.start and o.end <= b and b - a > o.end - o.start
+                            for a, b in past_spans
+                        )
+                    ]
+                    if not at[start]:
+                        del at[start]
             opener = any(o.slot == _QUESTION for o in at.get(0, ()))
             views.append(_ClauseView(clause, at, asked or opener))
         return views
