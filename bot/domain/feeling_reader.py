@@ -7,7 +7,8 @@ is taken: its id, its label or one of its everyday words. Three things make this
 than a look-up of the whole text:
 
 - **Inflections.** A word also matches a name whose word is another inflection of the
-  same word: "worrying", "worries" and "worried"; "panicked" and "panic"; "freaking out"
+  same word (and a name's words are read as their family, so "feel nothing" also reads
+  "feeling nothing"): "worrying", "worries" and "worried"; "panicked" and "panic"; "freaking out"
   and "freaked out"; "craved" and "craving". Only endings are stripped (-s, -es, -ed,
   -ing, -ies, -ied), never a word's meaning: "hopeless" is not "hopeful".
 - **Words in between.** Intensifiers and fillers ("really", "so", "a bit", "totally",
@@ -17,8 +18,9 @@ than a look-up of the whole text:
   "can't settle" and "can't sleep" are names of feelings, not negations. A name may
   itself hold a negation ("not sleeping", "no one to talk to"), and is then read whole.
 
-Words that say little on their own ("okay", "fine", "better": `HEDGES`) count only when
-nothing else is named: "I'm okay, just a bit flat" is low.
+Phrases that hold a feeling's word but name none ("sit down", "wind down": `NOT_FEELINGS`)
+are read as no feeling. Words that say little on their own ("okay", "fine", "better":
+`HEDGES`) count only when nothing else is named: "I'm okay, just a bit flat" is low.
 """
 
 from __future__ import annotations
@@ -83,6 +85,18 @@ FILLERS = frozenset(
 # Names that say little on their own: they are read only when the text names no other
 # feeling ("I'm fine" is calm; "I'm fine, just tired" is tired).
 HEDGES = ("okay", "fine", "alright", "all right", "better")
+# Phrases that hold a feeling's word but name no feeling: "down" is low, "sit down" is not.
+NOT_FEELINGS = (
+    "sit down",
+    "lie down",
+    "write down",
+    "wind down",
+    "slow down",
+    "down the road",
+    "down the street",
+    "up and down",
+    "count down",
+)
 # The longest run of fillers skipped inside a name.
 MAX_SKIPPED = 3
 # Stems shorter than this are not matched by inflection ("used" is not "us").
@@ -121,27 +135,45 @@ class FeelingReader:
 
     def __init__(self, feelings: Iterable[Feeling], normalise: Callable[[str], str]) -> None:
         self._normalise = normalise
-        phrases: dict[tuple[str, ...], str] = {}
+        names: list[tuple[tuple[str, ...], str | None]] = []
         for feeling in feelings:
             for name in (feeling.id.replace("-", " "), feeling.label, *feeling.words):
-                words = tuple(normalise(name).split())
-                if words:
-                    phrases.setdefault(words, feeling.id)
+                names.append((tuple(normalise(name).split()), feeling.id))
+        names += [(tuple(normalise(name).split()), None) for name in NOT_FEELINGS]
+        # Words of names that are inflections of each other are one word: "feel nothing"
+        # also reads "feeling nothing". Each word stands for the shortest of its family.
+        known = {word for words, _ in names for word in words}
+        family = {word: word for word in known}
+
+        def top(word: str) -> str:
+            while family[word] != word:
+                word = family[word]
+            return word
+
+        first_with: dict[str, str] = {}
+        for word in sorted(known):
+            for stem in inflections(word):
+                # A short stem only joins words when it is one of them: "scars" is not
+                # "scared".
+                if len(stem) <= MIN_STEM and stem not in known:
+                    continue
+                other = first_with.setdefault(stem, word)
+                a, b = top(word), top(other)
+                if a != b:
+                    keep, drop = sorted((a, b), key=lambda w: (len(w), w))
+                    family[drop] = keep
+        by_stem = {stem: top(word) for stem, word in first_with.items()}
+        by_stem.update({word: top(word) for word in known})
+        self._by_stem = by_stem
+        phrases: dict[tuple[str, ...], str | None] = {}
+        for words, feeling_id in names:
+            if words:
+                phrases.setdefault(tuple(by_stem[w] for w in words), feeling_id)
         self._phrases = phrases
         self._prefixes = {words[:n] for words in phrases for n in range(1, len(words) + 1)}
-        self._hedges = {tuple(normalise(hedge).split()) for hedge in HEDGES}
-        # Each word of a name, and each stem it is an inflection of, to that word.
-        by_stem: dict[str, str] = {}
-        known = {word for words in phrases for word in words}
-        for word in sorted(known):
-            for stem in sorted(inflections(word)):
-                # A short stem only stands for a name's word when it is that word:
-                # "scars" is not "scared".
-                if len(stem) > MIN_STEM:
-                    by_stem.setdefault(stem, word)
-        for word in known:  # a name's own word is always read as itself
-            by_stem[word] = word
-        self._by_stem = by_stem
+        self._hedges = {
+            tuple(self._canonical(w) for w in normalise(hedge).split()) for hedge in HEDGES
+        }
 
     def _canonical(self, word: str) -> str:
         if word in self._by_stem:
@@ -151,11 +183,11 @@ class FeelingReader:
                 return self._by_stem[stem]
         return word
 
-    def _match(self, words: Sequence[str], start: int) -> tuple[str, int, bool] | None:
+    def _match(self, words: Sequence[str], start: int) -> tuple[str | None, int, bool] | None:
         """The longest name of a feeling starting at `start`, fillers inside it skipped
         (at most `MAX_SKIPPED` in a row): the feeling, where the name ends, and whether
         the name is a hedge."""
-        best: tuple[str, int, bool] | None = None
+        best: tuple[str | None, int, bool] | None = None
         taken: tuple[str, ...] = ()
         position = start
         while position < len(words):
@@ -163,9 +195,8 @@ class FeelingReader:
             if (*taken, word) in self._prefixes:
                 taken = (*taken, word)
                 position += 1
-                feeling = self._phrases.get(taken)
-                if feeling is not None:
-                    best = (feeling, position, taken in self._hedges)
+                if taken in self._phrases:
+                    best = (self._phrases[taken], position, taken in self._hedges)
                 continue
             if not taken:
                 break
@@ -193,7 +224,9 @@ class FeelingReader:
             match = self._match(words, i)
             if match is not None:
                 feeling, end, hedge = match
-                if i <= negated_until:
+                if feeling is None:
+                    pass  # words that name no feeling ("sit down")
+                elif i <= negated_until:
                     negated_until = -1  # a negation covers one feeling
                 elif feeling not in found and feeling not in hedged:
                     (hedged if hedge else found).append(feeling)
