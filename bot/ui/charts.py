@@ -147,18 +147,9 @@ def render_weekly_moods(summary: Summary, *, title: str) -> bytes:
             bottoms = [low + high for low, high in zip(bottoms, heights, strict=True)]
         top = max(max(bottoms), summary.k)
         axes.set_ylim(0, top * 1.12)
-        for position, bar in zip(positions, bars, strict=True):
-            if bar.withheld:
-                axes.text(
-                    position,
-                    top * 0.03,
-                    WITHHELD_LABEL,
-                    ha="center",
-                    va="bottom",
-                    rotation=90,
-                    fontsize=8,
-                    color=_MUTED,
-                )
+        _mark_withheld(
+            axes, [p for p, bar in zip(positions, bars, strict=True) if bar.withheld], top
+        )
         crowded = len(bars) > 8
         axes.set_xticks(
             positions,
@@ -187,6 +178,21 @@ def render_weekly_moods(summary: Summary, *, title: str) -> bytes:
     return _png(figure)
 
 
+def _mark_withheld(axes: Axes, positions: list[int], top: float) -> None:
+    """Write the hidden-count label up each bar at `positions`; a hidden count is never drawn."""
+    for position in positions:
+        axes.text(
+            position,
+            top * 0.03,
+            WITHHELD_LABEL,
+            ha="center",
+            va="bottom",
+            rotation=90,
+            fontsize=8,
+            color=_MUTED,
+        )
+
+
 def _png(figure: Figure) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
@@ -211,18 +217,9 @@ def _draw_moods(figure: Figure, axes: Axes, summary: Summary) -> None:
     )
     top = max(max(heights), summary.k)
     axes.set_ylim(0, top * 1.12)
-    for position, (_, value) in zip(positions, plan, strict=True):
-        if value is None:
-            axes.text(
-                position,
-                top * 0.03,
-                WITHHELD_LABEL,
-                ha="center",
-                va="bottom",
-                rotation=90,
-                fontsize=8,
-                color=_MUTED,
-            )
+    _mark_withheld(
+        axes, [p for p, (_, value) in zip(positions, plan, strict=True) if value is None], top
+    )
     axes.set_xticks(positions, labels=[MOOD_LABELS[mood] for mood, _ in plan], fontsize=9)
     axes.set_xlim(-0.6, len(plan) - 0.4)
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
