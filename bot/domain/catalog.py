@@ -540,6 +540,7 @@ class Catalog:
         vocabulary: Vocabulary,
         crisis: CrisisSet,
         revision: str | None = None,
+        english: frozenset[str] | None = None,
     ) -> None:
         items = LibraryItems()
         # The last of several items with one id counts, as in a dict.
@@ -547,7 +548,7 @@ class Catalog:
             items.add_technique(technique)
         for story in {s.id: s for s in stories}.values():
             items.add_story(story)
-        self._setup(items, prompts, regions, vocabulary, crisis, revision)
+        self._setup(items, prompts, regions, vocabulary, crisis, revision, english)
 
     @classmethod
     def from_items(
@@ -559,13 +560,15 @@ class Catalog:
         vocabulary: Vocabulary,
         crisis: CrisisSet,
         revision: str | None = None,
+        english: frozenset[str] | None = None,
     ) -> Catalog:
         """A catalog of techniques and stories already stored (see `LibraryItems`), whose
-        ids must all differ."""
+        ids must all differ. `english`: the English words near the feelings' names
+        (`feeling_reader.english_near`), so that typos in them are read; None reads none."""
         if items.replaced:
             raise ValueError("a technique or story id was added twice")
         catalog = cls.__new__(cls)
-        catalog._setup(items, prompts, regions, vocabulary, crisis, revision)
+        catalog._setup(items, prompts, regions, vocabulary, crisis, revision, english)
         return catalog
 
     def _setup(
@@ -576,6 +579,7 @@ class Catalog:
         vocabulary: Vocabulary,
         crisis: CrisisSet,
         revision: str | None,
+        english: frozenset[str] | None = None,
     ) -> None:
         items.techniques.seal()
         items.stories.seal()
@@ -627,7 +631,7 @@ class Catalog:
 
         # Every way of naming a feeling, as words read the way crisis detection reads
         # them, so "I'm" and "im", "ANXIOUS!!" and "anxious" are the same to both.
-        self._feeling_reader = FeelingReader(vocabulary.feelings, crisis.normalise)
+        self._feeling_reader = FeelingReader(vocabulary.feelings, crisis.normalise, english)
 
         self.feeling_index = SearchIndex((f.id, f"{f.label}", f.words) for f in vocabulary.feelings)
         self.theme_index = SearchIndex(

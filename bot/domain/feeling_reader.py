@@ -18,6 +18,13 @@ than a look-up of the whole text:
   "can't settle" and "can't sleep" are names of feelings, not negations. A name may
   itself hold a negation ("not sleeping", "no one to talk to"), and is then read whole.
 
+- **Typos.** A word of at least `TYPO_MIN_LETTERS` letters that names nothing, is not
+  an ordinary English word, and is one edit (a letter added, dropped, changed, or two
+  swapped) from exactly one word of the names is read as that word: "lonley",
+  "stresed", "overwhelmd", "gratefull". The English word list decides, as it does for
+  crisis detection, so "tried" never becomes "tired" nor "scarred" "scared"
+  (`english_near` keeps only the English words that could be mistaken for one).
+
 Phrases that hold a feeling's word but name none ("sit down", "wind down": `NOT_FEELINGS`)
 are read as no feeling. Words that say little on their own ("okay", "fine", "better":
 `HEDGES`) count only when nothing else is named: "I'm okay, just a bit flat" is low.
@@ -25,9 +32,10 @@ are read as no feeling. Words that say little on their own ("okay", "fine", "bet
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 
 from bot.domain.content import Feeling
+from bot.domain.crisis.text import one_edit, one_edit_variants
 
 # Words that make the next feeling named, within NEGATION_REACH words, not meant:
 # "not anxious", "never really lonely", "no longer angry". As read after normalising.
@@ -101,6 +109,31 @@ NOT_FEELINGS = (
 MAX_SKIPPED = 3
 # Stems shorter than this are not matched by inflection ("used" is not "us").
 MIN_STEM = 4
+# Words shorter than this are never read as a typo of another ("sda" is not "sad").
+TYPO_MIN_LETTERS = 5
+
+
+def name_words(feelings: Iterable[Feeling], normalise: Callable[[str], str]) -> set[str]:
+    """Every word of every name of a feeling, as normalised."""
+    return {
+        word
+        for feeling in feelings
+        for name in (feeling.id.replace("-", " "), feeling.label, *feeling.words)
+        for word in normalise(name).split()
+    }
+
+
+def english_near(
+    feelings: Iterable[Feeling], normalise: Callable[[str], str], english: Collection[str]
+) -> frozenset[str]:
+    """The English words one edit from a word of the names: the only ordinary words a
+    typo reading could take for a feeling's word, and so the only ones `FeelingReader`
+    needs to know (a few thousand, where the whole list holds over 150,000)."""
+    near: set[str] = set()
+    for word in name_words(feelings, normalise):
+        if len(word) >= TYPO_MIN_LETTERS:
+            near.update(one_edit_variants(word))
+    return frozenset(w for w in near if w in english)
 
 
 def inflections(word: str) -> frozenset[str]:
@@ -133,8 +166,16 @@ def inflections(word: str) -> frozenset[str]:
 class FeelingReader:
     """The feelings named in a text, in the order written (see the module docstring)."""
 
-    def __init__(self, feelings: Iterable[Feeling], normalise: Callable[[str], str]) -> None:
+    def __init__(
+        self,
+        feelings: Iterable[Feeling],
+        normalise: Callable[[str], str],
+        english: frozenset[str] | None = None,
+    ) -> None:
+        """`english`: the English words that typos must not be read into (from
+        `english_near`); None reads no typos at all."""
         self._normalise = normalise
+        feelings = list(feelings)
         names: list[tuple[tuple[str, ...], str | None]] = []
         for feeling in feelings:
             for name in (feeling.id.replace("-", " "), feeling.label, *feeling.words):
@@ -171,6 +212,15 @@ class FeelingReader:
                 phrases.setdefault(tuple(by_stem[w] for w in words), feeling_id)
         self._phrases = phrases
         self._prefixes = {words[:n] for words in phrases for n in range(1, len(words) + 1)}
+        # Typos: each long word of the names under its one-letter deletions, to find the
+        # words one edit from a word typed.
+        self._english = english
+        self._by_deletion: dict[str, set[str]] = {}
+        if english is not None:
+            for word in known:
+                if len(word) >= TYPO_MIN_LETTERS and word.isalpha():
+                    for variant in (word, *_deletions(word)):
+                        self._by_deletion.setdefault(variant, set()).add(word)
         self._hedges = {
             tuple(self._canonical(w) for w in normalise(hedge).split()) for hedge in HEDGES
         }
@@ -181,7 +231,25 @@ class FeelingReader:
         for stem in sorted(inflections(word), key=len, reverse=True):
             if stem in self._by_stem:
                 return self._by_stem[stem]
-        return word
+        return self._typo(word) or word
+
+    def _typo(self, word: str) -> str | None:
+        """The name word `word` is a typo of, when it is exactly one (see the module
+        docstring); None otherwise."""
+        if (
+            self._english is None
+            or len(word) < TYPO_MIN_LETTERS
+            or not word.isalpha()
+            or word in self._english
+        ):
+            return None
+        found = {
+            self._by_stem[key]
+            for variant in (word, *_deletions(word))
+            for key in self._by_deletion.get(variant, ())
+            if one_edit(word, key)
+        }
+        return found.pop() if len(found) == 1 else None
 
     def _match(self, words: Sequence[str], start: int) -> tuple[str | None, int, bool] | None:
         """The longest name of a feeling starting at `start`, fillers inside it skipped
@@ -237,3 +305,7 @@ class FeelingReader:
                 negated_until = i + NEGATION_REACH
             i += 1
         return tuple((found or hedged)[:limit])
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}

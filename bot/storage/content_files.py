@@ -46,6 +46,7 @@ from bot.domain.content import Prompt, PromptFile, ResourceRegion, Story, Techni
 from bot.domain.coverage import FeelingCoverage
 from bot.domain.crisis import CrisisDetector, CrisisRules, CrisisSet, compile_rules
 from bot.domain.crisis.model import CrisisModel
+from bot.domain.feeling_reader import english_near, name_words
 from bot.domain.relevance import RelevanceSet, Split
 from bot.domain.style import Severity, StyleChecker
 from bot.storage.lexicon import load_lexicon
@@ -80,6 +81,8 @@ CRISIS_MODEL_DIR = Path("safety") / "model"
 _COMPILED_RULES: dict[bytes, CrisisDetector] = {}
 _COMPILED_RULES_LIMIT = 4
 _LOADED_MODELS: dict[bytes, CrisisModel] = {}
+# The English words near the feelings' names, for the one set of names last loaded.
+_ENGLISH_NEAR: dict[bytes, frozenset[str]] = {}
 
 Mark = tuple[int, int]  # 1-based line and column
 
@@ -842,8 +845,23 @@ def _load_library(
         vocabulary=vocabulary,
         crisis=crisis,
         revision=revision(content_dir) if revision else None,
+        english=_english_near(vocabulary, crisis),
     )
     return LoadReport(catalog, problems, counts)
+
+
+def _english_near(vocabulary: Vocabulary, crisis: CrisisSet) -> frozenset[str]:
+    """The English words a typo in a feeling's name could be mistaken for (see
+    `bot.domain.feeling_reader`), kept per set of names so that a reload which changes no
+    name does not read the word list again."""
+    words = sorted(name_words(vocabulary.feelings, crisis.normalise))
+    key = hashlib.sha256("\n".join(words).encode()).digest()
+    near = _ENGLISH_NEAR.get(key)
+    if near is None:
+        near = english_near(vocabulary.feelings, crisis.normalise, load_lexicon().english)
+        _ENGLISH_NEAR.clear()
+        _ENGLISH_NEAR[key] = near
+    return near
 
 
 def _load_items(

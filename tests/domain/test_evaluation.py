@@ -81,6 +81,16 @@ def catalog(shipped_report: LoadReport) -> Catalog:
         ("I need to sit down", ()),
         ("can't settle down", ("restless",)),
         ("I'm so lonely it hurts", ("lonely",)),
+        # A typo in a long word: one letter added, dropped, changed or two swapped...
+        ("lonley af", ("lonely",)),
+        ("stresed out about money", ("stressed",)),
+        ("overwhelmd with the new job", ("overwhelmed",)),
+        ("gratefull for today", ("grateful",)),
+        ("so anxous rn", ("anxious",)),
+        # ...but never an ordinary English word, and never a short one.
+        ("I tried my best", ()),
+        ("scarred for life", ()),
+        ("sda", ()),
     ],
 )
 def test_members_words_are_read_as_feelings(catalog: Catalog, text: str, feelings: tuple) -> None:

@@ -170,8 +170,8 @@ class Reader:
         near_keys: set[str] = set()
         for word in vocabulary:
             if len(word) >= FUZZY_MIN_LETTERS - 1:
-                near_keys.update(_edits(word))
-                near_keys.update(_edits(squeeze(word)))
+                near_keys.update(one_edit_variants(word))
+                near_keys.update(one_edit_variants(squeeze(word)))
         self._english = frozenset(w for w in near_keys if w in english)
         self._common = lexicon.common
         self._spellings: dict[str, list[_Spelling]] = {}
@@ -409,7 +409,7 @@ class Reader:
         found: set[str] = set()
         for variant in (word, *_deletions(word)):
             for key in self._deletions.get(variant, ()):
-                if _one_edit(word, squeeze(key)):
+                if one_edit(word, squeeze(key)):
                     found.add(key)
         return sorted(found)
 
@@ -439,7 +439,7 @@ def _held_down(word: str) -> tuple[str, ...]:
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
-def _edits(word: str) -> set[str]:
+def one_edit_variants(word: str) -> set[str]:
     """Every string one insertion, deletion, substitution or swap away from `word`."""
     splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
     out = {a + b[1:] for a, b in splits if b}
@@ -453,7 +453,7 @@ def _deletions(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
-def _one_edit(a: str, b: str) -> bool:
+def one_edit(a: str, b: str) -> bool:
     """Whether `a` and `b` differ by exactly one insertion, deletion, substitution or
     swap of two neighbouring letters."""
     if a == b:
