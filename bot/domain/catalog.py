@@ -620,6 +620,12 @@ class Catalog:
         self._by_tag = {k: tuple(v) for k, v in items._by_tag.items()}
         self._areas = items._areas
         self._minutes = items._minutes
+        # Where each technique stands in a feeling's `first` (specialists' first choices).
+        self._first_choice: dict[tuple[str, str], int] = {
+            (feeling.id, technique_id): position
+            for feeling in vocabulary.feelings
+            for position, technique_id in enumerate(feeling.first)
+        }
         self._by_theme = {k: tuple(v) for k, v in items._by_theme.items()}
         self._story_warnings = items._story_warnings
         self._stories_for = {k: tuple(sorted(set(v))) for k, v in items._stories_for.items()}
@@ -779,8 +785,10 @@ class Catalog:
         it is a second thought). Variety: within that, recently shown
         ids (`exclude`) last; then what the server's members found helpful (`prior`, from
         published votes, `bot.domain.votes`: a technique without one scores one half);
-        then, among techniques mainly for a named feeling, the quicker one first (what a
-        member can do in the moment: two minutes of cold water before a half-hour plan);
+        then the feeling's first choices (`first` in the vocabulary: what peer specialists
+        offer first for it, in their order); then, among techniques mainly for a named
+        feeling, the quicker one first (what a member can do in the moment: two minutes of
+        cold water before a half-hour plan);
         ties shuffled with `rng`, so the many that only also help still come round.
 
         Cards for supporters are offered only with `audience=SUPPORTER`, and then only
@@ -816,6 +824,12 @@ class Catalog:
         # How many named feelings it is mainly for, then the area, then how well.
         scores = prior or {}
         minutes = self._minutes
+        first = self._first_choice
+        unlisted = len(self._minutes)
+        choice = {
+            i: min((first.get((f, i), unlisted) for f in feelings), default=unlisted)
+            for i in ids
+        }
         ids.sort(
             key=lambda i: (
                 -mains[i],
@@ -823,6 +837,7 @@ class Catalog:
                 -fit[i],
                 i in excluded,
                 -scores.get(i, _NO_VOTES),
+                choice[i],
                 minutes[i] if fit[i] >= MAIN_FLOOR else 0,
             )
         )

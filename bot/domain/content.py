@@ -360,6 +360,9 @@ class Feeling(_Model):
     ]
     emoji: Annotated[str, Strict(), StringConstraints(min_length=1, max_length=8)]
     words: tuple[Annotated[str, Strict(), StringConstraints(min_length=1, max_length=60)], ...] = ()
+    # The techniques peer specialists offer first for this feeling, in order (ids of
+    # techniques mainly for it): among the cards that fit equally, /cope shows these first.
+    first: tuple[Slug, ...] = ()
 
     @model_validator(mode="after")
     def _plain_emoji(self) -> Feeling:

@@ -817,6 +817,7 @@ def _load_library(
     _check_unique_ids(collector, loaded)
     if vocabulary is not None:
         _check_references(collector, loaded, vocabulary)
+        _check_first_choices(collector, loaded, vocabulary, content_dir / VOCABULARY_FILE)
     _check_prompts_and_resources(collector, loaded, style, today, stale_dates)
     if not any(r.region == "INTL" for r, _ in loaded.regions):
         collector.add(
@@ -1179,6 +1180,34 @@ def _check_references(collector: _Collector, loaded: _Loaded, vocabulary: Vocabu
                 check(checked, (), key, values, what)
     for q, parsed, i in loaded.prompts:
         check(parsed, ("prompts", i), ("themes",), q.themes, "theme")
+
+
+def _check_first_choices(
+    collector: _Collector, loaded: _Loaded, vocabulary: Vocabulary, path: Path
+) -> None:
+    """A feeling's `first` names techniques mainly for that feeling, each once."""
+    mainly = {t.id: set(t.references[0]) for t in loaded.techniques}  # helps_with.main
+    parsed: ParsedFile | None = None
+    for index, feeling in enumerate(vocabulary.feelings):
+        for position, technique_id in enumerate(feeling.first):
+            if technique_id in loaded.failed_ids:
+                continue  # that file has its own errors; one report is enough
+            if technique_id not in mainly:
+                close = sorted(mainly, key=lambda k: _distance(k, technique_id))[:3]
+                problem = "is not a technique in content/techniques; did you mean " + (
+                    ", ".join(close) + "?"
+                )
+            elif feeling.id not in mainly[technique_id]:
+                problem = f"is not mainly for {feeling.id} (its helps_with.main does not say so)"
+            elif technique_id in feeling.first[:position]:
+                problem = "is named twice"
+            else:
+                continue
+            parsed = parsed or collector.parse(path)
+            if parsed is None:
+                return
+            mark, field = parsed.locate(("feelings", index, "first", position))
+            collector.add(parsed.shown, mark, field, f"{quoted(technique_id)} {problem}")
 
 
 def _distance(a: str, b: str) -> int:

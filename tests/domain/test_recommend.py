@@ -208,20 +208,52 @@ def test_a_plain_list_of_feelings_is_read_as_main() -> None:
         )
 
 
-def test_among_equal_fits_the_quicker_technique_comes_first(catalog: Catalog) -> None:
-    # The techniques first of all for craving fit it equally; with nothing shown lately and
-    # no votes, the one a member can do soonest leads, whatever the shuffle.
-    first = [
+def _first_of_all_for(catalog: Catalog, feeling: str) -> list[str]:
+    """The techniques written first of all for `feeling`: they fit it equally."""
+    return [
         t
-        for t in catalog.techniques_for_feeling("craving")
-        if catalog.techniques[t].helps_with.main[0] == "craving"
+        for t in catalog.techniques_for_feeling(feeling)
+        if catalog.techniques[t].helps_with.main[0] == feeling
     ]
-    minutes = {t: catalog.techniques[t].duration_minutes for t in first}
+
+
+def test_among_equal_fits_first_choices_lead_in_their_order(catalog: Catalog) -> None:
+    # With nothing shown lately and no votes, the feeling's first choices (vocabulary
+    # `first`) lead, in the order the specialists wrote them, whatever the shuffle.
+    for feeling in catalog.feelings.values():
+        equal = _first_of_all_for(catalog, feeling.id)
+        chosen = [t for t in feeling.first if t in equal]
+        for seed in range(5):
+            ranked = catalog.recommend_ids([feeling.id], rng=random.Random(seed))
+            assert ranked[: len(chosen)] == chosen, (feeling.id, seed)
+    # Variety still comes first: the first choice, shown lately, goes after the others.
+    equal = _first_of_all_for(catalog, "craving")
+    leader = catalog.feelings["craving"].first[0]
+    ranked = catalog.recommend_ids(["craving"], exclude=[leader], rng=random.Random(1))
+    assert ranked.index(leader) == len(equal) - 1
+
+
+def test_among_equal_fits_the_quicker_technique_comes_first(catalog: Catalog) -> None:
+    # Without first choices, the technique a member can do soonest leads among those that
+    # fit equally, whatever the shuffle.
+    vocabulary = catalog.vocabulary.model_copy(
+        update={
+            "feelings": tuple(
+                f.model_copy(update={"first": ()}) for f in catalog.vocabulary.feelings
+            )
+        }
+    )
+    plain = Catalog(
+        techniques=catalog.techniques.values(),
+        stories=[],
+        prompts=[],
+        regions=catalog.regions.values(),
+        vocabulary=vocabulary,
+        crisis=catalog.crisis,
+    )
+    equal = _first_of_all_for(plain, "craving")
+    minutes = {t: plain.techniques[t].duration_minutes for t in equal}
     assert len(set(minutes.values())) > 1
     for seed in range(20):
-        ranked = catalog.recommend_ids(["craving"], rng=random.Random(seed))[: len(first)]
-        assert [minutes[t] for t in ranked] == sorted(minutes[t] for t in ranked), seed
-    # Variety still comes before speed: the quickest, shown lately, goes after the others.
-    quickest = min(first, key=minutes.__getitem__)
-    ranked = catalog.recommend_ids(["craving"], exclude=[quickest], rng=random.Random(1))
-    assert ranked.index(quickest) == len(first) - 1
+        ranked = plain.recommend_ids(["craving"], rng=random.Random(seed))[: len(equal)]
+        assert [minutes[t] for t in ranked] == sorted(minutes.values()), seed
