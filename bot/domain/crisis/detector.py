@@ -883,10 +883,10 @@ class CrisisDetector:
         nothing recent anywhere ("again", "tonight") and wellness not negated ("now i'm
         not ok"); told the other way round ("sober 4 months, work is ok. i'm bringing the
         pills") it is no story of recovery."""
-        if any(v.has(_RECOVERED) for v in views) and any(v.has(_PAST) for v in views):
-            return True
         if any(v.has(_RECENT) for v in views):
             return False
+        if any(v.has(_RECOVERED) for v in views) and any(v.has(_PAST) for v in views):
+            return True
         told: tuple[int, int] | None = None  # (clause, word) where the past is first told
         for index, view in enumerate(views):
             for start in sorted(view.at):
