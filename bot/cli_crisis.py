@@ -191,7 +191,15 @@ def crisis_train(
     labels = [label for _, label in samples]
     rules_alarm = [rules.detect(c.text).level >= CrisisLevel.HELPER for c in tuned]
     probabilities = cross_validated(samples, options)
-    threshold = choose_threshold(probabilities, labels, options.max_false_alarms)
+    # The model never reads a text shorter than `min_words`; the false alarms that decide
+    # its threshold are counted among the texts it reads, not diluted by the short ones.
+    reads = [len(rules.normalise(c.text).split()) >= options.min_words for c in tuned]
+    threshold = choose_threshold(
+        [p for p, r in zip(probabilities, reads, strict=True) if r],
+        [label for label, r in zip(labels, reads, strict=True) if r],
+        options.max_false_alarms,
+    )
+    probabilities = [p if r else 0.0 for p, r in zip(probabilities, reads, strict=True)]
     idf, weights, bias = fit(samples, options)
     _, other_weights, other_bias = fit(whose, options, idf)
     model = CrisisModel(

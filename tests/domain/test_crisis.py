@@ -382,6 +382,23 @@ def test_context_decides(detector: CrisisSet, text: str, level: CrisisLevel) -> 
         ("reality tv is career suicide for a serious actor", NONE),
         ("the self harm scenes in that show were hard to watch", NONE),
         ("i'm self harming again", DANGER),
+        # the writer disavows the dark reading ({disavowal}), unless said in earnest or now
+        ("wrote a note to my future self. not that kind of note lol", NONE),
+        ("giving away my stuff because i'm moving, not for any bad reason", NONE),
+        ("gave my dog to my sister, not in a bad way. tonight is the night", DANGER),
+        # recovery told, then something recent after it: a relapse, not a story of recovery
+        ("i was 2 years free from sh and now i'm at 0. burned my arm", DANGER),
+        ("my share tonight: i overdosed once, 8 years ago. today i have 8 years sober", DISTRESS),
+        # a part of the body harmed: an accident ({accident}) is none, unless {deliberate}
+        ("burnt my hand on the oven", NONE),
+        ("hit my head on the cupboard door", NONE),
+        ("hit my head on the desk until i saw stars", DANGER),
+        ("i cut my arm again last night", DANGER),
+        ("i was off my head last night", NONE),
+        ("such a weight off my shoulders", NONE),
+        # an idiom after the act ({self_idiom}): blame, not harm
+        ("i always beat myself up about it", NONE),
+        ("i want to beat myself until it hurts", DANGER),
     ],
 )
 def test_context_around_the_words(detector: CrisisSet, text: str, level: CrisisLevel) -> None:

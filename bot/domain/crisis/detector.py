@@ -81,6 +81,7 @@ _HYPERBOLE = "context:hyperbole"
 _LAUGH = "context:laugh"
 _QUOTE = "context:quote_frame"
 _SINCERE = "context:sincere"
+_DISAVOWAL = "context:disavowal"
 _BY_DEFAULT = "the writer, by default"
 # First-person words that make the writer the subject, not an object ("gave me", "my").
 _SUBJECTS = frozenset({"i", "we", "us", "ourselves"})
@@ -170,6 +171,7 @@ class _CompiledRule:
     not_followed_by: frozenset[str]
     not_preceded_by: frozenset[str]
     not_with: frozenset[str]
+    unless_with: frozenset[str]
 
 
 class _Occurrence(NamedTuple):
@@ -308,6 +310,7 @@ def compile_rules(rules: CrisisRules, lexicon: Lexicon) -> CrisisDetector:
     groups[_LAUGH] = compiler.phrases(rules.context.laugh)
     groups[_QUOTE] = compiler.phrases(rules.context.quote_frame)
     groups[_SINCERE] = compiler.phrases(rules.context.sincere)
+    groups[_DISAVOWAL] = compiler.phrases(rules.context.disavowal)
     groups[_QUESTION] = compiler.phrases(rules.context.question_openers)
     groups[_MEDIA] = compiler.phrases(rules.context.media)
 
@@ -342,6 +345,7 @@ def compile_rules(rules: CrisisRules, lexicon: Lexicon) -> CrisisDetector:
                 frozenset(rule.not_followed_by),
                 frozenset(rule.not_preceded_by),
                 frozenset(rule.not_with),
+                frozenset(rule.unless_with),
             )
         )
     for word in literal_words:
@@ -606,6 +610,7 @@ class CrisisDetector:
             and any(v.has(_LAUGH) for v in views)
         )
         quoted = media and not sincere
+        disavowed = not sincere and any(v.has(_DISAVOWAL) for v in views)
         asked = any(view.question for view in views)
         matched = False  # did a danger rule match, whatever was made of it?
         set_aside: list[str] = []  # danger rules held back by their look-alike guards
@@ -631,7 +636,9 @@ class CrisisDetector:
             past = recovered or self._in_past(view, previous, following)
             previous = view
             for match in self._matches(view, "clause" if several else None, set_aside):
-                level, why = self._judge(match, view, media, past, asked, recovered, joke, quoted)
+                level, why = self._judge(
+                    match, view, media, past, asked, recovered, joke, quoted, disavowed
+                )
                 matched = matched or match.rule.rule.level is RuleLevel.DANGER
                 if level is CrisisLevel.DANGER and not self._writer_named(match, view):
                     if others is None:
@@ -657,6 +664,7 @@ class CrisisDetector:
                     recovered,
                     joke,
                     quoted,
+                    disavowed,
                 )
                 matched = matched or match.rule.rule.level is RuleLevel.DANGER
                 if explanation is not None:
@@ -748,6 +756,7 @@ class CrisisDetector:
                 rule.not_with
                 and not view.has(_RECENT)
                 and any(view.has(slot) for slot in rule.not_with)
+                and not any(view.has(slot) for slot in rule.unless_with)
             )
         ):
             if set_aside is not None and rule.rule.level is RuleLevel.DANGER:
@@ -820,12 +829,15 @@ class CrisisDetector:
         recovered: bool = False,
         joke: bool = False,
         quoted: bool = False,
+        disavowed: bool = False,
     ) -> tuple[CrisisLevel, str]:
         """The level a match gives, and why. `asked`: the message holds a question;
         `recovered`: it tells of a crisis now over, which even `past: keep` rules heed;
         `joke`: a complaint about something small, laughed at ("if i hear that song one
         more time i'm gonna shoot myself lol"); `quoted`: the message is about a work and
-        nothing in it is said in earnest or of now, so a quotation frame can apply."""
+        nothing in it is said in earnest or of now, so a quotation frame can apply;
+        `disavowed`: the writer says it is not meant darkly ("not that kind of note") and
+        nothing in the message is said in earnest or of now."""
         rule = match.rule.rule
         if self._negated(match.start, view) or any(
             o.slot == _AFTER for p in (match.end, match.end + 1) for o in view.slots_at(p)
@@ -833,6 +845,8 @@ class CrisisDetector:
             return CrisisLevel.NONE, "negated"
         if joke:
             return CrisisLevel.NONE, "a joke about something small"
+        if disavowed:
+            return CrisisLevel.NONE, "the writer says it is not meant that way"
         if rule.person == "writer":
             person, how, near = "self", "about the writer (the rule says so)", True
         elif rule.person == "other":
@@ -884,7 +898,17 @@ class CrisisDetector:
         not ok"); told the other way round ("sober 4 months, work is ok. i'm bringing the
         pills") it is no story of recovery."""
         if any(v.has(_RECOVERED) for v in views) and any(v.has(_PAST) for v in views):
-            return True
+            # ...unless something recent is told after the last word of recovery: "i was 2
+            # years free from sh and now i'm at 0" is a relapse, not a story of recovery.
+            marks = [
+                (o.slot, (index, o.end))
+                for index, view in enumerate(views)
+                for group in view.at.values()
+                for o in group
+                if o.slot in (_RECOVERED, _RECENT)
+            ]
+            last = max(end for slot, end in marks if slot == _RECOVERED)
+            return not any(slot == _RECENT and end > last for slot, end in marks)
         if any(v.has(_RECENT) for v in views):
             return False
         told: tuple[int, int] | None = None  # (clause, word) where the past is first told
@@ -1092,6 +1116,7 @@ def _contains(a: _CompiledRule, b: _CompiledRule) -> bool:
         not a.not_followed_by <= b.not_followed_by
         or not a.not_preceded_by <= b.not_preceded_by
         or not a.not_with <= b.not_with
+        or not b.unless_with <= a.unless_with
     ):
         return False
     if a.rule.scope != b.rule.scope:

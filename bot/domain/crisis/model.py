@@ -36,10 +36,13 @@ FORMAT = 1
 class TrainingOptions:
     """How the weights are learned; the defaults are what the shipped model used."""
 
+    # Chosen by cross-validation inside the tuned split (rules and model together, false
+    # alarms held at the cap): every feature kept (`min_count` 1) and a lighter penalty
+    # caught 95.6 % of crisis messages where the earlier 1e-3 and 2 caught 94.4 %.
     epochs: int = 20
-    l2: float = 1e-3
+    l2: float = 3e-4
     rate: float = 0.5
-    min_count: int = 2
+    min_count: int = 1
     seed: int = 20261207
     folds: int = 5
     # The threshold is the lowest at which the model alone, cross-validated, raises the

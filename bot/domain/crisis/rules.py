@@ -152,6 +152,11 @@ class Rule(BaseModel):
     # Slots that may not appear anywhere in the match's clause ("on the bridge" with
     # {leisure}: a day out, not a method).
     not_with: list[Annotated[str, Field(pattern=rf"^{_SLOT_NAME}$")]] = Field(default_factory=list)
+    # Slots that, anywhere in the clause, lift `not_with` ("hit my head on the wall until i
+    # saw stars": {deliberate} says it was no accident).
+    unless_with: list[Annotated[str, Field(pattern=rf"^{_SLOT_NAME}$")]] = Field(
+        default_factory=list
+    )
     catches: list[Example] = Field(min_length=1)
     ignores: list[Example] = Field(min_length=1)
     note: str = ""
@@ -222,7 +227,10 @@ class ContextLists(BaseModel):
     # Words that open a quotation ("the song goes", "the line"): in a message about a
     # film, a song or a book, what follows them is the work's words, not the writer's.
     quote_frame: list[Phrase] = Field(default_factory=list)
-    # Said in earnest ("i mean it", "not joking"): no joke and no quotation then.
+    # The writer says the words are not meant darkly ("not for any bad reason", "not that
+    # kind of note"): with nothing said in earnest or of now, no rule's match is danger.
+    disavowal: list[Phrase] = Field(default_factory=list)
+    # Said in earnest ("i mean it", "not joking"): no joke, no quotation and no disavowal.
     sincere: list[Phrase] = Field(default_factory=list)
     laugh: list[Phrase] = Field(default_factory=list)
     # Present wishes and intentions: inside or just before a match, the past can't apply.
@@ -280,7 +288,7 @@ class CrisisRules(BaseModel):
                         rule.pattern,
                         f"the slot {{{element.name}}} is not defined under `slots`",
                     )
-            for field_name in ("not_followed_by", "not_preceded_by", "not_with"):
+            for field_name in ("not_followed_by", "not_preceded_by", "not_with", "unless_with"):
                 for position, name in enumerate(getattr(rule, field_name)):
                     if name not in known:
                         report(
