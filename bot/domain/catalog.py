@@ -827,8 +827,7 @@ class Catalog:
         first = self._first_choice
         unlisted = len(self._minutes)
         choice = {
-            i: min((first.get((f, i), unlisted) for f in feelings), default=unlisted)
-            for i in ids
+            i: min((first.get((f, i), unlisted) for f in feelings), default=unlisted) for i in ids
         }
         ids.sort(
             key=lambda i: (
