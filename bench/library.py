@@ -92,6 +92,16 @@ def generate(root: Path, *, techniques: int, stories: int, seed: int = 20261129)
             shutil.copytree(source, root / name)
         else:
             shutil.copy2(source, root / name)
+    # The feelings' first choices name shipped techniques, which this library renames.
+    vocabulary = root / "vocabulary.yaml"
+    vocabulary.write_text(
+        "".join(
+            line
+            for line in vocabulary.read_text("utf-8").splitlines(keepends=True)
+            if not line.startswith("    first: ")
+        ),
+        "utf-8",
+    )
     technique_templates = [
         p.read_text("utf-8") for p in sorted((SHIPPED / "techniques").glob("*.yaml"))
     ]

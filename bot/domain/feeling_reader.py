@@ -20,9 +20,9 @@ than a look-up of the whole text:
 
 - **Typos.** A word of at least `TYPO_MIN_LETTERS` letters that names nothing, is not
   an ordinary English word, and is one edit (a letter added, dropped, changed, or two
-  swapped) from exactly one word of the names is read as that word: "lonley",
-  "stresed", "overwhelmd", "gratefull". The English word list decides, as it does for
-  crisis detection, so "tried" never becomes "tired" nor "scarred" "scared"
+  swapped) from exactly one word that names a feeling on its own is read as that word:
+  "lonley", "stresed", "overwhelmd", "gratefull". The English word list decides, as it
+  does for crisis detection, so "tried" never becomes "tired" nor "scarred" "scared"
   (`english_near` keeps only the English words that could be mistaken for one).
 
 Phrases that hold a feeling's word but name none ("sit down", "wind down": `NOT_FEELINGS`)
@@ -114,12 +114,15 @@ TYPO_MIN_LETTERS = 5
 
 
 def name_words(feelings: Iterable[Feeling], normalise: Callable[[str], str]) -> set[str]:
-    """Every word of every name of a feeling, as normalised."""
+    """The words a typo may be read as: those that name a feeling on their own ("lonely",
+    "knackered"), as normalised, of at least `TYPO_MIN_LETTERS` letters."""
     return {
-        word
+        words[0]
         for feeling in feelings
         for name in (feeling.id.replace("-", " "), feeling.label, *feeling.words)
-        for word in normalise(name).split()
+        if len(words := normalise(name).split()) == 1
+        and len(words[0]) >= TYPO_MIN_LETTERS
+        and words[0].isalpha()
     }
 
 
@@ -131,9 +134,8 @@ def english_near(
     needs to know (a few thousand, where the whole list holds over 150,000)."""
     near: set[str] = set()
     for word in name_words(feelings, normalise):
-        if len(word) >= TYPO_MIN_LETTERS:
-            near.update(one_edit_variants(word))
-    return frozenset(w for w in near if w in english)
+        near.update(one_edit_variants(word))
+    return frozenset(near.intersection(english))
 
 
 def inflections(word: str) -> frozenset[str]:
@@ -217,10 +219,9 @@ class FeelingReader:
         self._english = english
         self._by_deletion: dict[str, set[str]] = {}
         if english is not None:
-            for word in known:
-                if len(word) >= TYPO_MIN_LETTERS and word.isalpha():
-                    for variant in (word, *_deletions(word)):
-                        self._by_deletion.setdefault(variant, set()).add(word)
+            for word in name_words(feelings, normalise):
+                for variant in (word, *_deletions(word)):
+                    self._by_deletion.setdefault(variant, set()).add(word)
         self._hedges = {
             tuple(self._canonical(w) for w in normalise(hedge).split()) for hedge in HEDGES
         }

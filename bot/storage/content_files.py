@@ -44,7 +44,7 @@ from bot.domain.cards.schedule import prompt_card
 from bot.domain.catalog import Catalog, LibraryItems
 from bot.domain.content import Prompt, PromptFile, ResourceRegion, Story, Technique, Vocabulary
 from bot.domain.coverage import FeelingCoverage
-from bot.domain.crisis import CrisisDetector, CrisisRules, CrisisSet, compile_rules
+from bot.domain.crisis import CrisisDetector, CrisisRules, CrisisSet, Lexicon, compile_rules
 from bot.domain.crisis.model import CrisisModel
 from bot.domain.feeling_reader import english_near, name_words
 from bot.domain.relevance import RelevanceSet, Split
@@ -789,7 +789,8 @@ def _load_library(
     loaded = _Loaded()
 
     vocabulary = _load_single(collector, content_dir / VOCABULARY_FILE, Vocabulary)
-    crisis = _load_crisis_rules(collector, content_dir / CRISIS_RULES_DIR)
+    lexicon = _OneLexicon()
+    crisis = _load_crisis_rules(collector, content_dir / CRISIS_RULES_DIR, lexicon)
 
     _load_items(collector, content_dir / "techniques", Technique, loaded, style)
     _load_items(collector, content_dir / "stories", Story, loaded, style)
@@ -846,12 +847,28 @@ def _load_library(
         vocabulary=vocabulary,
         crisis=crisis,
         revision=revision(content_dir) if revision else None,
-        english=_english_near(vocabulary, crisis),
+        english=_english_near(vocabulary, crisis, lexicon),
     )
     return LoadReport(catalog, problems, counts)
 
 
-def _english_near(vocabulary: Vocabulary, crisis: CrisisSet) -> frozenset[str]:
+class _OneLexicon:
+    """The English word list, read at most once per load and only when needed (compiling
+    crisis rules, or the words near the feelings' names): both are kept between loads, so
+    a reload that changes neither reads nothing, and the list is let go after the load."""
+
+    def __init__(self) -> None:
+        self._lexicon: Lexicon | None = None
+
+    def __call__(self) -> Lexicon:
+        if self._lexicon is None:
+            self._lexicon = load_lexicon()
+        return self._lexicon
+
+
+def _english_near(
+    vocabulary: Vocabulary, crisis: CrisisSet, lexicon: Callable[[], Lexicon]
+) -> frozenset[str]:
     """The English words a typo in a feeling's name could be mistaken for (see
     `bot.domain.feeling_reader`), kept per set of names so that a reload which changes no
     name does not read the word list again."""
@@ -859,7 +876,7 @@ def _english_near(vocabulary: Vocabulary, crisis: CrisisSet) -> frozenset[str]:
     key = hashlib.sha256("\n".join(words).encode()).digest()
     near = _ENGLISH_NEAR.get(key)
     if near is None:
-        near = english_near(vocabulary.feelings, crisis.normalise, load_lexicon().english)
+        near = english_near(vocabulary.feelings, crisis.normalise, lexicon().english)
         _ENGLISH_NEAR.clear()
         _ENGLISH_NEAR[key] = near
     return near
@@ -909,7 +926,9 @@ def _claimed_ids(path: Path, parsed: ParsedFile | None) -> set[str]:
     return ids
 
 
-def _load_crisis_rules(collector: _Collector, folder: Path) -> CrisisSet | None:
+def _load_crisis_rules(
+    collector: _Collector, folder: Path, lexicon: Callable[[], Lexicon] = load_lexicon
+) -> CrisisSet | None:
     """Every language's rule file, each compiled and checked against its own examples."""
     detectors: list[CrisisDetector] = []
     failed = False
@@ -942,7 +961,7 @@ def _load_crisis_rules(collector: _Collector, folder: Path) -> CrisisSet | None:
             failed = True
             continue
         try:
-            detector = compile_rules(rules, load_lexicon())
+            detector = compile_rules(rules, lexicon())
         except ValidationError as exc:
             _report_validation(collector, parsed, exc)
             failed = True

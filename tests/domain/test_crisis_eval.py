@@ -183,7 +183,16 @@ def test_the_threshold_keeps_false_alarms_under_the_cap() -> None:
     assert choose_threshold(probabilities, labels, max_false_alarms=0.0) == 0.86
 
 
-@pytest.mark.parametrize("data", [None, {}, {"format": 99}, {"format": 1, "features": 3}])
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        {},
+        {"format": 99},
+        {"format": 2, "features": 3},
+        {"format": 2, "features": {"names": ["a"], "idf": [], "weights": [], "other": []}},
+    ],
+)
 def test_a_damaged_model_file_is_named(data: object) -> None:
     with pytest.raises(ValueError, match="crisis model"):
         CrisisModel.from_json(data)

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 SLOT_PREFIX = "@"
-FORMAT = 1
+FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,9 @@ class CrisisModel:
         return [(name, round(push, 3)) for name, push in pushes[:count] if push > 0]
 
     def to_json(self) -> dict[str, object]:
+        # Features as four parallel lists: the file loads at every start, and lists read
+        # back several times faster than an object per feature.
+        names = sorted(self.idf)
         return {
             "format": FORMAT,
             "language": self.language,
@@ -97,12 +100,10 @@ class CrisisModel:
             "other_bias": round(self.other_bias, 6),
             "min_words": self.min_words,
             "features": {
-                name: [
-                    round(self.idf[name], 5),
-                    round(self.weights.get(name, 0.0), 6),
-                    round(self.other_weights.get(name, 0.0), 6),
-                ]
-                for name in sorted(self.idf)
+                "names": names,
+                "idf": [round(self.idf[n], 5) for n in names],
+                "weights": [round(self.weights.get(n, 0.0), 6) for n in names],
+                "other": [round(self.other_weights.get(n, 0.0), 6) for n in names],
             },
         }
 
@@ -113,17 +114,19 @@ class CrisisModel:
             raise ValueError(f"not a crisis model of format {FORMAT}")
         try:
             features = data["features"]
-            weights = {str(k): float(v[1]) for k, v in features.items()}
-            idf = {str(k): float(v[0]) for k, v in features.items()}
-            other = {str(k): float(v[2]) for k, v in features.items()}
+            names = [str(n) for n in features["names"]]
+            columns = [[float(v) for v in features[key]] for key in ("idf", "weights", "other")]
+            if any(len(column) != len(names) for column in columns):
+                raise ValueError("the feature lists differ in length")
+            idf, weights, other = (dict(zip(names, c, strict=True)) for c in columns)
             return cls(
                 language=str(data["language"]),
-                weights=weights,
+                weights={k: v for k, v in weights.items() if v != 0.0},
                 idf=idf,
                 bias=float(data["bias"]),
                 threshold=float(data["threshold"]),
                 fingerprint=str(data["fingerprint"]),
-                other_weights=other,
+                other_weights={k: v for k, v in other.items() if v != 0.0},
                 other_bias=float(data["other_bias"]),
                 min_words=int(data["min_words"]),
             )
