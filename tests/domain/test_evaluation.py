@@ -19,8 +19,8 @@ from bot.storage.content_files import LoadReport
 SHIPPED = Path(__file__).resolve().parents[2] / "content"
 # What CI holds the shipped library to (.ci/run passes the same floors).
 FLOORS = {
-    ("tuned", "first"): 0.91,
-    ("tuned", "understood"): 0.93,
+    ("tuned", "first"): 0.90,
+    ("tuned", "understood"): 0.91,
     ("holdout", "first"): 0.82,
     ("holdout", "understood"): 0.75,
 }
