@@ -11,6 +11,7 @@ import yaml
 
 from bot.cli import content_eval
 from bot.domain.catalog import Catalog
+from bot.domain.crisis import CrisisLevel
 from bot.domain.evaluation import SEEDS, evaluate_case
 from bot.domain.feeling_reader import inflections
 from bot.domain.relevance import RelevanceCase
@@ -254,3 +255,16 @@ def test_every_word_in_the_vocabulary_names_one_feeling(catalog: Catalog) -> Non
     # and each is read as its feeling, alone
     for name, ids in owners.items():
         assert catalog.read_feelings(" ".join(name)) == tuple(ids), name
+
+
+def test_no_name_of_a_feeling_raises_the_crisis_block(catalog: Catalog) -> None:
+    # What a member types into /cope for how they feel ("weight off my shoulders", "beat
+    # myself up", "i was off my head") is never read as danger: a crisis block there
+    # would answer an everyday word with crisis lines.
+    raised = [
+        (feeling.id, name)
+        for feeling in catalog.vocabulary.feelings
+        for name in (feeling.label, *feeling.words)
+        if catalog.crisis.detect(name).level >= CrisisLevel.HELPER
+    ]
+    assert not raised
