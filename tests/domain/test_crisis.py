@@ -399,6 +399,9 @@ def test_context_decides(detector: CrisisSet, text: str, level: CrisisLevel) -> 
         # an idiom after the act ({self_idiom}): blame, not harm
         ("i always beat myself up about it", NONE),
         ("i want to beat myself until it hurts", DANGER),
+        # a stretch of life named as the past ("all through my twenties"), unless it goes on
+        ("i was suicidal all through my twenties. my 40s are so much kinder", DISTRESS),
+        ("last winter i wanted to die and i still do", DANGER),
     ],
 )
 def test_context_around_the_words(detector: CrisisSet, text: str, level: CrisisLevel) -> None:
