@@ -35,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Sequence
 
 from bot.domain.content import Feeling
-from bot.domain.crisis.text import one_edit, one_edit_variants
+from bot.domain.crisis.text import deletions, one_edit, one_edit_variants
 
 # Words that make the next feeling named, within NEGATION_REACH words, not meant:
 # "not anxious", "never really lonely", "no longer angry". As read after normalising.
@@ -126,14 +126,12 @@ def name_words(feelings: Iterable[Feeling], normalise: Callable[[str], str]) -> 
     }
 
 
-def english_near(
-    feelings: Iterable[Feeling], normalise: Callable[[str], str], english: Collection[str]
-) -> frozenset[str]:
-    """The English words one edit from a word of the names: the only ordinary words a
+def english_near(words: Iterable[str], english: Collection[str]) -> frozenset[str]:
+    """The English words one edit from `words` (`name_words`): the only ordinary words a
     typo reading could take for a feeling's word, and so the only ones `FeelingReader`
     needs to know (a few thousand, where the whole list holds over 150,000)."""
     near: set[str] = set()
-    for word in name_words(feelings, normalise):
+    for word in words:
         near.update(one_edit_variants(word))
     return frozenset(near.intersection(english))
 
@@ -220,7 +218,7 @@ class FeelingReader:
         self._by_deletion: dict[str, set[str]] = {}
         if english is not None:
             for word in name_words(feelings, normalise):
-                for variant in (word, *_deletions(word)):
+                for variant in (word, *deletions(word)):
                     self._by_deletion.setdefault(variant, set()).add(word)
         self._hedges = {
             tuple(self._canonical(w) for w in normalise(hedge).split()) for hedge in HEDGES
@@ -246,7 +244,7 @@ class FeelingReader:
             return None
         found = {
             self._by_stem[key]
-            for variant in (word, *_deletions(word))
+            for variant in (word, *deletions(word))
             for key in self._by_deletion.get(variant, ())
             if one_edit(word, key)
         }
@@ -306,7 +304,3 @@ class FeelingReader:
                 negated_until = i + NEGATION_REACH
             i += 1
         return tuple((found or hedged)[:limit])
-
-
-def _deletions(word: str) -> set[str]:
-    return {word[:i] + word[i + 1 :] for i in range(len(word))}

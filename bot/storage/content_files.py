@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import gc
 import hashlib
 import json
@@ -789,7 +790,10 @@ def _load_library(
     loaded = _Loaded()
 
     vocabulary = _load_single(collector, content_dir / VOCABULARY_FILE, Vocabulary)
-    lexicon = _OneLexicon()
+    # The English word list, read at most once per load and only when needed (compiling
+    # crisis rules, or the words near the feelings' names): both are kept between loads,
+    # so a reload that changes neither reads nothing, and the list is let go after it.
+    lexicon = functools.cache(load_lexicon)
     crisis = _load_crisis_rules(collector, content_dir / CRISIS_RULES_DIR, lexicon)
 
     _load_items(collector, content_dir / "techniques", Technique, loaded, style)
@@ -852,20 +856,6 @@ def _load_library(
     return LoadReport(catalog, problems, counts)
 
 
-class _OneLexicon:
-    """The English word list, read at most once per load and only when needed (compiling
-    crisis rules, or the words near the feelings' names): both are kept between loads, so
-    a reload that changes neither reads nothing, and the list is let go after the load."""
-
-    def __init__(self) -> None:
-        self._lexicon: Lexicon | None = None
-
-    def __call__(self) -> Lexicon:
-        if self._lexicon is None:
-            self._lexicon = load_lexicon()
-        return self._lexicon
-
-
 def _english_near(
     vocabulary: Vocabulary, crisis: CrisisSet, lexicon: Callable[[], Lexicon]
 ) -> frozenset[str]:
@@ -876,7 +866,7 @@ def _english_near(
     key = hashlib.sha256("\n".join(words).encode()).digest()
     near = _ENGLISH_NEAR.get(key)
     if near is None:
-        near = english_near(vocabulary.feelings, crisis.normalise, lexicon().english)
+        near = english_near(words, lexicon().english)
         _ENGLISH_NEAR.clear()
         _ENGLISH_NEAR[key] = near
     return near
@@ -1205,7 +1195,8 @@ def _check_first_choices(
     collector: _Collector, loaded: _Loaded, vocabulary: Vocabulary, path: Path
 ) -> None:
     """A feeling's `first` names techniques mainly for that feeling, each once."""
-    mainly = {t.id: set(t.references[0]) for t in loaded.techniques}  # helps_with.main
+    main = [key for key, _ in _REFERENCES["technique"]].index(("helps_with", "main"))
+    mainly = {t.id: set(t.references[main]) for t in loaded.techniques}
     parsed: ParsedFile | None = None
     for index, feeling in enumerate(vocabulary.feelings):
         for position, technique_id in enumerate(feeling.first):

@@ -162,7 +162,7 @@ class Reader:
         for word in vocabulary:
             if len(word) >= FUZZY_MIN_LETTERS:
                 key = squeeze(word)
-                for variant in (key, *_deletions(key)):
+                for variant in (key, *deletions(key)):
                     self._deletions.setdefault(variant, set()).add(word)
         # Of the English words, only those one edit from a rule word need remembering:
         # no other word can be read as a rule word.
@@ -407,7 +407,7 @@ class Reader:
     def _near(self, word: str) -> list[str]:
         """The rules' words one edit away from `word` (both squeezed)."""
         found: set[str] = set()
-        for variant in (word, *_deletions(word)):
+        for variant in (word, *deletions(word)):
             for key in self._deletions.get(variant, ()):
                 if one_edit(word, squeeze(key)):
                     found.add(key)
@@ -449,7 +449,8 @@ def one_edit_variants(word: str) -> set[str]:
     return out
 
 
-def _deletions(word: str) -> set[str]:
+def deletions(word: str) -> set[str]:
+    """Every string one letter shorter than `word`."""
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
