@@ -625,7 +625,7 @@ def load_content_or_report(settings: Settings) -> LoadReport:
 @contextlib.asynccontextmanager
 async def open_services(settings: Settings, report: LoadReport) -> AsyncIterator[Services]:
     async with open_database(settings) as database:
-        content = ContentLibrary(settings.content_path, report, utc_now())
+        content = ContentLibrary(settings.content_path, report, utc_now(), hold=True)
         services = Services(settings=settings, database=database, content=content)
         try:
             yield services

@@ -23,7 +23,7 @@ from bench import Row, median, percentile
 from bench.floors.phrase_matcher import CrisisDetector as PhraseMatcher
 from bench.floors.phrase_matcher import CrisisPhrases
 from bot.domain.crisis import CrisisRules, compile_rules
-from bot.storage.content_files import load_library
+from bot.storage.content_files import hold_long_lived, load_library
 from bot.storage.lexicon import load_lexicon
 
 NAME = "crisis"
@@ -86,6 +86,7 @@ def _compiled_megabytes() -> float:
 def run(quick: bool) -> list[Row]:
     report = load_library(CONTENT, today=dt.date.today(), revision=None)
     assert report.catalog is not None, report.summary()
+    hold_long_lived()  # as the bot's ContentLibrary does with each library it serves
     subject = report.catalog.crisis
     floor = PhraseMatcher.from_phrases(
         CrisisPhrases.model_validate(yaml.safe_load(FLOOR_FILE.read_text(encoding="utf-8")))

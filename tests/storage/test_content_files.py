@@ -12,12 +12,14 @@ still leave the library loadable, `# marker:` names a file that must never appea
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +43,7 @@ from bot.domain.style import Severity
 from bot.storage.content_files import (
     RESOURCE_FAIL_DAYS,
     RESOURCE_WARN_DAYS,
+    ContentLibrary,
     LoadReport,
     Problem,
     StaleDates,
@@ -640,3 +643,32 @@ def test_only_the_scheduled_workflow_fails_on_old_dates() -> None:
             text = path.read_text(encoding="utf-8")
             assert "stale-dates fail" not in text, path
             assert "content check" not in text or "--stale-dates" not in text, path
+
+
+class _Knot:
+    """An object in a reference cycle: only the cyclic collector can free it."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+async def test_a_held_library_is_frozen_and_a_reload_frees_what_died_meanwhile() -> None:
+    """The bot keeps its library out of the collector's full passes (`hold_long_lived`);
+    what was frozen with it and died since is freed at the next load, never held for
+    good."""
+    now = dt.datetime(2026, 11, 29, 12, tzinfo=dt.UTC)
+    report = load_library(SHIPPED, today=TODAY, revision=None)
+    knot = _Knot()
+    gone = weakref.ref(knot)
+    try:
+        library = ContentLibrary(SHIPPED, report, now, hold=True)
+        assert gc.get_freeze_count() > 0
+        del knot
+        gc.collect()
+        assert gone() is not None, "frozen: the collector's passes leave it alone"
+        reloaded = await library.reload(now)
+        assert reloaded.catalog is not None
+        gc.collect()
+        assert gone() is None, "the reload gave it back to the collector, which freed it"
+    finally:
+        gc.unfreeze()

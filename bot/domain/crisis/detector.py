@@ -187,12 +187,16 @@ class _ClauseView:
     tokens: Clause
     at: dict[int, list[_Occurrence]]
     question: bool
+    slots: frozenset[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.slots = frozenset(o.slot for group in self.at.values() for o in group)
 
     def slots_at(self, start: int) -> list[_Occurrence]:
         return self.at.get(start, [])
 
     def has(self, slot: str) -> bool:
-        return any(o.slot == slot for group in self.at.values() for o in group)
+        return slot in self.slots
 
 
 @dataclass(frozen=True, slots=True)
@@ -551,12 +555,17 @@ class CrisisDetector:
 
     def _views(self, text: str) -> list[_ClauseView]:
         views: list[_ClauseView] = []
+        root = self._trie.children
         for clause, asked in self._reader.read_marked(text):
             at: dict[int, list[_Occurrence]] = {}
-            for start in range(len(clause)):
-                found = self._scan(clause, start)
-                if found:
-                    at[start] = found
+            for start, token in enumerate(clause):
+                # Most words start no phrase at all: look before calling.
+                for reading in token.readings:
+                    if reading in root:
+                        found = self._scan(clause, start)
+                        if found:
+                            at[start] = found
+                        break
             past_spans = [
                 (o.start, o.end) for group in at.values() for o in group if o.slot == _PAST
             ]
@@ -582,7 +591,10 @@ class CrisisDetector:
     def _scan(self, clause: Clause, start: int) -> list[_Occurrence]:
         found: list[_Occurrence] = []
         root = self._trie.children
-        if not any(r in root for r in clause[start].readings):
+        for reading in clause[start].readings:
+            if reading in root:
+                break
+        else:
             return found
         frontier: list[tuple[_Trie, int]] = [(self._trie, start)]
         while frontier:

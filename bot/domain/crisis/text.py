@@ -31,6 +31,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import product
 
 __all__ = ["Clause", "Lexicon", "Reader", "Token", "squeeze"]
@@ -81,6 +82,7 @@ _CLOCK_RE = re.compile(r"(\d):(\d\d)")
 _TOKEN_RE = re.compile(rf"[^\W_]+|[{re.escape(_CLAUSE_CHARS)}]+")
 
 
+@lru_cache(maxsize=1 << 16)
 def squeeze(word: str) -> str:
     """Runs of one letter become one letter: "killll" and "kill" both read "kil"."""
     return _SQUEEZE_RE.sub(r"\1", word)
@@ -149,7 +151,14 @@ class Reader:
         )
         self._leet = str.maketrans(dict(leetspeak))
         escaped = "".join(re.escape(ch) for ch in leetspeak)
-        self._leet_word = re.compile(f"(?:[^\\W_]|[{escaped}])+") if leetspeak else None
+        # Only words with a digit or a stand-in character in them: the rest are unchanged.
+        self._leet_word = (
+            re.compile(
+                f"(?<![^\\W_]|[{escaped}])(?=[^\\W\\d_]*[\\d{escaped}])(?:[^\\W_]|[{escaped}])+"
+            )
+            if leetspeak
+            else None
+        )
         self._number_words = {digit: tuple(words) for digit, words in number_words.items()}
         vocabulary = [w for w in vocabulary if w]
         # The rules' own words (and their squeezed forms): what fuzzy readings, masks and
@@ -231,7 +240,8 @@ class Reader:
                 words, wide_gap = [], []
             else:
                 words.append(piece)
-                wide_gap.append(folded.count(" ", last_end, match.start()) >= 2)
+                begin = match.start()
+                wide_gap.append(begin - last_end >= 2 and folded.count(" ", last_end, begin) >= 2)
             last_end = match.end()
         if words:
             clauses.append((self._clause(words, wide_gap), False))
@@ -418,6 +428,7 @@ def _first_reading(word: str) -> str:
     return _held_down(word)[0]
 
 
+@lru_cache(maxsize=1 << 15)
 def _held_down(word: str) -> tuple[str, ...]:
     """The readings of a word whose letters were held down: each run of three or more
     becomes two letters or one ("killll" → "kill"; "diiie" → "die")."""
