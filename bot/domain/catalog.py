@@ -737,8 +737,16 @@ class Catalog:
         return self._feeling_reader.read(text, limit)
 
     def closest_feelings(self, text: str, limit: int = 3) -> list[Feeling]:
-        hits = self.feeling_index.search(text, limit=limit)
-        feelings = [self.feelings[h.key] for h in hits]
+        """What /cope offers when it could not read a feeling: those the words lean to
+        (`FeelingReader.leanings`), then those whose names look like the text, then the
+        rest in vocabulary order."""
+        feelings: list[Feeling] = []
+        for feeling_id in self._feeling_reader.leanings(text):
+            if len(feelings) < limit:
+                feelings.append(self.feelings[feeling_id])
+        for hit in self.feeling_index.search(text, limit=limit):
+            if len(feelings) < limit and self.feelings[hit.key] not in feelings:
+                feelings.append(self.feelings[hit.key])
         if len(feelings) < limit:
             for feeling in self.vocabulary.feelings:
                 if feeling not in feelings and self._by_feeling.get(feeling.id):

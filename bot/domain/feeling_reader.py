@@ -325,6 +325,23 @@ class FeelingReader:
         few other feelings do. Words just after a negation do not count. None when the
         evidence is thin (`LEAN_MIN`, `LEAN_WORDS`) or two feelings are close (`LEAN_MARGIN`): then
         /cope asks which feeling is close instead of guessing."""
+        scores, telling = self._lean_scores(words)
+        ranked = sorted(scores.items(), key=lambda item: -item[1])[:2]
+        if telling < LEAN_WORDS or not ranked or ranked[0][1] < LEAN_MIN:
+            return None
+        if len(ranked) > 1 and ranked[0][1] - ranked[1][1] < LEAN_MARGIN:
+            return None
+        return ranked[0][0]
+
+    def leanings(self, text: str) -> list[str]:
+        """Every feeling the words of `text` lean to at all, most first: what /cope offers
+        as close when it could not read one."""
+        words = [self._canonical(w) for w in self._normalise(text).split()]
+        scores, _ = self._lean_scores(words)
+        return [f for f, _ in sorted(scores.items(), key=lambda item: -item[1])]
+
+    def _lean_scores(self, words: Sequence[str]) -> tuple[dict[str, float], int]:
+        """Each feeling's evidence, and how many words leaned at all."""
         scores: dict[str, float] = {}
         seen: set[str] = set()
         telling = 0  # words that lean at all
@@ -341,12 +358,7 @@ class FeelingReader:
                 telling += 1
                 for feeling_id, weight in leaning.items():
                     scores[feeling_id] = scores.get(feeling_id, 0.0) + weight
-        ranked = sorted(scores.items(), key=lambda item: -item[1])[:2]
-        if telling < LEAN_WORDS or not ranked or ranked[0][1] < LEAN_MIN:
-            return None
-        if len(ranked) > 1 and ranked[0][1] - ranked[1][1] < LEAN_MARGIN:
-            return None
-        return ranked[0][0]
+        return scores, telling
 
     def read(self, text: str, limit: int) -> tuple[str, ...]:
         words = [self._canonical(w) for w in self._normalise(text).split()]

@@ -304,3 +304,12 @@ def test_a_sentence_that_names_no_feeling_is_read_by_the_words_it_leans_on(
 ) -> None:
     reader = FeelingReader(LEANING_FEELINGS, lambda text: text.lower())
     assert reader.read(text, 2) == feelings
+
+
+@pytest.mark.parametrize(("text", "first"), [("palms", "anxious"), ("her chair", "grieving")])
+def test_when_no_feeling_is_read_the_closest_offered_start_with_those_the_words_lean_to(
+    catalog: Catalog, text: str, first: str
+) -> None:
+    """Too little to read a feeling from, but enough to offer the likely one first."""
+    assert catalog.read_feelings(text) == ()
+    assert catalog.closest_feelings(text)[0].id == first
