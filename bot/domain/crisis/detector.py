@@ -381,6 +381,10 @@ def compile_rules(rules: CrisisRules, lexicon: Lexicon) -> CrisisDetector:
     return detector
 
 
+# The most fillers stepped over in a row inside a phrase (`ReadingSettings.fillers`).
+_MAX_FILLERS = 2
+
+
 def _word_slot(word: str) -> str:
     return f"word:{word}"
 
@@ -430,6 +434,7 @@ class CrisisDetector:
         self.rules = rules
         self._reader = reader
         self._trie = trie
+        self._fillers = frozenset(rules.reading.fillers)
         self._compiled = compiled
         self._window = window
         self.model: CrisisModel | None = None
@@ -596,9 +601,10 @@ class CrisisDetector:
                 break
         else:
             return found
-        frontier: list[tuple[_Trie, int]] = [(self._trie, start)]
+        frontier: list[tuple[_Trie, int, int]] = [(self._trie, start, 0)]
+        stepped = False
         while frontier:
-            node, position = frontier.pop()
+            node, position, skipped = frontier.pop()
             if position >= len(clause):
                 continue
             for reading in clause[position].readings:
@@ -608,8 +614,18 @@ class CrisisDetector:
                 for slot in child.slots:
                     found.append(_Occurrence(start, position + 1, slot))
                 if child.children:
-                    frontier.append((child, position + 1))
-        return found
+                    frontier.append((child, position + 1, 0))
+            # A filler inside a phrase ("would | just | like to") is stepped over.
+            if (
+                skipped < _MAX_FILLERS
+                and node is not self._trie
+                and clause[position].readings[0] in self._fillers
+            ):
+                frontier.append((node, position + 1, skipped + 1))
+                stepped = True
+        # Two ways through a phrase ("would just like to" listed, and "would like to" with
+        # "just" stepped over) find the same occurrence once.
+        return list(dict.fromkeys(found)) if stepped else found
 
     def _run(self, text: str, explanation: Explanation | None) -> CrisisMatch:
         views = self._views(text)

@@ -170,6 +170,10 @@ class ReadingSettings(BaseModel):
     number_words: dict[str, list[str]] = Field(default_factory=dict)
     # Emoji and other symbols read as words ("💊" as "pills", "😂" as "lol").
     symbols: dict[str, str] = Field(default_factory=dict)
+    # Words that only say how much or how sure ("just", "really"): skipped inside a slot's
+    # phrase, at most two in a row, so "i would just like to" reads "would like to" and
+    # "better off honestly dead" "better off dead". Never the first word of a phrase.
+    fillers: list[Annotated[str, Field(pattern=r"^[a-z]+$")]] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _valid(self) -> ReadingSettings:
