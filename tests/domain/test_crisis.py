@@ -546,3 +546,21 @@ def test_every_format_character_is_removed_before_reading() -> None:
         if unicodedata.category(chr(code)) == "Cf" and not INVISIBLE_RE.fullmatch(chr(code))
     ]
     assert not missing
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        ("i would just like to die", DANGER),
+        ("honestly i would really rather be dead", DANGER),
+        ("i would just like to dye my hair blue", CrisisLevel.NONE),
+        ("i would really like to sleep in on sunday", CrisisLevel.NONE),
+    ],
+)
+def test_fillers_inside_a_phrase_are_stepped_over_by_the_rules(
+    detector: CrisisSet, text: str, level: CrisisLevel
+) -> None:
+    """"would like to" is listed; "would just like to" is the same frame (reading.fillers).
+    The rules alone, without the model, so that the rules' reading is what is checked."""
+    rules = detector.detectors[0].with_model(None)
+    assert rules.detect(text).level is level, rules.explain(text).lines()
