@@ -560,7 +560,7 @@ def test_every_format_character_is_removed_before_reading() -> None:
 def test_fillers_inside_a_phrase_are_stepped_over_by_the_rules(
     detector: CrisisSet, text: str, level: CrisisLevel
 ) -> None:
-    """"would like to" is listed; "would just like to" is the same frame (reading.fillers).
+    """ "would like to" is listed; "would just like to" is the same frame (reading.fillers).
     The rules alone, without the model, so that the rules' reading is what is checked."""
     rules = detector.detectors[0].with_model(None)
     assert rules.detect(text).level is level, rules.explain(text).lines()
