@@ -123,11 +123,12 @@ TYPO_MIN_LETTERS = 5
 # of the feelings use it ("feel", "my" and "like" say nothing of which), and the best
 # feeling needs at least LEAN_MIN evidence and LEAN_MARGIN more than the next.
 LEAN_MAX_SHARE = 1 / 3
-LEAN_MIN = 0.8
-LEAN_MARGIN = 0.2
-# ...and at least this many words that lean at all: one word is no sentence ("nothing
-# helps" names no feeling).
-LEAN_WORDS = 2
+LEAN_MIN = 1.5
+LEAN_MARGIN = 0.5
+# ...and at least this many words that lean at all: a word or two is no sentence ("nothing
+# helps" and "i tried my best" name no feeling). Chosen on the tuned split: looser settings
+# read half a point more of it, and read phrases like those two as feelings.
+LEAN_WORDS = 3
 
 
 def name_words(feelings: Iterable[Feeling], normalise: Callable[[str], str]) -> set[str]:
