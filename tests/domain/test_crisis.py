@@ -564,3 +564,25 @@ def test_fillers_inside_a_phrase_are_stepped_over_by_the_rules(
     The rules alone, without the model, so that the rules' reading is what is checked."""
     rules = detector.detectors[0].with_model(None)
     assert rules.detect(text).level is level, rules.explain(text).lines()
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        ("i was gonna kms back then. that was 3 years ago, still here", CrisisLevel.DISTRESS),
+        ("years ago i was going to end it, now i'm doing ok", CrisisLevel.DISTRESS),
+        ("i am going to kill myself", DANGER),
+        ("i'm gonna end it all tonight", DANGER),
+    ],
+)
+def test_an_intention_told_as_the_past_is_not_present(
+    detector: CrisisSet, text: str, level: CrisisLevel
+) -> None:
+    """"i was | going to" is a past intention: with the past and a recovery told, it is a
+    story (at most the gentle pointer), not a plan."""
+    rules = detector.detectors[0].with_model(None)
+    found = rules.detect(text).level
+    if level is DANGER:
+        assert found is DANGER, rules.explain(text).lines()
+    else:
+        assert found <= level, rules.explain(text).lines()

@@ -1041,9 +1041,16 @@ class CrisisDetector:
         ) and not view.has(_RECENT)
 
     def _present(self, match: _Match, view: _ClauseView) -> bool:
-        """A present wish or intention inside the match or just before it."""
+        """A present wish or intention inside the match or just before it; one told as the
+        past ("i was | going to", "i was | gonna") is not present."""
+        told_ends = {
+            o.end
+            for p in range(max(0, match.start - 6), match.end)
+            for o in view.slots_at(p)
+            if o.slot in (_TOLD, _PAST)
+        }
         return any(
-            o.slot == _PRESENT and o.end <= match.end
+            o.slot == _PRESENT and o.end <= match.end and o.start not in told_ends
             for p in range(max(0, match.start - 3), match.end)
             for o in view.slots_at(p)
         )
