@@ -578,7 +578,7 @@ def test_fillers_inside_a_phrase_are_stepped_over_by_the_rules(
 def test_an_intention_told_as_the_past_is_not_present(
     detector: CrisisSet, text: str, level: CrisisLevel
 ) -> None:
-    """"i was | going to" is a past intention: with the past and a recovery told, it is a
+    """ "i was | going to" is a past intention: with the past and a recovery told, it is a
     story (at most the gentle pointer), not a plan."""
     rules = detector.detectors[0].with_model(None)
     found = rules.detect(text).level
