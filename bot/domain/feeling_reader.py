@@ -335,11 +335,13 @@ class FeelingReader:
         return ranked[0][0]
 
     def leanings(self, text: str) -> list[str]:
-        """Every feeling the words of `text` lean to at all, most first: what /cope offers
-        as close when it could not read one."""
+        """The feelings the words of `text` lean to with at least `LEAN_MIN` evidence, most
+        first: what /cope offers as close when it could not read one. Weaker leanings
+        are left out ("nothing helps" leans a little to grateful, by "helps")."""
         words = [self._canonical(w) for w in self._normalise(text).split()]
         scores, _ = self._lean_scores(words)
-        return [f for f, _ in sorted(scores.items(), key=lambda item: -item[1])]
+        ranked = sorted(scores.items(), key=lambda item: -item[1])
+        return [f for f, score in ranked if score >= LEAN_MIN]
 
     def _lean_scores(self, words: Sequence[str]) -> tuple[dict[str, float], int]:
         """Each feeling's evidence, and how many words leaned at all."""

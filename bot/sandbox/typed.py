@@ -46,14 +46,15 @@ def parse_line(line: str) -> tuple[list[str], dict[str, Any], str | None]:
     words: list[str] = []
     options: dict[str, Any] = {}
     focused: str | None = None
+    last: str | None = None  # the option being typed, which words without a name go on
     for token in tokens:
         name, sep, value = token.partition(":")
         if not sep:
-            if options:
-                raise TypedError(
-                    f"“{token}” needs an option name in front, like option:{token} "
-                    "(or put a value with spaces between quotes)"
-                )
+            if last is not None:
+                # As in Discord's box for a text option: "feeling:really anxious about
+                # tomorrow" is one value, quotes or not.
+                options[last] = f"{options[last]} {token}"
+                continue
             words.append(token)
             continue
         if not name:
@@ -68,6 +69,7 @@ def parse_line(line: str) -> tuple[list[str], dict[str, Any], str | None]:
         if value.startswith("#") and len(value) > 1:
             value = value[1:]  # channel:#general, as a member would write it
         options[name] = value
+        last = None if name == focused else name
     if not words:
         raise TypedError("type a command after the slash, e.g. /about")
     return words, options, focused

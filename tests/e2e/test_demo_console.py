@@ -106,12 +106,19 @@ def test_every_command_runs_without_options_or_says_what_it_needs(session: Sessi
     session.send("as member")
 
 
+def test_words_after_an_option_are_part_of_its_value_as_in_discord(session: Session) -> None:
+    """A newcomer types a sentence without quotes; Discord's box takes it whole."""
+    printed = session.send("/cope feeling:my palms are sweaty before the interview")
+    assert "┌" in printed and "needs an option name" not in printed, printed
+    assert "✗" not in printed, printed
+
+
 @pytest.mark.parametrize(
     ("line", "says"),
     [
         ('/cope feeling:"anxious', "a quote is not closed"),
         ("/cope anxious", "/cope takes no more words"),
-        ("/cope feeling:calm extra", "needs an option name in front"),
+        ("/cope area:physical please", "takes emotional, physical, social or psychological"),
         ("/cope :calm", "needs an option name before the colon"),
         ("/cope mood:calm", "its options are feeling, area,"),
         ("/cope area:legs", "takes emotional, physical, social or psychological"),
