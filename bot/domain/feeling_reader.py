@@ -195,9 +195,15 @@ class FeelingReader:
         self._normalise = normalise
         feelings = list(feelings)
         names: list[tuple[tuple[str, ...], str | None]] = []
+        # The words of each feeling's label and everyday names, normalised once: for the
+        # names here and for leaning below.
+        said: dict[str, list[tuple[str, ...]]] = {}
         for feeling in feelings:
-            for name in (feeling.id.replace("-", " "), feeling.label, *feeling.words):
-                names.append((tuple(normalise(name).split()), feeling.id))
+            names.append((tuple(normalise(feeling.id.replace("-", " ")).split()), feeling.id))
+            said[feeling.id] = [
+                tuple(normalise(name).split()) for name in (feeling.label, *feeling.words)
+            ]
+            names += [(words, feeling.id) for words in said[feeling.id]]
         names += [(tuple(normalise(name).split()), None) for name in NOT_FEELINGS]
         # Words of names that are inflections of each other are one word: "feel nothing"
         # also reads "feeling nothing". Each word stands for the shortest of its family.
@@ -244,10 +250,10 @@ class FeelingReader:
         # Each word of the names, and how strongly it leans to each feeling: the share of
         # its uses in that feeling's names, weighted by how few feelings use it at all.
         uses: dict[str, Counter[str]] = {}
-        for feeling in feelings:
-            for name in (feeling.label, *feeling.words):
-                for word in {self._canonical(w) for w in normalise(name).split()}:
-                    uses.setdefault(word, Counter())[feeling.id] += 1
+        for feeling_id, spoken in said.items():
+            for words in spoken:
+                for word in {self._canonical(w) for w in words}:
+                    uses.setdefault(word, Counter())[feeling_id] += 1
         count = max(1, len(feelings))
         self._leanings: dict[str, dict[str, float]] = {}
         for word, by_feeling in uses.items():

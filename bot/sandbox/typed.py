@@ -55,6 +55,11 @@ def parse_line(line: str) -> tuple[list[str], dict[str, Any], str | None]:
                 # tomorrow" is one value, quotes or not.
                 options[last] = f"{options[last]} {token}"
                 continue
+            if options:  # after "feeling:?", which asks for suggestions and ends there
+                raise TypedError(
+                    f"“{token}” needs an option name in front, like option:{token} "
+                    "(or put a value with spaces between quotes)"
+                )
             words.append(token)
             continue
         if not name:

@@ -119,6 +119,7 @@ def test_words_after_an_option_are_part_of_its_value_as_in_discord(session: Sess
         ('/cope feeling:"anxious', "a quote is not closed"),
         ("/cope anxious", "/cope takes no more words"),
         ("/cope area:physical please", "takes emotional, physical, social or psychological"),
+        ("/cope feeling:? calm", "needs an option name in front"),
         ("/cope :calm", "needs an option name before the colon"),
         ("/cope mood:calm", "its options are feeling, area,"),
         ("/cope area:legs", "takes emotional, physical, social or psychological"),

@@ -560,17 +560,12 @@ class CrisisDetector:
 
     def _views(self, text: str) -> list[_ClauseView]:
         views: list[_ClauseView] = []
-        root = self._trie.children
         for clause, asked in self._reader.read_marked(text):
             at: dict[int, list[_Occurrence]] = {}
-            for start, token in enumerate(clause):
-                # Most words start no phrase at all: look before calling.
-                for reading in token.readings:
-                    if reading in root:
-                        found = self._scan(clause, start)
-                        if found:
-                            at[start] = found
-                        break
+            for start in range(len(clause)):
+                found = self._scan(clause, start)
+                if found:
+                    at[start] = found
             past_spans = [
                 (o.start, o.end) for group in at.values() for o in group if o.slot == _PAST
             ]
