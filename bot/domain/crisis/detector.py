@@ -72,6 +72,8 @@ _PRESENT = "context:present"
 _NEGATION = "negation:cue"
 _BRIDGE = "negation:bridge"
 _PAST = "context:past"
+# The longest clause that only says when the one before it happened ("tonight lol").
+_WHEN_CLAUSE_WORDS = 3
 _RECENT = "context:recent"
 _RECOVERED = "context:recovered"
 _NOW = "context:now"
@@ -641,6 +643,7 @@ class CrisisDetector:
         best = NO_MATCH
         previous: _ClauseView | None = None
         recovered = self._recovered(views)
+        pasts: list[bool] = []  # each clause: is it told as the past?
         for index, view in enumerate(views):
             if explanation is not None:
                 explanation.clauses.append([_shown(t) for t in view.tokens])
@@ -657,6 +660,7 @@ class CrisisDetector:
                 )
             following = views[index + 1] if index + 1 < len(views) else None
             past = recovered or self._in_past(view, previous, following)
+            pasts.append(past)
             previous = view
             for match in self._matches(view, "clause" if several else None, set_aside):
                 level, why = self._judge(
@@ -682,7 +686,7 @@ class CrisisDetector:
                     match,
                     merged,
                     media,
-                    self._in_past(merged, None),
+                    self._spans_past(views, pasts, match),
                     asked,
                     recovered,
                     joke,
@@ -698,6 +702,20 @@ class CrisisDetector:
         if matched or set_aside:
             return best
         return self._second_reader(views, best, explanation)
+
+    @staticmethod
+    def _spans_past(views: list[_ClauseView], pasts: list[bool], match: _Match) -> bool:
+        """A match across clauses is told as the past when every clause it touches is
+        ("two years ago tonight i tried to end my life. tonight i am making pasta": the
+        second clause's time is not the first's)."""
+        start = 0
+        touched: list[bool] = []
+        for view, past in zip(views, pasts, strict=True):
+            end = start + len(view.tokens)
+            if start < match.end and match.start < end:
+                touched.append(past)
+            start = end
+        return bool(touched) and all(touched)
 
     def _merged(self, views: list[_ClauseView]) -> _ClauseView:
         """The whole message as one clause, for rules whose scope is the message: each
@@ -1037,15 +1055,25 @@ class CrisisDetector:
 
     def _present(self, match: _Match, view: _ClauseView) -> bool:
         """A present wish or intention inside the match or just before it; one told as the
-        past ("i was | going to", "i was | gonna") is not present."""
+        past ("i was | going to", "i was | gonna", "did not want") is not present."""
         told_ends = {
             o.end
             for p in range(max(0, match.start - 6), match.end)
             for o in view.slots_at(p)
             if o.slot in (_TOLD, _PAST)
         }
+        # ...nor one inside a phrase of the past ("a year ago i | did not want | to wake up")
+        past_spans = [
+            (o.start, o.end)
+            for p in range(max(0, match.start - 6), match.end)
+            for o in view.slots_at(p)
+            if o.slot == _PAST_BEFORE
+        ]
         return any(
-            o.slot == _PRESENT and o.end <= match.end and o.start not in told_ends
+            o.slot == _PRESENT
+            and o.end <= match.end
+            and o.start not in told_ends
+            and not any(a <= o.start and o.end <= b for a, b in past_spans)
             for p in range(max(0, match.start - 3), match.end)
             for o in view.slots_at(p)
         )
@@ -1065,10 +1093,15 @@ class CrisisDetector:
             # The next clause counts only when it opens with the marker ("that was 2012"),
             # not when it tells something else's past ("grandpa died last year").
             marked = any(o.slot == _PAST for p in (0, 1) for o in following.slots_at(p))
-        if following is not None and any(
-            o.slot == _RECENT for p in (0, 1) for o in following.slots_at(p)
+        if (
+            following is not None
+            and len(following.tokens) <= _WHEN_CLAUSE_WORDS
+            and any(o.slot == _RECENT for p in (0, 1) for o in following.slots_at(p))
         ):
-            return False  # "...at 20 like a bad game. tonight": the next clause says when
+            # "...at 20 like a bad game. tonight": a short next clause says when. A whole
+            # clause that opens with a time tells something else ("two years ago tonight i
+            # tried to end my life. tonight i am making pasta").
+            return False
         return marked and not view.has(_RECENT)
 
     # -- checks at load --------------------------------------------------------------------
