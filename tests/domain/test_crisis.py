@@ -586,3 +586,60 @@ def test_an_intention_told_as_the_past_is_not_present(
         assert found is DANGER, rules.explain(text).lines()
     else:
         assert found <= level, rules.explain(text).lines()
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        # a time inside a whole later clause is that clause's, not the attempt's
+        (
+            "three years ago tonight i tried to kill myself. tonight i am cooking for my mum",
+            CrisisLevel.DISTRESS,
+        ),
+        ("i took an overdose two years ago today. today i am running a half marathon", None),
+        ("last year i wanted to die. tonight i want to die again", DANGER),
+        # 'did not want' told with a past time is no present wish
+        ("a year ago i did not want to wake up. now i love my mornings", CrisisLevel.DISTRESS),
+        ("six months ago i did not want to live, these days i am busy with college", None),
+        ("i do not want to wake up tomorrow", DANGER),
+        # the past told as a season of the year, or as an urge long gone
+        ("this time last year i was on the roof ready to jump. now i coach football", None),
+        ("the urge to cut has been gone for months", None),
+        ("i had a noose ready once but never acted on it. glad i did not", None),
+    ],
+)
+def test_the_past_is_read_per_clause(
+    detector: CrisisSet, text: str, level: CrisisLevel | None
+) -> None:
+    """Past markers and times belong to their own clause (`context.past`, `_spans_past`,
+    `_present`); None means at most the gentle pointer. The rules alone."""
+    rules = detector.detectors[0].with_model(None)
+    found = rules.detect(text).level
+    if level is DANGER:
+        assert found is DANGER, rules.explain(text).lines()
+    else:
+        assert found <= (level or CrisisLevel.DISTRESS), rules.explain(text).lines()
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        ("i did not take too many pills, just my usual dose", CrisisLevel.NONE),
+        ("i did take too many pills", DANGER),
+        ("did not eat all day, took 30 pills", DANGER),
+        ("broke 45 days clean from sh", DANGER),
+        ("broke 300 days clean from self harm last night", DANGER),
+        ("i am 45 days clean from self harm", CrisisLevel.DISTRESS),
+    ],
+)
+def test_a_denied_act_and_a_broken_streak(
+    detector: CrisisSet, text: str, level: CrisisLevel
+) -> None:
+    """'did not' then the act is a denial (`_did_not`); a streak of any length broken is a
+    relapse now (`reading.any_number`, `context.recent`). The rules alone."""
+    rules = detector.detectors[0].with_model(None)
+    found = rules.detect(text).level
+    if level is DANGER:
+        assert found is DANGER, rules.explain(text).lines()
+    else:
+        assert found <= level, rules.explain(text).lines()

@@ -9,11 +9,14 @@ decides, the same way for every rule:
   Danger to the writer is DANGER; danger to someone else is HELPER; when a message holds
   both, the writer's danger wins;
 - whether it is negated: a negation cue just before it, with at most `window` bridge words
-  between and no clause break ("I'm not going to hurt myself");
+  between and no clause break ("I'm not going to hurt myself"), or a bare "did" then a cue
+  then the act again ("i did not take too many pills");
 - whether it is in the past: a past marker in the clause or a neighbouring one ("years
   ago", "used to"; "...once. that was 2012") and no recent one ("last night", "just")
-  makes it distress, unless the rule says `past: keep`; a message that tells of a crisis
-  now over ("still here and glad", with a past marker) reads as the past for every rule;
+  in the clause makes it distress (a whole next clause that opens with a time tells of
+  its own time; a match across clauses is past when every clause it touches is), unless
+  the rule says `past: keep`; a message that tells of a crisis now over ("still here and
+  glad", with a past marker) reads as the past for every rule;
 - for topic rules (a mention of the subject, not a statement about oneself): in a question
   it is distress, and in a message about a film, a book, a game or the news it is nothing,
   unless the writer is plainly speaking of themselves.
@@ -363,6 +366,7 @@ def compile_rules(rules: CrisisRules, lexicon: Lexicon) -> CrisisDetector:
         spellings=rules.reading.spellings,
         leetspeak=rules.reading.leetspeak,
         number_words=rules.reading.number_words,
+        any_number=rules.reading.any_number,
         symbols=rules.reading.symbols,
         lexicon=lexicon,
     )
@@ -880,8 +884,10 @@ class CrisisDetector:
         `disavowed`: the writer says it is not meant darkly ("not that kind of note") and
         nothing in the message is said in earnest or of now."""
         rule = match.rule.rule
-        if self._negated(match.start, view) or any(
-            o.slot == _AFTER for p in (match.end, match.end + 1) for o in view.slots_at(p)
+        if (
+            self._negated(match.start, view)
+            or self._did_not(match, view)
+            or any(o.slot == _AFTER for p in (match.end, match.end + 1) for o in view.slots_at(p))
         ):
             return CrisisLevel.NONE, "negated"
         if joke:
@@ -1047,6 +1053,17 @@ class CrisisDetector:
                 continue
             return False
         return False
+
+    def _did_not(self, match: _Match, view: _ClauseView) -> bool:
+        """The match opens with a bare 'did', then a negation cue, then the same slot's
+        word again ("i did not take too many pills"): the act is denied, though the cue
+        sits inside the match."""
+        tokens = view.tokens
+        if match.start + 2 >= match.end or tokens[match.start].readings[0] != "did":
+            return False
+        first = match.spans[0].slot if match.spans else None
+        cue = [o for o in view.slots_at(match.start + 1) if o.slot == _NEGATION]
+        return any(o.slot == first for c in cue for o in view.slots_at(c.end) if o.end <= match.end)
 
     def _past_before(self, match: _Match, view: _ClauseView) -> bool:
         return any(

@@ -168,6 +168,9 @@ class ReadingSettings(BaseModel):
     spellings: dict[str, str] = Field(default_factory=dict)
     leetspeak: dict[str, str] = Field(default_factory=dict)
     number_words: dict[str, list[str]] = Field(default_factory=dict)
+    # A word every number written in digits also reads as, so that a phrase can say "any
+    # number" ("broke anynumber days clean"); empty for none.
+    any_number: Annotated[str, Field(pattern=r"^([a-z]+)?$")] = ""
     # Emoji and other symbols read as words ("💊" as "pills", "😂" as "lol").
     symbols: dict[str, str] = Field(default_factory=dict)
     # Words that only say how much or how sure ("just", "really"): skipped inside a slot's

@@ -144,7 +144,9 @@ class Reader:
         number_words: Mapping[str, Iterable[str]],
         lexicon: Lexicon,
         symbols: Mapping[str, str] | None = None,
+        any_number: str = "",
     ) -> None:
+        self._any_number = (any_number,) if any_number else ()
         self._symbols = str.maketrans({ch: f" {words} " for ch, words in (symbols or {}).items()})
         self._confusables = str.maketrans(
             {ch: latin for ch, latin in lexicon.confusables.items() if len(ch) == 1}
@@ -262,6 +264,8 @@ class Reader:
                 and words[i + 1].isalpha()
             ):
                 token = Token(token.shown, token.readings + readings, "a digit read as a word")
+            if self._any_number and word.isdigit():
+                token = Token(token.shown, token.readings + self._any_number, token.how)
             tokens.append(token)
         return tuple(tokens)
 
