@@ -643,3 +643,58 @@ def test_a_denied_act_and_a_broken_streak(
         assert found is DANGER, rules.explain(text).lines()
     else:
         assert found <= level, rules.explain(text).lines()
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        # a denial limited to today, with a later time told after it, is a plan put off
+        (
+            "i am not going to hurt myself today. tomorrow once the house is empty, thats the plan",
+            DANGER,
+        ),
+        ("i am not going to hurt myself today, i called my sponsor instead", CrisisLevel.NONE),
+        ("no urge to cut tonight, proud of that", CrisisLevel.NONE),
+        # not caring for years is a state now, not the past
+        (
+            "drinking since lunch on top of my meds. stopped caring about the warning label "
+            "years ago",
+            DANGER,
+        ),
+        # "mine's written", after a note is asked about
+        ("has anyone here written a note before? mine's written, just wondering", DANGER),
+        # a bath made ready with a blade beside it; a chore is not
+        ("ran a bath and the blade is on the edge", DANGER),
+        ("filling the tub to scrub the grout, new blade for the scraper", CrisisLevel.NONE),
+        # a policy's payout on suicide, looked up
+        ("my life cover pays out for suicide after a year. i checked", DANGER),
+    ],
+)
+def test_plans_put_off_and_means_made_ready(
+    detector: CrisisSet, text: str, level: CrisisLevel
+) -> None:
+    """`negation.for_now` with `negation.later`, 'stopped caring' as now, and the
+    bath-and-blade and insurance rules. The rules alone."""
+    rules = detector.detectors[0].with_model(None)
+    assert rules.detect(text).level is level, rules.explain(text).lines()
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        (
+            "how do i support a mate who says he is a burden and we would be better off "
+            "without him? he said it last night",
+            CrisisLevel.HELPER,
+        ),
+        ("what should i say if a friend ever says they are a burden?", CrisisLevel.DISTRESS),
+    ],
+)
+def test_a_question_about_what_just_happened_is_about_a_real_person(
+    detector: CrisisSet, text: str, level: CrisisLevel
+) -> None:
+    """A question about what someone might say is general advice, unless something recent
+    is told ("he said it last night"): then it is someone in danger now, and the helper
+    reply. The rules alone."""
+    rules = detector.detectors[0].with_model(None)
+    assert rules.detect(text).level is level, rules.explain(text).lines()

@@ -10,7 +10,9 @@ decides, the same way for every rule:
   both, the writer's danger wins;
 - whether it is negated: a negation cue just before it, with at most `window` bridge words
   between and no clause break ("I'm not going to hurt myself"), or a bare "did" then a cue
-  then the act again ("i did not take too many pills");
+  then the act again ("i did not take too many pills"); a denial limited to now ("not
+  going to hurt myself today", `negation.for_now`) with a later time told after it
+  ("tomorrow": `negation.later`) is no denial;
 - whether it is in the past: a past marker in the clause or a neighbouring one ("years
   ago", "used to"; "...once. that was 2012") and no recent one ("last night", "just")
   in the clause makes it distress (a whole next clause that opens with a time tells of
@@ -70,6 +72,8 @@ _OTHER = "people:other"
 _ANYONE = "people:anyone"
 _MEANING = "context:meaning"
 _AFTER = "negation:after"
+_FOR_NOW = "negation:for_now"
+_LATER = "negation:later"
 _PAST_BEFORE = "context:past_before"
 _PRESENT = "context:present"
 _NEGATION = "negation:cue"
@@ -305,6 +309,8 @@ def compile_rules(rules: CrisisRules, lexicon: Lexicon) -> CrisisDetector:
     groups[_ANYONE] = compiler.phrases(rules.people.anyone)
     groups[_MEANING] = compiler.phrases(rules.context.meaning)
     groups[_AFTER] = compiler.phrases(rules.negation.after)
+    groups[_FOR_NOW] = compiler.phrases(rules.negation.for_now)
+    groups[_LATER] = compiler.phrases(rules.negation.later)
     groups[_PAST_BEFORE] = compiler.phrases(rules.context.past_before)
     groups[_PRESENT] = compiler.phrases(rules.context.present)
     groups[_NEGATION] = compiler.phrases(rules.negation.cues)
@@ -648,6 +654,7 @@ class CrisisDetector:
         previous: _ClauseView | None = None
         recovered = self._recovered(views)
         pasts: list[bool] = []  # each clause: is it told as the past?
+        happened = any(v.has(_RECENT) for v in views)
         for index, view in enumerate(views):
             if explanation is not None:
                 explanation.clauses.append([_shown(t) for t in view.tokens])
@@ -668,7 +675,17 @@ class CrisisDetector:
             previous = view
             for match in self._matches(view, "clause" if several else None, set_aside):
                 level, why = self._judge(
-                    match, view, media, past, asked, recovered, joke, quoted, disavowed
+                    match,
+                    view,
+                    media,
+                    past,
+                    asked,
+                    recovered,
+                    joke,
+                    quoted,
+                    disavowed,
+                    put_off=any(v.has(_LATER) for v in views[index + 1 :]),
+                    happened=happened,
                 )
                 matched = matched or match.rule.rule.level is RuleLevel.DANGER
                 if level is CrisisLevel.DANGER and not self._writer_named(match, view):
@@ -696,6 +713,7 @@ class CrisisDetector:
                     joke,
                     quoted,
                     disavowed,
+                    happened=happened,
                 )
                 matched = matched or match.rule.rule.level is RuleLevel.DANGER
                 if explanation is not None:
@@ -875,6 +893,8 @@ class CrisisDetector:
         joke: bool = False,
         quoted: bool = False,
         disavowed: bool = False,
+        put_off: bool = False,
+        happened: bool = False,
     ) -> tuple[CrisisLevel, str]:
         """The level a match gives, and why. `asked`: the message holds a question;
         `recovered`: it tells of a crisis now over, which even `past: keep` rules heed;
@@ -882,10 +902,13 @@ class CrisisDetector:
         more time i'm gonna shoot myself lol"); `quoted`: the message is about a work and
         nothing in it is said in earnest or of now, so a quotation frame can apply;
         `disavowed`: the writer says it is not meant darkly ("not that kind of note") and
-        nothing in the message is said in earnest or of now."""
+        nothing in the message is said in earnest or of now; `put_off`: a later clause
+        names a later time, so a denial limited to now is none (`_for_now`); `happened`:
+        something recent is told ("she said it tonight"), so a question about someone is
+        about a real person now, not what someone might say."""
         rule = match.rule.rule
         if (
-            self._negated(match.start, view)
+            (self._negated(match.start, view) and not (put_off and self._for_now(match, view)))
             or self._did_not(match, view)
             or any(o.slot == _AFTER for p in (match.end, match.end + 1) for o in view.slots_at(p))
         ):
@@ -922,7 +945,12 @@ class CrisisDetector:
         conditional = asked and any(
             t.readings[0] in ("if", "when") for t in view.tokens[: match.start]
         )
-        if person != "self" and (view.question or conditional) and self._hypothetical(match, view):
+        if (
+            person != "self"
+            and (view.question or conditional)
+            and not happened
+            and self._hypothetical(match, view)
+        ):
             return min(
                 level, CrisisLevel.DISTRESS
             ), f"{how}; a question about what someone might say"
@@ -1054,6 +1082,12 @@ class CrisisDetector:
             return False
         return False
 
+    def _for_now(self, match: _Match, view: _ClauseView) -> bool:
+        """A denial limited to now, straight after the match ("not going to hurt myself |
+        today"): with a later time named after it ("tomorrow after the kids are at
+        school"), the act is put off, not denied."""
+        return any(o.slot == _FOR_NOW for o in view.slots_at(match.end))
+
     def _did_not(self, match: _Match, view: _ClauseView) -> bool:
         """The match opens with a bare 'did', then a negation cue, then the same slot's
         word again ("i did not take too many pills"): the act is denied, though the cue
@@ -1112,12 +1146,13 @@ class CrisisDetector:
             marked = any(o.slot == _PAST for p in (0, 1) for o in following.slots_at(p))
         if (
             following is not None
-            and len(following.tokens) <= _WHEN_CLAUSE_WORDS
+            and (len(following.tokens) <= _WHEN_CLAUSE_WORDS or following.has(_PRESENT))
             and any(o.slot == _RECENT for p in (0, 1) for o in following.slots_at(p))
         ):
-            # "...at 20 like a bad game. tonight": a short next clause says when. A whole
-            # clause that opens with a time tells something else ("two years ago tonight i
-            # tried to end my life. tonight i am making pasta").
+            # "...at 20 like a bad game. tonight": a short next clause says when, and so
+            # does one with a wish or an intention ("...and tonight i'm going to finish
+            # it"). Any other clause that opens with a time tells of something else ("two
+            # years ago tonight i tried to end my life. tonight i am making pasta").
             return False
         return marked and not view.has(_RECENT)
 

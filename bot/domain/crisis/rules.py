@@ -202,6 +202,11 @@ class NegationSettings(BaseModel):
     cues: list[Phrase] = Field(min_length=1)
     # Said straight after a match, these negate it too ("suicide is not an option").
     after: list[Phrase] = Field(default_factory=list)
+    # Said straight after a negated match, these limit the denial to now; with a later
+    # time named in a clause after it (`later`), it is no denial ("i am not going to hurt
+    # myself today. tomorrow, that's the plan").
+    for_now: list[Phrase] = Field(default_factory=list)
+    later: list[Phrase] = Field(default_factory=list)
     bridges: list[Phrase] = Field(default_factory=list)
     window: int = Field(default=4, ge=0, le=8)
 
