@@ -25,7 +25,10 @@ than a look-up of the whole text:
   does for crisis detection, so "tried" never becomes "tired" nor "scarred" "scared"
   (`english_near` keeps only the English words that could be mistaken for one).
 
-- **Leaning.** A sentence that names no feeling at all ("palms sweaty and my breath all
+- **Guessing.** A sentence that names no feeling at all is first read as a whole: a naive
+  Bayes reading of its words against the vocabulary's names (each feeling's names are its
+  examples), taken only when one feeling is clearly the most likely (`FeelingReader.guess`).
+- **Leaning.** A sentence that names no feeling and cannot be guessed ("palms sweaty and my breath all
   shallow in the waiting room") is read by its words: each word of the vocabulary's names
   that few feelings use leans to those feelings, and the one the words lean to most, by a
   margin, is read (`FeelingReader.lean`). Thin or even evidence reads nothing, and /cope
@@ -129,6 +132,21 @@ LEAN_MARGIN = 0.5
 # helps" and "i tried my best" name no feeling). Chosen on the tuned split: looser settings
 # read half a point more of it, and read phrases like those two as feelings.
 LEAN_WORDS = 3
+# Guessing (see `FeelingReader.guess`), tried before leaning: a naive Bayes reading of the
+# words, learned from the vocabulary's names alone, with add-GUESS_SMOOTHING counts; it is
+# taken only when its best feeling has at least GUESS_MIN of the probability. Chosen on the
+# tuned split, among sentences that name no feeling (152): leaning alone read 60 of them
+# right and 41 wrong; guessing, then leaning, reads 81 right and 38 wrong.
+GUESS_SMOOTHING = 0.1
+GUESS_MIN = 0.8
+# ...and at least this many of its words in some name: a word or two is no sentence ("I
+# need to sit down", "her chair").
+GUESS_WORDS = 3
+# Words that say nothing of a feeling, left out of guessing (beside FILLERS).
+GUESS_STOP = frozenset(
+    "i im am an the and to my me it is was be been in on at for with that this have has had "
+    "but or its about like feel feeling felt get got".split()
+)
 
 
 def name_words(feelings: Iterable[Feeling], normalise: Callable[[str], str]) -> set[str]:
@@ -267,6 +285,61 @@ class FeelingReader:
             weight = math.log(count / len(by_feeling))
             total = sum(by_feeling.values())
             self._leanings[word] = {f: n / total * weight for f, n in by_feeling.items()}
+        # Guessing: per feeling, how many names it has (its prior) and how often its names
+        # use each word.
+        named = sum(len(spoken) for spoken in said.values()) or 1
+        self._guess_model: dict[str, tuple[float, Counter[str], int]] = {}
+        vocabulary: set[str] = set()
+        for feeling_id, spoken in said.items():
+            if not spoken:
+                continue
+            counts: Counter[str] = Counter()
+            for words in spoken:
+                counts.update(self._guess_words([self._canonical(w) for w in words]))
+            vocabulary.update(counts)
+            self._guess_model[feeling_id] = (
+                math.log(len(spoken) / named),
+                counts,
+                sum(counts.values()),
+            )
+        self._guess_vocabulary = frozenset(vocabulary)
+
+    def _guess_words(self, words: Sequence[str]) -> set[str]:
+        """The words guessing looks at: no fillers or small words, and those just after a
+        negation marked as negated ("not sleeping" is another word than "sleeping")."""
+        out: set[str] = set()
+        negated_until = -1
+        for i, word in enumerate(words):
+            if word in NEGATIONS and (i == 0 or words[i - 1] not in CAN):
+                negated_until = i + NEGATION_REACH
+                continue
+            if len(word) < 3 or word in FILLERS or word in GUESS_STOP:
+                continue
+            out.add(f"not {word}" if i <= negated_until else word)
+        return out
+
+    def guess(self, words: Sequence[str]) -> str | None:
+        """The feeling a sentence that names none most likely means, when the vocabulary's
+        names make it clear: each feeling's names are its examples, and the words of the
+        sentence are weighed by how often each feeling's names use them (naive Bayes,
+        `GUESS_SMOOTHING`). "my brain feels like mush and i keep yawning" is tired. None
+        unless one feeling has at least `GUESS_MIN` of the probability, or when no word of
+        the sentence is in any name."""
+        known = [w for w in self._guess_words(words) if w in self._guess_vocabulary]
+        if len(known) < GUESS_WORDS:
+            return None
+        size = len(self._guess_vocabulary)
+        scores: dict[str, float] = {}
+        for feeling_id, (prior, counts, total) in self._guess_model.items():
+            score = prior
+            denominator = math.log(total + GUESS_SMOOTHING * size)
+            for word in known:
+                score += math.log(counts.get(word, 0) + GUESS_SMOOTHING) - denominator
+            scores[feeling_id] = score
+        best = max(scores, key=lambda f: scores[f])
+        top = scores[best]
+        share = 1.0 / sum(math.exp(score - top) for score in scores.values())
+        return best if share >= GUESS_MIN else None
 
     def _canonical(self, word: str) -> str:
         if word in self._by_stem:
@@ -373,6 +446,7 @@ class FeelingReader:
         words = [self._canonical(w) for w in self._normalise(text).split()]
         found: list[str] = []
         hedged: list[str] = []
+        spent: set[int] = set()  # the words of phrases that name no feeling
         negated_until = -1
         i = 0
         while i < len(words):
@@ -380,7 +454,7 @@ class FeelingReader:
             if match is not None:
                 feeling, end, hedge = match
                 if feeling is None:
-                    pass  # words that name no feeling ("sit down")
+                    spent.update(range(i, end))  # words that name no feeling ("sit down")
                 elif i <= negated_until:
                     negated_until = -1  # a negation covers one feeling
                 elif feeling not in found and feeling not in hedged:
@@ -392,6 +466,9 @@ class FeelingReader:
                 negated_until = i + NEGATION_REACH
             i += 1
         if not found and not hedged and limit > 0:
+            guessed = self.guess([w for i, w in enumerate(words) if i not in spent])
+            if guessed is not None:
+                return (guessed,)
             leaning = self.lean(words)
             if leaning is not None:
                 return (leaning,)
