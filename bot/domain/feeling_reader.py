@@ -28,10 +28,10 @@ than a look-up of the whole text:
 - **Guessing.** A sentence that names no feeling at all is first read as a whole: a naive
   Bayes reading of its words against the vocabulary's names (each feeling's names are its
   examples), taken only when one feeling is clearly the most likely (`FeelingReader.guess`).
-- **Leaning.** A sentence that names no feeling and cannot be guessed ("palms sweaty and my breath all
-  shallow in the waiting room") is read by its words: each word of the vocabulary's names
-  that few feelings use leans to those feelings, and the one the words lean to most, by a
-  margin, is read (`FeelingReader.lean`). Thin or even evidence reads nothing, and /cope
+- **Leaning.** A sentence that names no feeling and cannot be guessed ("palms sweaty and
+  my breath all shallow in the waiting room") is read by its words: each word of the
+  vocabulary's names that few feelings use leans to those feelings, and the one the words
+  lean to most, by a margin, is read (`FeelingReader.lean`). Thin or even evidence reads nothing, and /cope
   asks which feeling is close instead.
 
 Phrases that hold a feeling's word but name none ("sit down", "wind down": `NOT_FEELINGS`)
