@@ -31,8 +31,8 @@ than a look-up of the whole text:
 - **Leaning.** A sentence that names no feeling and cannot be guessed ("palms sweaty and
   my breath all shallow in the waiting room") is read by its words: each word of the
   vocabulary's names that few feelings use leans to those feelings, and the one the words
-  lean to most, by a margin, is read (`FeelingReader.lean`). Thin or even evidence reads nothing, and /cope
-  asks which feeling is close instead.
+  lean to most, by a margin, is read (`FeelingReader.lean`). Thin or even evidence reads
+  nothing, and /cope asks which feeling is close instead.
 
 Phrases that hold a feeling's word but name none ("sit down", "wind down": `NOT_FEELINGS`)
 are read as no feeling. Words that say little on their own ("okay", "fine", "better":
@@ -144,8 +144,11 @@ GUESS_MIN = 0.8
 GUESS_WORDS = 3
 # Words that say nothing of a feeling, left out of guessing (beside FILLERS).
 GUESS_STOP = frozenset(
-    "i im am an the and to my me it is was be been in on at for with that this have has had "
-    "but or its about like feel feeling felt get got".split()
+    {
+        *("i", "im", "am", "an", "the", "and", "to", "my", "me", "it", "is", "was", "be"),
+        *("been", "in", "on", "at", "for", "with", "that", "this", "have", "has", "had"),
+        *("but", "or", "its", "about", "like", "feel", "feeling", "felt", "get", "got"),
+    }
 )
 
 
