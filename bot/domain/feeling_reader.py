@@ -115,6 +115,37 @@ NOT_FEELINGS = (
     "down the street",
     "up and down",
     "count down",
+    # "down" that is no mood: sitting or putting down, talking down, a car broken down
+    "sitting down",
+    "sat down",
+    "putting down",
+    "putting them down",
+    "put it down",
+    "talk me down",
+    "talked down",
+    "talking down",
+    "car broke down",
+    "car broken down",
+    "van broke down",
+    "bus broke down",
+    "boiler broke down",
+    # "flat" that is a home, a tyre or a battery
+    "the flat",
+    "my flat",
+    "our flat",
+    "a flat",
+    "his flat",
+    "her flat",
+    "their flat",
+    "flat tyre",
+    "flat tire",
+    "flat battery",
+    # "wrong" that is no wrong done to someone ("could go wrong", "feels wrong")
+    "go wrong",
+    "went wrong",
+    "going wrong",
+    "feels wrong",
+    "something wrong",
 )
 # The longest run of fillers skipped inside a name.
 MAX_SKIPPED = 3

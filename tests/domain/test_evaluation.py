@@ -81,6 +81,11 @@ def catalog(shipped_report: LoadReport) -> Catalog:
         ("feeling lost lately", ("low",)),
         # Words that hold a feeling's word but name none.
         ("I need to sit down", ()),
+        # ...a home, a car that broke down, something that could go wrong
+        ("alone in my flat", ("lonely",)),
+        ("feeling flat", ("low",)),
+        ("the car broke down", ()),
+        ("worried it could go wrong", ("anxious",)),
         ("can't settle down", ("restless",)),
         ("I'm so lonely it hurts", ("lonely",)),
         # A typo in a long word: one letter added, dropped, changed or two swapped...
