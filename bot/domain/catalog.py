@@ -614,7 +614,15 @@ class Catalog:
         self._by_feeling = {k: tuple(v) for k, v in items._by_feeling.items()}
         self._also_by_feeling = {k: tuple(v) for k, v in items._also_by_feeling.items()}
         self._for_supporters = tuple(items._for_supporters)
-        self._fit = items._fit
+        # A technique that specialists offer first for a feeling (`first` in the vocabulary)
+        # and that is mainly for it fits it as well as one written first of all for it: the
+        # finer order of `main` does not overrule their first choices ("move it out" for
+        # anger, though its `main` names restless first).
+        firsts = {(f.id, t) for f in vocabulary.feelings for t in f.first}
+        self._fit = {
+            key: MAIN_FIT if key[::-1] in firsts and how >= MAIN_FLOOR else how
+            for key, how in items._fit.items()
+        }
         self._supporter_feelings = {k: tuple(v) for k, v in items._supporter_feelings.items()}
         self._by_area = {k: tuple(v) for k, v in items._by_area.items()}
         self._by_tag = {k: tuple(v) for k, v in items._by_tag.items()}

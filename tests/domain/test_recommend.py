@@ -209,12 +209,26 @@ def test_a_plain_list_of_feelings_is_read_as_main() -> None:
 
 
 def _first_of_all_for(catalog: Catalog, feeling: str) -> list[str]:
-    """The techniques written first of all for `feeling`: they fit it equally."""
+    """The techniques written first of all for `feeling`, and those mainly for it that
+    specialists offer first for it (its `first`): they fit it equally."""
+    firsts = catalog.feelings[feeling].first
     return [
         t
         for t in catalog.techniques_for_feeling(feeling)
-        if catalog.techniques[t].helps_with.main[0] == feeling
+        if catalog.techniques[t].helps_with.main[0] == feeling or t in firsts
     ]
+
+
+def test_a_first_choice_mainly_for_the_feeling_fits_it_as_well_as_one_written_for_it(
+    catalog: Catalog,
+) -> None:
+    # "move it out" names restless before angry in its `main`, but specialists offer it
+    # first for anger: it leads for angry, ahead of one written first of all for anger.
+    technique = catalog.techniques["move-it-out"]
+    assert technique.helps_with.main[0] != "angry" and "angry" in technique.helps_with.main
+    assert catalog.feelings["angry"].first[0] == "move-it-out"
+    for seed in range(5):
+        assert catalog.recommend_ids(["angry"], rng=random.Random(seed))[0] == "move-it-out"
 
 
 def test_among_equal_fits_first_choices_lead_in_their_order(catalog: Catalog) -> None:
