@@ -698,3 +698,20 @@ def test_a_question_about_what_just_happened_is_about_a_real_person(
     reply. The rules alone."""
     rules = detector.detectors[0].with_model(None)
     assert rules.detect(text).level is level, rules.explain(text).lines()
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        ("no sh for 3 weeks. nope, back to day 0, did it last night", DANGER),
+        ("back to day 1 on duolingo lol", CrisisLevel.NONE),
+        ("reset my counter on the sober app after two beers", CrisisLevel.NONE),
+    ],
+)
+def test_a_streak_reset_is_a_relapse_only_where_self_harm_is_named(
+    detector: CrisisSet, text: str, level: CrisisLevel
+) -> None:
+    """Rule `self-harm-streak-reset` (`only_with`), across clauses: a negation in an
+    earlier clause ("nope") does not reach it. The rules alone."""
+    rules = detector.detectors[0].with_model(None)
+    assert rules.detect(text).level is level, rules.explain(text).lines()

@@ -181,6 +181,7 @@ class _CompiledRule:
     not_preceded_by: frozenset[str]
     not_with: frozenset[str]
     unless_with: frozenset[str]
+    only_with: frozenset[str]
 
 
 class _Occurrence(NamedTuple):
@@ -361,6 +362,7 @@ def compile_rules(rules: CrisisRules, lexicon: Lexicon) -> CrisisDetector:
                 frozenset(rule.not_preceded_by),
                 frozenset(rule.not_with),
                 frozenset(rule.unless_with),
+                frozenset(rule.only_with),
             )
         )
     for word in literal_words:
@@ -714,6 +716,7 @@ class CrisisDetector:
                     quoted,
                     disavowed,
                     happened=happened,
+                    negated=self._negated_in_clause(views, match.start),
                 )
                 matched = matched or match.rule.rule.level is RuleLevel.DANGER
                 if explanation is not None:
@@ -724,6 +727,16 @@ class CrisisDetector:
         if matched or set_aside:
             return best
         return self._second_reader(views, best, explanation)
+
+    def _negated_in_clause(self, views: list[_ClauseView], start: int) -> bool:
+        """Whether the clause in which a match across clauses starts negates it: a clause
+        break ends a negation's reach ("oh wait no. day 0" is no "no day 0")."""
+        offset = 0
+        for view in views:
+            if start < offset + len(view.tokens):
+                return self._negated(start - offset, view)
+            offset += len(view.tokens)
+        return False
 
     @staticmethod
     def _spans_past(views: list[_ClauseView], pasts: list[bool], match: _Match) -> bool:
@@ -801,6 +814,8 @@ class CrisisDetector:
         end = spans[-1].end
         if rule.at_end and not self._only_tail(view, end, rule.end_gap):
             return None
+        if rule.only_with and not any(view.has(slot) for slot in rule.only_with):
+            return None  # not what the rule is about: no look-alike set aside either
         if (
             (
                 rule.not_followed_by
@@ -895,6 +910,7 @@ class CrisisDetector:
         disavowed: bool = False,
         put_off: bool = False,
         happened: bool = False,
+        negated: bool | None = None,
     ) -> tuple[CrisisLevel, str]:
         """The level a match gives, and why. `asked`: the message holds a question;
         `recovered`: it tells of a crisis now over, which even `past: keep` rules heed;
@@ -905,10 +921,14 @@ class CrisisDetector:
         nothing in the message is said in earnest or of now; `put_off`: a later clause
         names a later time, so a denial limited to now is none (`_for_now`); `happened`:
         something recent is told ("she said it tonight"), so a question about someone is
-        about a real person now, not what someone might say."""
+        about a real person now, not what someone might say; `negated`: for a match across
+        clauses, whether the clause it starts in negates it (None: look in `view`)."""
         rule = match.rule.rule
         if (
-            (self._negated(match.start, view) and not (put_off and self._for_now(match, view)))
+            (
+                (self._negated(match.start, view) if negated is None else negated)
+                and not (put_off and self._for_now(match, view))
+            )
             or self._did_not(match, view)
             or any(o.slot == _AFTER for p in (match.end, match.end + 1) for o in view.slots_at(p))
         ):
@@ -1232,6 +1252,7 @@ def _contains(a: _CompiledRule, b: _CompiledRule) -> bool:
         or not a.not_preceded_by <= b.not_preceded_by
         or not a.not_with <= b.not_with
         or not b.unless_with <= a.unless_with
+        or (a.only_with and not (b.only_with and b.only_with <= a.only_with))
     ):
         return False
     if a.rule.scope != b.rule.scope:

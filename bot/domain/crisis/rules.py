@@ -157,6 +157,10 @@ class Rule(BaseModel):
     unless_with: list[Annotated[str, Field(pattern=rf"^{_SLOT_NAME}$")]] = Field(
         default_factory=list
     )
+    # Slots of which one must appear somewhere in the match's clause (the message, for a
+    # rule whose scope is the message): "back to day 0" is a relapse into self-harm only
+    # where self-harm is named.
+    only_with: list[Annotated[str, Field(pattern=rf"^{_SLOT_NAME}$")]] = Field(default_factory=list)
     catches: list[Example] = Field(min_length=1)
     ignores: list[Example] = Field(min_length=1)
     note: str = ""
@@ -300,7 +304,13 @@ class CrisisRules(BaseModel):
                         rule.pattern,
                         f"the slot {{{element.name}}} is not defined under `slots`",
                     )
-            for field_name in ("not_followed_by", "not_preceded_by", "not_with", "unless_with"):
+            for field_name in (
+                "not_followed_by",
+                "not_preceded_by",
+                "not_with",
+                "unless_with",
+                "only_with",
+            ):
                 for position, name in enumerate(getattr(rule, field_name)):
                     if name not in known:
                         report(
