@@ -715,3 +715,38 @@ def test_a_streak_reset_is_a_relapse_only_where_self_harm_is_named(
     earlier clause ("nope") does not reach it. The rules alone."""
     rules = detector.detectors[0].with_model(None)
     assert rules.detect(text).level is level, rules.explain(text).lines()
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        ("kms? i meant kilometres lol, 12 of them before work", CrisisLevel.NONE),
+        ("i ran 5k this morning and i want to kms", DANGER),
+        ("kms", DANGER),
+    ],
+)
+def test_shorthand_is_left_alone_where_the_message_says_what_it_means(
+    detector: CrisisSet, text: str, level: CrisisLevel
+) -> None:
+    """`reading.not_shorthand_with`: "kms" in a message that speaks of kilometres is a
+    distance; a run told without a unit does not make it one. The rules alone."""
+    rules = detector.detectors[0].with_model(None)
+    assert rules.detect(text).level is level, rules.explain(text).lines()
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        ("the cat sits on the roof of the shed all afternoon", CrisisLevel.NONE),
+        ("my plants had died while i was away", CrisisLevel.NONE),
+        ("my dog died last week and now i want to die", DANGER),
+        ("i am on the roof of my building", DANGER),
+    ],
+)
+def test_an_animal_or_a_plant_as_the_subject_is_no_person(
+    detector: CrisisSet, text: str, level: CrisisLevel
+) -> None:
+    """`people.creature`: the cat on the roof is no one in danger; the writer named after
+    it still is. The rules alone."""
+    rules = detector.detectors[0].with_model(None)
+    assert rules.detect(text).level is level, rules.explain(text).lines()

@@ -70,6 +70,7 @@ _SLOT_REF_RE = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 _SELF = "people:self"
 _OTHER = "people:other"
 _ANYONE = "people:anyone"
+_CREATURE = "people:creature"
 _MEANING = "context:meaning"
 _AFTER = "negation:after"
 _FOR_NOW = "negation:for_now"
@@ -308,6 +309,7 @@ def compile_rules(rules: CrisisRules, lexicon: Lexicon) -> CrisisDetector:
     groups[_SELF] = compiler.phrases(rules.people.self)
     groups[_OTHER] = compiler.phrases(rules.people.other)
     groups[_ANYONE] = compiler.phrases(rules.people.anyone)
+    groups[_CREATURE] = compiler.phrases(rules.people.creature)
     groups[_MEANING] = compiler.phrases(rules.context.meaning)
     groups[_AFTER] = compiler.phrases(rules.negation.after)
     groups[_FOR_NOW] = compiler.phrases(rules.negation.for_now)
@@ -375,6 +377,7 @@ def compile_rules(rules: CrisisRules, lexicon: Lexicon) -> CrisisDetector:
         leetspeak=rules.reading.leetspeak,
         number_words=rules.reading.number_words,
         any_number=rules.reading.any_number,
+        not_shorthand_with=rules.reading.not_shorthand_with,
         symbols=rules.reading.symbols,
         lexicon=lexicon,
     )
@@ -944,6 +947,8 @@ class CrisisDetector:
         else:
             person, how, near = self._person(match, view)
         explicit_self = person == "self" and near
+        if person == "creature":
+            return CrisisLevel.NONE, how
         if rule.level is RuleLevel.DISTRESS:
             level = CrisisLevel.DISTRESS
         else:
@@ -1049,8 +1054,9 @@ class CrisisDetector:
         )
 
     def _person(self, match: _Match, view: _ClauseView) -> tuple[str, str, bool]:
-        """Who the match is about ("self", "other" or "anyone"), how that was decided, and
-        whether the writer is named close by (inside the match or just before it)."""
+        """Who the match is about ("self", "other", "anyone" or "creature": an animal or a
+        plant), how that was decided, and whether the writer is named close by (inside the
+        match or just before it)."""
         inside: set[str] = set()
         for position in range(match.start, match.end):
             for occurrence in view.slots_at(position):
@@ -1063,7 +1069,10 @@ class CrisisDetector:
         nearest: _Occurrence | None = None
         for position in range(match.start):
             for occurrence in view.slots_at(position):
-                if occurrence.slot not in (_SELF, _OTHER, _ANYONE) or occurrence.end > match.start:
+                if (
+                    occurrence.slot not in (_SELF, _OTHER, _ANYONE, _CREATURE)
+                    or occurrence.end > match.start
+                ):
                     continue
                 if nearest is None or (occurrence.end, occurrence.end - occurrence.start) > (
                     nearest.end,
@@ -1078,6 +1087,8 @@ class CrisisDetector:
             return "other", "someone else is the subject", False
         if nearest.slot == _ANYONE:
             return "anyone", "about people in general", False
+        if nearest.slot == _CREATURE:
+            return "creature", "an animal or a plant is the subject", False
         return "self", "the writer is the subject", match.start - nearest.end <= 3
 
     def _negated(self, start: int, view: _ClauseView) -> bool:

@@ -172,6 +172,9 @@ class ReadingSettings(BaseModel):
     spellings: dict[str, str] = Field(default_factory=dict)
     leetspeak: dict[str, str] = Field(default_factory=dict)
     number_words: dict[str, list[str]] = Field(default_factory=dict)
+    # Shorthand left as it is when the message holds one of the listed words ("kms" is
+    # kilometres in a message about a run).
+    not_shorthand_with: dict[str, list[str]] = Field(default_factory=dict)
     # A word every number written in digits also reads as, so that a phrase can say "any
     # number" ("broke anynumber days clean"); empty for none.
     any_number: Annotated[str, Field(pattern=r"^([a-z]+)?$")] = ""
@@ -264,6 +267,9 @@ class PeopleLists(BaseModel):
     other: list[Phrase] = Field(min_length=1)
     # People in general ("someone", "a friend"): in a question, a topic stays a question.
     anyone: list[Phrase] = Field(default_factory=list)
+    # Animals and plants ("the cat", "my dog", "the basil"): as the subject of a match, it is
+    # about no person at all ("the cat sits on the window ledge").
+    creature: list[Phrase] = Field(default_factory=list)
 
 
 class CrisisRules(BaseModel):

@@ -145,7 +145,11 @@ class Reader:
         lexicon: Lexicon,
         symbols: Mapping[str, str] | None = None,
         any_number: str = "",
+        not_shorthand_with: Mapping[str, Iterable[str]] | None = None,
     ) -> None:
+        self._not_shorthand_with = {
+            short: frozenset(words) for short, words in (not_shorthand_with or {}).items()
+        }
         self._any_number = (any_number,) if any_number else ()
         self._symbols = str.maketrans({ch: f" {words} " for ch, words in (symbols or {}).items()})
         self._confusables = str.maketrans(
@@ -230,6 +234,12 @@ class Reader:
     def read_marked(self, text: str) -> list[tuple[Clause, bool]]:
         """The clauses, each with whether it ended with a question mark."""
         folded = self.fold(text)
+        blocked: frozenset[str] = frozenset()
+        if self._not_shorthand_with:
+            said = {m.group(0) for m in _TOKEN_RE.finditer(folded)}
+            blocked = frozenset(
+                short for short, words in self._not_shorthand_with.items() if words & said
+            )
         clauses: list[tuple[Clause, bool]] = []
         words: list[str] = []
         wide_gap: list[bool] = []  # two or more spaces before the word
@@ -238,7 +248,7 @@ class Reader:
             piece = match.group(0)
             if piece[0] in _CLAUSE_CHARS:
                 if words:
-                    clauses.append((self._clause(words, wide_gap), "?" in piece))
+                    clauses.append((self._clause(words, wide_gap, blocked), "?" in piece))
                 words, wide_gap = [], []
             else:
                 words.append(piece)
@@ -246,13 +256,15 @@ class Reader:
                 wide_gap.append(begin - last_end >= 2 and folded.count(" ", last_end, begin) >= 2)
             last_end = match.end()
         if words:
-            clauses.append((self._clause(words, wide_gap), False))
+            clauses.append((self._clause(words, wide_gap, blocked), False))
         return [(clause, question) for clause, question in clauses if clause]
 
-    def _clause(self, words: list[str], wide_gap: list[bool]) -> Clause:
+    def _clause(
+        self, words: list[str], wide_gap: list[bool], blocked: frozenset[str] = frozenset()
+    ) -> Clause:
         words = self._join_letters(words, wide_gap)
         words = self._join_halves(words)
-        words = self._respell(words)
+        words = self._respell(words, blocked)
         tokens: list[Token] = []
         for i, word in enumerate(words):
             token = self._token(word)
@@ -365,13 +377,18 @@ class Reader:
             i += 1
         return out
 
-    def _respell(self, words: list[str]) -> list[str]:
+    def _respell(self, words: list[str], blocked: frozenset[str] = frozenset()) -> list[str]:
         out: list[str] = []
         i = 0
         while i < len(words):
             word = words[i]
             options = next(
-                (self._spellings[r] for r in _held_down(word) if r in self._spellings), None
+                (
+                    self._spellings[r]
+                    for r in _held_down(word)
+                    if r in self._spellings and r not in blocked
+                ),
+                None,
             )
             # Shorthand straight after a number is a unit ("ran 5 kms"), not shorthand.
             if options and not (i and words[i - 1].isdigit() and len(word) <= 3):
