@@ -750,3 +750,30 @@ def test_an_animal_or_a_plant_as_the_subject_is_no_person(
     it still is. The rules alone."""
     rules = detector.detectors[0].with_model(None)
     assert rules.detect(text).level is level, rules.explain(text).lines()
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        # "he'd rather" is "he would rather", not a garden shed
+        (
+            "my brother said he'd rather be dead than go back to prison and now he's not answering",
+            CrisisLevel.HELPER,
+        ),
+        ("id rather die than sit through another work quiz lol", CrisisLevel.NONE),
+        # a stretch of time that runs up to now is no past
+        ("you lot were the best part of the past year. take care of each other", DANGER),
+        ("last year i posted goodbye, take care of each other. so glad i stayed", None),
+    ],
+)
+def test_contractions_and_stretches_of_time_up_to_now(
+    detector: CrisisSet, text: str, level: CrisisLevel | None
+) -> None:
+    """`reading.spellings` for "she'd"/"he'd", rule better-off-dead's "than go back", and
+    `context.until_now`. None means at most the gentle pointer. The rules alone."""
+    rules = detector.detectors[0].with_model(None)
+    found = rules.detect(text).level
+    if level is None:
+        assert found <= CrisisLevel.DISTRESS, rules.explain(text).lines()
+    else:
+        assert found is level, rules.explain(text).lines()

@@ -83,6 +83,7 @@ _PAST = "context:past"
 # The longest clause that only says when the one before it happened ("tonight lol").
 _WHEN_CLAUSE_WORDS = 3
 _RECENT = "context:recent"
+_UNTIL_NOW = "context:until_now"
 _RECOVERED = "context:recovered"
 _NOW = "context:now"
 _WELL = "context:well"
@@ -320,6 +321,7 @@ def compile_rules(rules: CrisisRules, lexicon: Lexicon) -> CrisisDetector:
     groups[_BRIDGE] = compiler.phrases(rules.negation.bridges)
     groups[_PAST] = compiler.phrases(rules.context.past)
     groups[_RECENT] = compiler.phrases(rules.context.recent)
+    groups[_UNTIL_NOW] = compiler.phrases(rules.context.until_now)
     groups[_RECOVERED] = compiler.phrases(rules.context.recovered)
     groups[_NOW] = compiler.phrases(rules.context.now)
     groups[_WELL] = compiler.phrases(rules.context.well)
@@ -583,6 +585,21 @@ class CrisisDetector:
                 found = self._scan(clause, start)
                 if found:
                     at[start] = found
+            spans_to_now = [
+                (o.start, o.end) for group in at.values() for o in group if o.slot == _UNTIL_NOW
+            ]
+            if spans_to_now:
+                # A past marker inside a stretch that runs up to now ("the best part of the
+                # last year") is no past.
+                for start in list(at):
+                    at[start] = [
+                        o
+                        for o in at[start]
+                        if o.slot != _PAST
+                        or not any(a <= o.start and o.end <= b for a, b in spans_to_now)
+                    ]
+                    if not at[start]:
+                        del at[start]
             past_spans = [
                 (o.start, o.end) for group in at.values() for o in group if o.slot == _PAST
             ]

@@ -226,6 +226,9 @@ class ContextLists(BaseModel):
     # where we used to go").
     past_before: list[Phrase] = Field(default_factory=list)
     recent: list[Phrase] = Field(default_factory=list)
+    # Stretches of time that run up to now ("the last year", "the past few months"): a
+    # past marker inside one is no past ("you were the best part of the last year").
+    until_now: list[Phrase] = Field(default_factory=list)
     # Said of the writer now, after a past crisis ("still here and glad", "got my 2 year
     # chip"): with a past marker anywhere in the message, every clause reads as the past
     # unless a present wish or intention is inside or just before the match.
