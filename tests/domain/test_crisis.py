@@ -762,7 +762,7 @@ def test_an_animal_or_a_plant_as_the_subject_is_no_person(
         ),
         ("id rather die than sit through another work quiz lol", CrisisLevel.NONE),
         # a stretch of time that runs up to now is no past
-        ("you lot were the best part of the past year. take care of each other", DANGER),
+        ("you lot were the best part of the last year. take care of each other", DANGER),
         ("last year i posted goodbye, take care of each other. so glad i stayed", None),
     ],
 )
