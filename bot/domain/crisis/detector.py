@@ -677,6 +677,10 @@ class CrisisDetector:
         recovered = self._recovered(views)
         pasts: list[bool] = []  # each clause: is it told as the past?
         happened = any(v.has(_RECENT) for v in views)
+        # Whether a clause after each one names a later time (`negation.later`).
+        later_after = [False] * len(views)
+        for index in range(len(views) - 2, -1, -1):
+            later_after[index] = later_after[index + 1] or views[index + 1].has(_LATER)
         for index, view in enumerate(views):
             if explanation is not None:
                 explanation.clauses.append([_shown(t) for t in view.tokens])
@@ -706,7 +710,7 @@ class CrisisDetector:
                     joke,
                     quoted,
                     disavowed,
-                    put_off=any(v.has(_LATER) for v in views[index + 1 :]),
+                    put_off=later_after[index],
                     happened=happened,
                 )
                 matched = matched or match.rule.rule.level is RuleLevel.DANGER

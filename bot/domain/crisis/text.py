@@ -235,7 +235,7 @@ class Reader:
         """The clauses, each with whether it ended with a question mark."""
         folded = self.fold(text)
         blocked: frozenset[str] = frozenset()
-        if self._not_shorthand_with:
+        if self._not_shorthand_with and any(s in folded for s in self._not_shorthand_with):
             said = {m.group(0) for m in _TOKEN_RE.finditer(folded)}
             blocked = frozenset(
                 short for short, words in self._not_shorthand_with.items() if words & said
