@@ -777,3 +777,26 @@ def test_contractions_and_stretches_of_time_up_to_now(
         assert found <= CrisisLevel.DISTRESS, rules.explain(text).lines()
     else:
         assert found is level, rules.explain(text).lines()
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        ("logging off for exams, back after the 20th. goodbye everyone, take care", None),
+        ("goodbye everyone. i will not be back, not ever", DANGER),
+        ("taking a break from discord. goodbye everyone, for good", DANGER),
+        ("i keep shooting myself in the foot at job interviews", CrisisLevel.NONE),
+    ],
+)
+def test_a_goodbye_for_a_while_and_a_foot_shot_are_no_farewell(
+    detector: CrisisSet, text: str, level: CrisisLevel | None
+) -> None:
+    """`not_in_message` on the goodbye rules (a time the writer is back, unless something
+    final is said) and `self_idiom` "in the foot". None means at most the gentle pointer.
+    The rules alone."""
+    rules = detector.detectors[0].with_model(None)
+    found = rules.detect(text).level
+    if level is None:
+        assert found <= CrisisLevel.DISTRESS, rules.explain(text).lines()
+    else:
+        assert found is level, rules.explain(text).lines()

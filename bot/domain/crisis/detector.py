@@ -700,6 +700,8 @@ class CrisisDetector:
             pasts.append(past)
             previous = view
             for match in self._matches(view, "clause" if several else None, set_aside):
+                if self._held_by_message(match, views, set_aside):
+                    continue
                 level, why = self._judge(
                     match,
                     view,
@@ -729,6 +731,8 @@ class CrisisDetector:
         if several:
             merged = self._merged(views)
             for match in self._matches(merged, "message", set_aside):
+                if self._held_by_message(match, views, set_aside):
+                    continue
                 level, why = self._judge(
                     match,
                     merged,
@@ -751,6 +755,20 @@ class CrisisDetector:
         if matched or set_aside:
             return best
         return self._second_reader(views, best, explanation)
+
+    @staticmethod
+    def _held_by_message(match: _Match, views: list[_ClauseView], set_aside: list[str]) -> bool:
+        """The rule's `not_in_message` guard holds: one of its slots is somewhere in the
+        message ("back after the 20th") and none of its `unless_with` is ("for good")."""
+        rule = match.rule.rule
+        if not rule.not_in_message:
+            return False
+        held = any(v.has(slot) for v in views for slot in rule.not_in_message) and not any(
+            v.has(slot) for v in views for slot in rule.unless_with
+        )
+        if held and rule.level is RuleLevel.DANGER:
+            set_aside.append(rule.id)
+        return held
 
     def _negated_in_clause(self, views: list[_ClauseView], start: int) -> bool:
         """Whether the clause in which a match across clauses starts negates it: a clause

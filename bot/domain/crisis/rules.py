@@ -157,6 +157,11 @@ class Rule(BaseModel):
     unless_with: list[Annotated[str, Field(pattern=rf"^{_SLOT_NAME}$")]] = Field(
         default_factory=list
     )
+    # Slots that may not appear anywhere in the message ("back after the 20th": a goodbye
+    # for a while, not a farewell); `unless_with`, anywhere in the message, lifts it.
+    not_in_message: list[Annotated[str, Field(pattern=rf"^{_SLOT_NAME}$")]] = Field(
+        default_factory=list
+    )
     # Slots of which one must appear somewhere in the match's clause (the message, for a
     # rule whose scope is the message): "back to day 0" is a relapse into self-harm only
     # where self-harm is named.
@@ -319,6 +324,7 @@ class CrisisRules(BaseModel):
                 "not_with",
                 "unless_with",
                 "only_with",
+                "not_in_message",
             ):
                 for position, name in enumerate(getattr(rule, field_name)):
                     if name not in known:
