@@ -183,6 +183,12 @@ GUESS_STOP = frozenset(
 )
 
 
+def _negates(words: Sequence[str], i: int) -> bool:
+    """Whether the word at `i` is a negation of what follows: "not anxious" is, "can't
+    settle" ("can not") is a name, not a negation."""
+    return words[i] in NEGATIONS and (i == 0 or words[i - 1] not in CAN)
+
+
 def name_words(feelings: Iterable[Feeling], normalise: Callable[[str], str]) -> set[str]:
     """The words a typo may be read as: those that name a feeling on their own ("lonely",
     "knackered"), as normalised, of at least `TYPO_MIN_LETTERS` letters."""
@@ -299,12 +305,18 @@ class FeelingReader:
         self._hedges = {
             tuple(self._canonical(w) for w in normalise(hedge).split()) for hedge in HEDGES
         }
+        # The names' words as read (inflections and typos folded), once for leaning and
+        # guessing below.
+        read_names = {
+            feeling_id: [[self._canonical(w) for w in name] for name in spoken]
+            for feeling_id, spoken in said.items()
+        }
         # Each word of the names, and how strongly it leans to each feeling: the share of
         # its uses in that feeling's names, weighted by how few feelings use it at all.
         uses: dict[str, Counter[str]] = {}
-        for feeling_id, spoken in said.items():
-            for words in spoken:
-                for word in {self._canonical(w) for w in words}:
+        for feeling_id, names_read in read_names.items():
+            for name in names_read:
+                for word in set(name):
                     uses.setdefault(word, Counter())[feeling_id] += 1
         count = max(1, len(feelings))
         self._leanings: dict[str, dict[str, float]] = {}
@@ -319,24 +331,26 @@ class FeelingReader:
             weight = math.log(count / len(by_feeling))
             total = sum(by_feeling.values())
             self._leanings[word] = {f: n / total * weight for f, n in by_feeling.items()}
-        # Guessing: per feeling, how many names it has (its prior) and how often its names
-        # use each word.
+        # Guessing: per feeling, how many names it has (its prior), how often its names use
+        # each word, and the smoothed total every word's count is divided by.
         named = sum(len(spoken) for spoken in said.values()) or 1
-        self._guess_model: dict[str, tuple[float, Counter[str], int]] = {}
-        vocabulary: set[str] = set()
-        for feeling_id, spoken in said.items():
-            if not spoken:
-                continue
-            counts: Counter[str] = Counter()
-            for words in spoken:
-                counts.update(self._guess_words([self._canonical(w) for w in words]))
-            vocabulary.update(counts)
-            self._guess_model[feeling_id] = (
-                math.log(len(spoken) / named),
+        word_counts: dict[str, Counter[str]] = {}
+        for feeling_id, names_read in read_names.items():
+            if names_read:
+                counts: Counter[str] = Counter()
+                for name in names_read:
+                    counts.update(self._guess_words(name))
+                word_counts[feeling_id] = counts
+        self._guess_vocabulary = frozenset(w for counts in word_counts.values() for w in counts)
+        size = len(self._guess_vocabulary)
+        self._guess_model: dict[str, tuple[float, Counter[str], float]] = {
+            feeling_id: (
+                math.log(len(said[feeling_id]) / named),
                 counts,
-                sum(counts.values()),
+                math.log(sum(counts.values()) + GUESS_SMOOTHING * size),
             )
-        self._guess_vocabulary = frozenset(vocabulary)
+            for feeling_id, counts in word_counts.items()
+        }
 
     def _guess_words(self, words: Sequence[str]) -> set[str]:
         """The words guessing looks at: no fillers or small words, and those just after a
@@ -344,7 +358,7 @@ class FeelingReader:
         out: set[str] = set()
         negated_until = -1
         for i, word in enumerate(words):
-            if word in NEGATIONS and (i == 0 or words[i - 1] not in CAN):
+            if _negates(words, i):
                 negated_until = i + NEGATION_REACH
                 continue
             if len(word) < 3 or word in FILLERS or word in GUESS_STOP:
@@ -362,11 +376,9 @@ class FeelingReader:
         known = [w for w in self._guess_words(words) if w in self._guess_vocabulary]
         if len(known) < GUESS_WORDS:
             return None
-        size = len(self._guess_vocabulary)
         scores: dict[str, float] = {}
-        for feeling_id, (prior, counts, total) in self._guess_model.items():
+        for feeling_id, (prior, counts, denominator) in self._guess_model.items():
             score = prior
-            denominator = math.log(total + GUESS_SMOOTHING * size)
             for word in known:
                 score += math.log(counts.get(word, 0) + GUESS_SMOOTHING) - denominator
             scores[feeling_id] = score
@@ -463,7 +475,7 @@ class FeelingReader:
         telling = 0  # words that lean at all
         negated_until = -1
         for i, word in enumerate(words):
-            if word in NEGATIONS and (i == 0 or words[i - 1] not in CAN):
+            if _negates(words, i):
                 negated_until = i + NEGATION_REACH
                 continue
             if i <= negated_until or word in seen:
@@ -496,7 +508,7 @@ class FeelingReader:
                 i = end
                 continue
             # "can't settle" is no negation of a feeling, "not anxious" is.
-            if words[i] in NEGATIONS and (i == 0 or words[i - 1] not in CAN):
+            if _negates(words, i):
                 negated_until = i + NEGATION_REACH
             i += 1
         if not found and not hedged and limit > 0:

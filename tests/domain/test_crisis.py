@@ -548,6 +548,17 @@ def test_every_format_character_is_removed_before_reading() -> None:
     assert not missing
 
 
+def _rules_read(detector: CrisisSet, text: str, level: CrisisLevel | None) -> None:
+    """The rules alone, without the model (so that the rules' reading is what is checked),
+    give `text` exactly `level`; None means at most the gentle pointer."""
+    rules = detector.detectors[0].with_model(None)
+    found = rules.detect(text).level
+    if level is None:
+        assert found <= CrisisLevel.DISTRESS, rules.explain(text).lines()
+    else:
+        assert found is level, rules.explain(text).lines()
+
+
 @pytest.mark.parametrize(
     ("text", "level"),
     [
@@ -558,34 +569,28 @@ def test_every_format_character_is_removed_before_reading() -> None:
     ],
 )
 def test_fillers_inside_a_phrase_are_stepped_over_by_the_rules(
-    detector: CrisisSet, text: str, level: CrisisLevel
+    detector: CrisisSet, text: str, level: CrisisLevel | None
 ) -> None:
     """ "would like to" is listed; "would just like to" is the same frame (reading.fillers).
     The rules alone, without the model, so that the rules' reading is what is checked."""
-    rules = detector.detectors[0].with_model(None)
-    assert rules.detect(text).level is level, rules.explain(text).lines()
+    _rules_read(detector, text, level)
 
 
 @pytest.mark.parametrize(
     ("text", "level"),
     [
-        ("i was gonna kms back then. that was 3 years ago, still here", CrisisLevel.DISTRESS),
-        ("years ago i was going to end it, now i'm doing ok", CrisisLevel.DISTRESS),
+        ("i was gonna kms back then. that was 3 years ago, still here", None),
+        ("years ago i was going to end it, now i'm doing ok", None),
         ("i am going to kill myself", DANGER),
         ("i'm gonna end it all tonight", DANGER),
     ],
 )
 def test_an_intention_told_as_the_past_is_not_present(
-    detector: CrisisSet, text: str, level: CrisisLevel
+    detector: CrisisSet, text: str, level: CrisisLevel | None
 ) -> None:
     """ "i was | going to" is a past intention: with the past and a recovery told, it is a
     story (at most the gentle pointer), not a plan."""
-    rules = detector.detectors[0].with_model(None)
-    found = rules.detect(text).level
-    if level is DANGER:
-        assert found is DANGER, rules.explain(text).lines()
-    else:
-        assert found <= level, rules.explain(text).lines()
+    _rules_read(detector, text, level)
 
 
 @pytest.mark.parametrize(
@@ -594,12 +599,12 @@ def test_an_intention_told_as_the_past_is_not_present(
         # a time inside a whole later clause is that clause's, not the attempt's
         (
             "three years ago tonight i tried to kill myself. tonight i am cooking for my mum",
-            CrisisLevel.DISTRESS,
+            None,
         ),
         ("i took an overdose two years ago today. today i am running a half marathon", None),
         ("last year i wanted to die. tonight i want to die again", DANGER),
         # 'did not want' told with a past time is no present wish
-        ("a year ago i did not want to wake up. now i love my mornings", CrisisLevel.DISTRESS),
+        ("a year ago i did not want to wake up. now i love my mornings", None),
         ("six months ago i did not want to live, these days i am busy with college", None),
         ("i do not want to wake up tomorrow", DANGER),
         # the past told as a season of the year, or as an urge long gone
@@ -613,12 +618,7 @@ def test_the_past_is_read_per_clause(
 ) -> None:
     """Past markers and times belong to their own clause (`context.past`, `_spans_past`,
     `_present`); None means at most the gentle pointer. The rules alone."""
-    rules = detector.detectors[0].with_model(None)
-    found = rules.detect(text).level
-    if level is DANGER:
-        assert found is DANGER, rules.explain(text).lines()
-    else:
-        assert found <= (level or CrisisLevel.DISTRESS), rules.explain(text).lines()
+    _rules_read(detector, text, level)
 
 
 @pytest.mark.parametrize(
@@ -629,20 +629,15 @@ def test_the_past_is_read_per_clause(
         ("did not eat all day, took 30 pills", DANGER),
         ("broke 45 days clean from sh", DANGER),
         ("broke 300 days clean from self harm last night", DANGER),
-        ("i am 45 days clean from self harm", CrisisLevel.DISTRESS),
+        ("i am 45 days clean from self harm", None),
     ],
 )
 def test_a_denied_act_and_a_broken_streak(
-    detector: CrisisSet, text: str, level: CrisisLevel
+    detector: CrisisSet, text: str, level: CrisisLevel | None
 ) -> None:
     """'did not' then the act is a denial (`_did_not`); a streak of any length broken is a
     relapse now (`reading.any_number`, `context.recent`). The rules alone."""
-    rules = detector.detectors[0].with_model(None)
-    found = rules.detect(text).level
-    if level is DANGER:
-        assert found is DANGER, rules.explain(text).lines()
-    else:
-        assert found <= level, rules.explain(text).lines()
+    _rules_read(detector, text, level)
 
 
 @pytest.mark.parametrize(
@@ -671,12 +666,11 @@ def test_a_denied_act_and_a_broken_streak(
     ],
 )
 def test_plans_put_off_and_means_made_ready(
-    detector: CrisisSet, text: str, level: CrisisLevel
+    detector: CrisisSet, text: str, level: CrisisLevel | None
 ) -> None:
     """`negation.for_now` with `negation.later`, 'stopped caring' as now, and the
     bath-and-blade and insurance rules. The rules alone."""
-    rules = detector.detectors[0].with_model(None)
-    assert rules.detect(text).level is level, rules.explain(text).lines()
+    _rules_read(detector, text, level)
 
 
 @pytest.mark.parametrize(
@@ -691,13 +685,12 @@ def test_plans_put_off_and_means_made_ready(
     ],
 )
 def test_a_question_about_what_just_happened_is_about_a_real_person(
-    detector: CrisisSet, text: str, level: CrisisLevel
+    detector: CrisisSet, text: str, level: CrisisLevel | None
 ) -> None:
     """A question about what someone might say is general advice, unless something recent
     is told ("he said it last night"): then it is someone in danger now, and the helper
     reply. The rules alone."""
-    rules = detector.detectors[0].with_model(None)
-    assert rules.detect(text).level is level, rules.explain(text).lines()
+    _rules_read(detector, text, level)
 
 
 @pytest.mark.parametrize(
@@ -709,12 +702,11 @@ def test_a_question_about_what_just_happened_is_about_a_real_person(
     ],
 )
 def test_a_streak_reset_is_a_relapse_only_where_self_harm_is_named(
-    detector: CrisisSet, text: str, level: CrisisLevel
+    detector: CrisisSet, text: str, level: CrisisLevel | None
 ) -> None:
     """Rule `self-harm-streak-reset` (`only_with`), across clauses: a negation in an
     earlier clause ("nope") does not reach it. The rules alone."""
-    rules = detector.detectors[0].with_model(None)
-    assert rules.detect(text).level is level, rules.explain(text).lines()
+    _rules_read(detector, text, level)
 
 
 @pytest.mark.parametrize(
@@ -726,12 +718,11 @@ def test_a_streak_reset_is_a_relapse_only_where_self_harm_is_named(
     ],
 )
 def test_shorthand_is_left_alone_where_the_message_says_what_it_means(
-    detector: CrisisSet, text: str, level: CrisisLevel
+    detector: CrisisSet, text: str, level: CrisisLevel | None
 ) -> None:
     """`reading.not_shorthand_with`: "kms" in a message that speaks of kilometres is a
     distance; a run told without a unit does not make it one. The rules alone."""
-    rules = detector.detectors[0].with_model(None)
-    assert rules.detect(text).level is level, rules.explain(text).lines()
+    _rules_read(detector, text, level)
 
 
 @pytest.mark.parametrize(
@@ -744,12 +735,11 @@ def test_shorthand_is_left_alone_where_the_message_says_what_it_means(
     ],
 )
 def test_an_animal_or_a_plant_as_the_subject_is_no_person(
-    detector: CrisisSet, text: str, level: CrisisLevel
+    detector: CrisisSet, text: str, level: CrisisLevel | None
 ) -> None:
     """`people.creature`: the cat on the roof is no one in danger; the writer named after
     it still is. The rules alone."""
-    rules = detector.detectors[0].with_model(None)
-    assert rules.detect(text).level is level, rules.explain(text).lines()
+    _rules_read(detector, text, level)
 
 
 @pytest.mark.parametrize(
@@ -771,12 +761,7 @@ def test_contractions_and_stretches_of_time_up_to_now(
 ) -> None:
     """`reading.spellings` for "she'd"/"he'd", rule better-off-dead's "than go back", and
     `context.until_now`. None means at most the gentle pointer. The rules alone."""
-    rules = detector.detectors[0].with_model(None)
-    found = rules.detect(text).level
-    if level is None:
-        assert found <= CrisisLevel.DISTRESS, rules.explain(text).lines()
-    else:
-        assert found is level, rules.explain(text).lines()
+    _rules_read(detector, text, level)
 
 
 @pytest.mark.parametrize(
@@ -794,9 +779,4 @@ def test_a_goodbye_for_a_while_and_a_foot_shot_are_no_farewell(
     """`not_in_message` on the goodbye rules (a time the writer is back, unless something
     final is said) and `self_idiom` "in the foot". None means at most the gentle pointer.
     The rules alone."""
-    rules = detector.detectors[0].with_model(None)
-    found = rules.detect(text).level
-    if level is None:
-        assert found <= CrisisLevel.DISTRESS, rules.explain(text).lines()
-    else:
-        assert found is level, rules.explain(text).lines()
+    _rules_read(detector, text, level)

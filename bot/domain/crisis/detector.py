@@ -404,6 +404,36 @@ def compile_rules(rules: CrisisRules, lexicon: Lexicon) -> CrisisDetector:
 _MAX_FILLERS = 2
 
 
+def _drop_inside(
+    at: dict[int, list[_Occurrence]], slot: str, within: str, longer: bool = False
+) -> None:
+    """Drop from `at` each occurrence of `slot` that lies inside an occurrence of `within`
+    (with `longer`, only inside a longer one)."""
+    spans = [(o.start, o.end) for group in at.values() for o in group if o.slot == within]
+    if not spans:
+        return
+    for start in list(at):
+        at[start] = [
+            o
+            for o in at[start]
+            if o.slot != slot
+            or not any(
+                a <= o.start and o.end <= b and (not longer or b - a > o.end - o.start)
+                for a, b in spans
+            )
+        ]
+        if not at[start]:
+            del at[start]
+
+
+def _clause_spans(views: list[_ClauseView]) -> Iterator[tuple[int, int]]:
+    """Where each clause starts and ends in the message read as one clause (`_merged`)."""
+    start = 0
+    for view in views:
+        yield start, start + len(view.tokens)
+        start += len(view.tokens)
+
+
 def _word_slot(word: str) -> str:
     return f"word:{word}"
 
@@ -585,39 +615,12 @@ class CrisisDetector:
                 found = self._scan(clause, start)
                 if found:
                     at[start] = found
-            spans_to_now = [
-                (o.start, o.end) for group in at.values() for o in group if o.slot == _UNTIL_NOW
-            ]
-            if spans_to_now:
-                # A past marker inside a stretch that runs up to now ("the best part of the
-                # last year") is no past.
-                for start in list(at):
-                    at[start] = [
-                        o
-                        for o in at[start]
-                        if o.slot != _PAST
-                        or not any(a <= o.start and o.end <= b for a, b in spans_to_now)
-                    ]
-                    if not at[start]:
-                        del at[start]
-            past_spans = [
-                (o.start, o.end) for group in at.values() for o in group if o.slot == _PAST
-            ]
-            if past_spans:
-                # A time inside a longer past marker is the past's ("two years ago
-                # tonight"), not a sign that something is happening now.
-                for start in list(at):
-                    at[start] = [
-                        o
-                        for o in at[start]
-                        if o.slot != _RECENT
-                        or not any(
-                            a <= o.start and o.end <= b and b - a > o.end - o.start
-                            for a, b in past_spans
-                        )
-                    ]
-                    if not at[start]:
-                        del at[start]
+            # A past marker inside a stretch that runs up to now ("the best part of the
+            # last year") is no past.
+            _drop_inside(at, _PAST, _UNTIL_NOW)
+            # A time inside a longer past marker is the past's ("two years ago tonight"),
+            # not a sign that something is happening now.
+            _drop_inside(at, _RECENT, _PAST, longer=True)
             opener = any(o.slot == _QUESTION for o in at.get(0, ()))
             views.append(_ClauseView(clause, at, asked or opener))
         return views
@@ -773,11 +776,9 @@ class CrisisDetector:
     def _negated_in_clause(self, views: list[_ClauseView], start: int) -> bool:
         """Whether the clause in which a match across clauses starts negates it: a clause
         break ends a negation's reach ("oh wait no. day 0" is no "no day 0")."""
-        offset = 0
-        for view in views:
-            if start < offset + len(view.tokens):
-                return self._negated(start - offset, view)
-            offset += len(view.tokens)
+        for view, (begin, end) in zip(views, _clause_spans(views), strict=True):
+            if start < end:
+                return self._negated(start - begin, view)
         return False
 
     @staticmethod
@@ -785,13 +786,11 @@ class CrisisDetector:
         """A match across clauses is told as the past when every clause it touches is
         ("two years ago tonight i tried to end my life. tonight i am making pasta": the
         second clause's time is not the first's)."""
-        start = 0
-        touched: list[bool] = []
-        for view, past in zip(views, pasts, strict=True):
-            end = start + len(view.tokens)
-            if start < match.end and match.start < end:
-                touched.append(past)
-            start = end
+        touched = [
+            past
+            for past, (start, end) in zip(pasts, _clause_spans(views), strict=True)
+            if start < match.end and match.start < end
+        ]
         return bool(touched) and all(touched)
 
     def _merged(self, views: list[_ClauseView]) -> _ClauseView:
@@ -800,15 +799,13 @@ class CrisisDetector:
         phrases that run across it."""
         tokens: Clause = tuple(t for view in views for t in view.tokens)
         at: dict[int, list[_Occurrence]] = {}
-        offset = 0
         boundaries: list[int] = []
-        for view in views:
+        for view, (offset, end) in zip(views, _clause_spans(views), strict=True):
             for start, group in view.at.items():
                 at[start + offset] = [
                     _Occurrence(o.start + offset, o.end + offset, o.slot) for o in group
                 ]
-            offset += len(view.tokens)
-            boundaries.append(offset)
+            boundaries.append(end)
         for boundary in boundaries[:-1]:
             for start in range(max(0, boundary - _LONGEST_PHRASE), boundary):
                 found = self._scan(tokens, start)
@@ -1177,19 +1174,15 @@ class CrisisDetector:
     def _present(self, match: _Match, view: _ClauseView) -> bool:
         """A present wish or intention inside the match or just before it; one told as the
         past ("i was | going to", "i was | gonna", "did not want") is not present."""
-        told_ends = {
-            o.end
-            for p in range(max(0, match.start - 6), match.end)
-            for o in view.slots_at(p)
-            if o.slot in (_TOLD, _PAST)
-        }
+        told_ends: set[int] = set()
         # ...nor one inside a phrase of the past ("a year ago i | did not want | to wake up")
-        past_spans = [
-            (o.start, o.end)
-            for p in range(max(0, match.start - 6), match.end)
-            for o in view.slots_at(p)
-            if o.slot == _PAST_BEFORE
-        ]
+        past_spans: list[tuple[int, int]] = []
+        for p in range(max(0, match.start - 6), match.end):
+            for o in view.slots_at(p):
+                if o.slot in (_TOLD, _PAST):
+                    told_ends.add(o.end)
+                elif o.slot == _PAST_BEFORE:
+                    past_spans.append((o.start, o.end))
         return any(
             o.slot == _PRESENT
             and o.end <= match.end
@@ -1302,6 +1295,7 @@ def _contains(a: _CompiledRule, b: _CompiledRule) -> bool:
         or not a.not_preceded_by <= b.not_preceded_by
         or not a.not_with <= b.not_with
         or not b.unless_with <= a.unless_with
+        or not set(a.rule.not_in_message) <= set(b.rule.not_in_message)
         or (a.only_with and not (b.only_with and b.only_with <= a.only_with))
     ):
         return False
