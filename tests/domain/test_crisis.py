@@ -780,3 +780,23 @@ def test_a_goodbye_for_a_while_and_a_foot_shot_are_no_farewell(
     final is said) and `self_idiom` "in the foot". None means at most the gentle pointer.
     The rules alone."""
     _rules_read(detector, text, level)
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        # the age a will is made at is the writer's age now, not the past told
+        ("made a will at 21 this week. i feel ok about it", DANGER),
+        ("at 21 i made a will and tried to die. that was years ago, i feel ok now", None),
+        (
+            "made a will at 20, sure i would not live long. tore it up after rehab. 4 yrs sober",
+            None,
+        ),
+    ],
+)
+def test_an_age_with_a_will_made_at_it_is_now(
+    detector: CrisisSet, text: str, level: CrisisLevel | None
+) -> None:
+    """`context.until_now` ("will at anynumber this week") drops the past markers inside it and the
+    past told ("at 21"), so a later "i feel ok" is no story of recovery. The rules alone."""
+    _rules_read(detector, text, level)

@@ -616,8 +616,9 @@ class CrisisDetector:
                 if found:
                     at[start] = found
             # A past marker inside a stretch that runs up to now ("the best part of the
-            # last year") is no past.
+            # last year") is no past, nor the past told ("a will at 22": the age now).
             _drop_inside(at, _PAST, _UNTIL_NOW)
+            _drop_inside(at, _TOLD, _UNTIL_NOW)
             # A time inside a longer past marker is the past's ("two years ago tonight"),
             # not a sign that something is happening now.
             _drop_inside(at, _RECENT, _PAST, longer=True)
