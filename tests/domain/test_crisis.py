@@ -800,3 +800,28 @@ def test_an_age_with_a_will_made_at_it_is_now(
     """`context.until_now` ("will at anynumber this week") drops the past markers inside it and the
     past told ("at 21"), so a later "i feel ok" is no story of recovery. The rules alone."""
     _rules_read(detector, text, level)
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        # the question points back at what someone else was told doing, now
+        (
+            "my dad bangs his fists on the table until they bruise. did it again this morning."
+            " is that self harm?",
+            CrisisLevel.HELPER,
+        ),
+        # nothing recent told: a question about the subject
+        ("my dad used to bang his fists on the table. is that self harm?", None),
+        # the question names no act told before it
+        ("my mum found out tonight. is self harm something you grow out of?", None),
+    ],
+)
+def test_a_question_whether_someones_act_now_is_self_harm(
+    detector: CrisisSet, text: str, level: CrisisLevel | None
+) -> None:
+    """A topic rule in a question that names nobody but points back ("is that ...?") at
+    someone else told of before it, with something recent told, is the helper reply; the
+    rest stay a question about the subject. None means at most the gentle pointer. The
+    rules alone."""
+    _rules_read(detector, text, level)

@@ -20,8 +20,10 @@ decides, the same way for every rule:
   the rule says `past: keep`; a message that tells of a crisis now over ("still here and
   glad", with a past marker) reads as the past for every rule;
 - for topic rules (a mention of the subject, not a statement about oneself): in a question
-  it is distress, and in a message about a film, a book, a game or the news it is nothing,
-  unless the writer is plainly speaking of themselves.
+  it is distress (unless the question points back at what someone else was told doing now:
+  "he did it again tonight. is that self harm?" is the helper reply), and in a message
+  about a film, a book, a game or the news it is nothing, unless the writer is plainly
+  speaking of themselves.
 
 Where no danger rule matched, the second reader may answer: a small trained model
 (`bot.domain.crisis.model`) that can raise a text to the crisis block, never lower one,
@@ -113,6 +115,8 @@ _PRONOUNS = frozenset(
         "themself",
     }
 )
+# Words by which a question points back at what was told before it ("is that self harm?").
+_POINTERS = frozenset({"that", "this", "it"})
 _QUESTION = "context:question"
 _MEDIA = "context:media"
 _EXPANSION_LIMIT = 5000
@@ -434,6 +438,16 @@ def _clause_spans(views: list[_ClauseView]) -> Iterator[tuple[int, int]]:
         start += len(view.tokens)
 
 
+def _last_person(view: _ClauseView) -> str | None:
+    """Who the clause names last (`people.self`, `other`, `anyone` or `creature`); of two
+    ending at the same word, the longer ("my brother" over "my")."""
+    people = (_SELF, _OTHER, _ANYONE, _CREATURE)
+    found = [o for group in view.at.values() for o in group if o.slot in people]
+    if not found:
+        return None
+    return max(found, key=lambda o: (o.end, o.end - o.start)).slot
+
+
 def _word_slot(word: str) -> str:
     return f"word:{word}"
 
@@ -678,6 +692,7 @@ class CrisisDetector:
         others: bool | None = None  # the model's reading of whose danger it is, once
         best = NO_MATCH
         previous: _ClauseView | None = None
+        earlier: str | None = None  # the last person named in the clauses before this one
         recovered = self._recovered(views)
         pasts: list[bool] = []  # each clause: is it told as the past?
         happened = any(v.has(_RECENT) for v in views)
@@ -702,6 +717,8 @@ class CrisisDetector:
             following = views[index + 1] if index + 1 < len(views) else None
             past = recovered or self._in_past(view, previous, following)
             pasts.append(past)
+            if previous is not None:
+                earlier = _last_person(previous) or earlier
             previous = view
             for match in self._matches(view, "clause" if several else None, set_aside):
                 if self._held_by_message(match, views, set_aside):
@@ -718,6 +735,7 @@ class CrisisDetector:
                     disavowed,
                     put_off=later_after[index],
                     happened=happened,
+                    earlier=earlier,
                 )
                 matched = matched or match.rule.rule.level is RuleLevel.DANGER
                 if level is CrisisLevel.DANGER and not self._writer_named(match, view):
@@ -951,6 +969,7 @@ class CrisisDetector:
         put_off: bool = False,
         happened: bool = False,
         negated: bool | None = None,
+        earlier: str | None = None,
     ) -> tuple[CrisisLevel, str]:
         """The level a match gives, and why. `asked`: the message holds a question;
         `recovered`: it tells of a crisis now over, which even `past: keep` rules heed;
@@ -962,7 +981,8 @@ class CrisisDetector:
         names a later time, so a denial limited to now is none (`_for_now`); `happened`:
         something recent is told ("she said it tonight"), so a question about someone is
         about a real person now, not what someone might say; `negated`: for a match across
-        clauses, whether the clause it starts in negates it (None: look in `view`)."""
+        clauses, whether the clause it starts in negates it (None: look in `view`);
+        `earlier`: the last person named in the clauses before this one."""
         rule = match.rule.rule
         if (
             (
@@ -1001,6 +1021,15 @@ class CrisisDetector:
         if view.question and view.has(_MEANING):
             return min(level, CrisisLevel.DISTRESS), f"{how}; asks what a word means"
         if rule.topic and view.question and (person == "anyone" or not explicit_self):
+            if (
+                how == _BY_DEFAULT
+                and earlier == _OTHER
+                and happened
+                and any(t.readings[0] in _POINTERS for t in view.tokens[: match.start])
+            ):
+                # "he did it again tonight. is that self harm?": the question names nobody
+                # but points back at what someone else was told doing, now: about them
+                return CrisisLevel.HELPER, "asks whether what someone else did now is it"
             return min(level, CrisisLevel.DISTRESS), f"{how}; a question about the subject"
         if person == "anyone" and level is CrisisLevel.HELPER and view.question:
             return CrisisLevel.DISTRESS, f"{how}; a question about people in general"
