@@ -825,3 +825,22 @@ def test_a_question_whether_someones_act_now_is_self_harm(
     rest stay a question about the subject. None means at most the gentle pointer. The
     rules alone."""
     _rules_read(detector, text, level)
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        (
+            "what do you do when your brother says he wants to die and you can't get hold of him",
+            CrisisLevel.HELPER,
+        ),
+        ("what do you say when a friend tells you she wants to die?", None),
+    ],
+)
+def test_someone_out_of_reach_now_is_a_real_person(
+    detector: CrisisSet, text: str, level: CrisisLevel | None
+) -> None:
+    """Someone the writer cannot reach now (`context.recent`) makes a question put as
+    "what do you do when..." about a real person, the helper reply; without it, a question
+    about what someone might say. None means at most the gentle pointer. The rules alone."""
+    _rules_read(detector, text, level)
