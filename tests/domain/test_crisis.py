@@ -844,3 +844,30 @@ def test_someone_out_of_reach_now_is_a_real_person(
     "what do you do when..." about a real person, the helper reply; without it, a question
     about what someone might say. None means at most the gentle pointer. The rules alone."""
     _rules_read(detector, text, level)
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        # "yrs ago", "yrs free", "first year sober", "year anniversary" are past markers
+        ("my cousin overdosed 3 yrs ago. how do people talk about it at work?", None),
+        ("i cut for years. 4 yrs free. today i went for a run instead", None),
+        ("first year clean i thought about swerving into a lorry. year 3 now, life is ok", None),
+        ("wrote a goodbye note once. ripped it up at my 2 year anniversary, deleted it", None),
+        # a stretch told as over
+        ("last spring i had a dark stretch thinking about jumping off the car park roof", None),
+        ("i keep thinking about jumping off the car park roof tonight", DANGER),
+        # a small complaint in a row, laughed at
+        ("fourth meeting in a row, i'm going to die lol", CrisisLevel.NONE),
+        # what someone's shorthand means, asked
+        ("is 'kms' from my students a joke or serious? they say it constantly", None),
+        # a place the wish is about
+        ("i want to not exist at this party", CrisisLevel.NONE),
+    ],
+)
+def test_past_markers_stretches_and_small_complaints(
+    detector: CrisisSet, text: str, level: CrisisLevel | None
+) -> None:
+    """`context.past`, `context.past_before`, `context.hyperbole`, `context.meaning` and
+    `place_idiom`. None means at most the gentle pointer. The rules alone."""
+    _rules_read(detector, text, level)
