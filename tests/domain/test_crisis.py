@@ -871,3 +871,21 @@ def test_past_markers_stretches_and_small_complaints(
     """`context.past`, `context.past_before`, `context.hyperbole`, `context.meaning` and
     `place_idiom`. None means at most the gentle pointer. The rules alone."""
     _rules_read(detector, text, level)
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        # the time of a later clause is that clause's, not the past wish's
+        ("used to burn myself as punishment. 2 years into recovery and tonight i danced", None),
+        # a past wish in a clause the match does not touch is not its past
+        ("i used to cut. tonight. Cut. My. Arm.", DANGER),
+    ],
+)
+def test_a_past_wish_across_clauses_is_read_where_the_match_is(
+    detector: CrisisSet, text: str, level: CrisisLevel | None
+) -> None:
+    """`context.past_before` for a rule across clauses (kill-self-across), read in the
+    clauses the match touches, as for its twin inside one clause. None means at most the
+    gentle pointer. The rules alone."""
+    _rules_read(detector, text, level)

@@ -767,6 +767,7 @@ class CrisisDetector:
                     disavowed,
                     happened=happened,
                     negated=self._negated_in_clause(views, match.start),
+                    told_before=self._spans_past_before(views, match),
                 )
                 matched = matched or match.rule.rule.level is RuleLevel.DANGER
                 if explanation is not None:
@@ -811,6 +812,24 @@ class CrisisDetector:
             if start < match.end and match.start < end
         ]
         return bool(touched) and all(touched)
+
+    @staticmethod
+    def _spans_past_before(views: list[_ClauseView], match: _Match) -> bool:
+        """A match across clauses is told as a past wish when the clauses it touches say
+        so before it ("i used to | starve myself") and none of them tells of now, as for
+        its twin inside one clause: a later clause's time ("...3 years into recovery and
+        tonight i ate pizza") is that clause's, not the wish's."""
+        touched = [
+            (view, start)
+            for view, (start, end) in zip(views, _clause_spans(views), strict=True)
+            if start < match.end and match.start < end
+        ]
+        return not any(view.has(_RECENT) for view, _ in touched) and any(
+            o.slot == _PAST_BEFORE
+            for view, start in touched
+            for p in range(max(0, match.start - start))
+            for o in view.slots_at(p)
+        )
 
     def _merged(self, views: list[_ClauseView]) -> _ClauseView:
         """The whole message as one clause, for rules whose scope is the message: each
@@ -970,6 +989,7 @@ class CrisisDetector:
         happened: bool = False,
         negated: bool | None = None,
         earlier: str | None = None,
+        told_before: bool | None = None,
     ) -> tuple[CrisisLevel, str]:
         """The level a match gives, and why. `asked`: the message holds a question;
         `recovered`: it tells of a crisis now over, which even `past: keep` rules heed;
@@ -982,7 +1002,9 @@ class CrisisDetector:
         something recent is told ("she said it tonight"), so a question about someone is
         about a real person now, not what someone might say; `negated`: for a match across
         clauses, whether the clause it starts in negates it (None: look in `view`);
-        `earlier`: the last person named in the clauses before this one."""
+        `earlier`: the last person named in the clauses before this one; `told_before`: for
+        a match across clauses, whether the clauses it touches tell the wish as the past
+        (None: look in `view`)."""
         rule = match.rule.rule
         if (
             (
@@ -1046,7 +1068,7 @@ class CrisisDetector:
                 level, CrisisLevel.DISTRESS
             ), f"{how}; a question about what someone might say"
         if level > CrisisLevel.DISTRESS and (
-            self._past_before(match, view)
+            (self._past_before(match, view) if told_before is None else told_before)
             or (recovered and not self._present(match, view))
             or (
                 rule.past == "distress"
