@@ -889,3 +889,21 @@ def test_a_past_wish_across_clauses_is_read_where_the_match_is(
     clauses the match touches, as for its twin inside one clause. None means at most the
     gentle pointer. The rules alone."""
     _rules_read(detector, text, level)
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        (
+            "at group i shared about when i swallowed my meds hoping not to wake up. that was 2015",
+            None,
+        ),
+        ("i hope i do not wake up tomorrow", DANGER),
+    ],
+)
+def test_a_wish_told_as_a_share_is_the_past(
+    detector: CrisisSet, text: str, level: CrisisLevel | None
+) -> None:
+    """`context.past_before` "shared about when i": a wish told to others as a story.
+    None means at most the gentle pointer. The rules alone."""
+    _rules_read(detector, text, level)
