@@ -907,3 +907,18 @@ def test_a_wish_told_as_a_share_is_the_past(
     """`context.past_before` "shared about when i": a wish told to others as a story.
     None means at most the gentle pointer. The rules alone."""
     _rules_read(detector, text, level)
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        ("interview tomorrow. doing everything right now and it still might not be enough", None),
+        ("doing all my pills right now", DANGER),
+    ],
+)
+def test_doing_everything_right_is_no_swallowing(
+    detector: CrisisSet, text: str, level: CrisisLevel | None
+) -> None:
+    """`reading.spellings` reads "doing everything right" as one word, so took-too-many's
+    "doing | everything | ... it" does not find it. The rules alone."""
+    _rules_read(detector, text, level)
