@@ -192,6 +192,10 @@ class _Occurrence(NamedTuple):
     slot: str
 
 
+# Made straight from a tuple where the scan makes many (the named constructor adds a call).
+_new_occurrence = tuple.__new__
+
+
 @dataclass
 class _ClauseView:
     """One clause, with every slot found in it, by where it starts."""
@@ -199,10 +203,15 @@ class _ClauseView:
     tokens: Clause
     at: dict[int, list[_Occurrence]]
     question: bool
-    slots: frozenset[str] = field(init=False)
+    # Where a phrase might run on past the clause's end: the only places a message-wide
+    # view must scan again (`_merged`).
+    runs_on: tuple[int, ...] = ()
+    # Every slot found in the clause; worked out from `at` when not given.
+    slots: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
-        self.slots = frozenset(o.slot for group in self.at.values() for o in group)
+        if not self.slots:
+            self.slots = frozenset(o.slot for group in self.at.values() for o in group)
 
     def slots_at(self, start: int) -> list[_Occurrence]:
         return self.at.get(start, [])
@@ -517,7 +526,11 @@ class CrisisDetector:
         )
 
     def _second_reader(
-        self, views: list[_ClauseView], best: CrisisMatch, explanation: Explanation | None
+        self,
+        views: list[_ClauseView],
+        best: CrisisMatch,
+        explanation: Explanation | None,
+        reading: list[tuple[float, bool]],
     ) -> CrisisMatch:
         """Where no danger rule matched, the model may answer: danger, or the helper reply
         when it reads the danger as someone else's. A danger rule that matched has
@@ -529,17 +542,17 @@ class CrisisDetector:
             return best
         if sum(len(view.tokens) for view in views) < self.model.min_words:
             return best
-        features = self._features(views)
-        probability = self.model.probability(features)
+        probability, someone_else = self._model_reading(views, reading)
         # Where a distress rule already read the text ("it's all too much right now"), the
         # model needs stronger evidence to raise it to the crisis block.
         threshold = self.model.threshold
         if best.level is CrisisLevel.DISTRESS:
             threshold = max(threshold, DISTRESS_THRESHOLD)
         answers = probability >= threshold
-        other = answers and self.model.about_someone_else(features)
+        other = answers and someone_else
         level = CrisisLevel.HELPER if other else CrisisLevel.DANGER
         if explanation is not None:
+            features = self._features(views)
             pushes = ", ".join(
                 f"{name} {push:+.2f}" for name, push in self.model.strongest(features)
             )
@@ -559,13 +572,23 @@ class CrisisDetector:
                     return True
         return False
 
-    def _others(self, views: list[_ClauseView]) -> bool:
+    def _others(self, views: list[_ClauseView], reading: list[tuple[float, bool]]) -> bool:
         """Whether the model reads the danger as someone else's. Words alone mislead in
         reported speech ("he said kms": the "myself" is his) and gifts ("gave me his dog"),
         and say nothing where no subject is named ("jay hasnt been online in 3 days after
         that last message"). Cross-validated on the tuned split, this reading agrees with
         the labels for 98.8 % of crisis messages."""
-        return self.model is not None and self.model.about_someone_else(self._features(views))
+        return self.model is not None and self._model_reading(views, reading)[1]
+
+    def _model_reading(
+        self, views: list[_ClauseView], reading: list[tuple[float, bool]]
+    ) -> tuple[float, bool]:
+        """The model's probability of danger and whether it reads it as someone else's,
+        worked out once per message: `reading` is the message's memo, empty at first."""
+        assert self.model is not None
+        if not reading:
+            reading.append(self.model.read(self._features(views)))
+        return reading[0]
 
     @property
     def rule_ids(self) -> list[str]:
@@ -611,40 +634,53 @@ class CrisisDetector:
         views: list[_ClauseView] = []
         for clause, asked in self._reader.read_marked(text):
             at: dict[int, list[_Occurrence]] = {}
+            runs_on: list[int] = []
             for start in range(len(clause)):
-                found = self._scan(clause, start)
+                found, running_on = self._scan(clause, start)
                 if found:
                     at[start] = found
+                if running_on:
+                    runs_on.append(start)
+            present = {o.slot for group in at.values() for o in group}
             # A past marker inside a stretch that runs up to now ("the best part of the
             # last year") is no past.
-            _drop_inside(at, _PAST, _UNTIL_NOW)
+            if _UNTIL_NOW in present and _PAST in present:
+                _drop_inside(at, _PAST, _UNTIL_NOW)
+                present = {o.slot for group in at.values() for o in group}
             # A time inside a longer past marker is the past's ("two years ago tonight"),
             # not a sign that something is happening now.
-            _drop_inside(at, _RECENT, _PAST, longer=True)
+            if _PAST in present and _RECENT in present:
+                _drop_inside(at, _RECENT, _PAST, longer=True)
+                present = {o.slot for group in at.values() for o in group}
             opener = any(o.slot == _QUESTION for o in at.get(0, ()))
-            views.append(_ClauseView(clause, at, asked or opener))
+            view = _ClauseView(clause, at, asked or opener, tuple(runs_on), frozenset(present))
+            views.append(view)
         return views
 
-    def _scan(self, clause: Clause, start: int) -> list[_Occurrence]:
+    def _scan(self, clause: Clause, start: int) -> tuple[list[_Occurrence], bool]:
+        """Every slot's phrase that starts at `start`, and whether a phrase could still
+        go on where the clause ends (then a message-wide view scans here again)."""
         found: list[_Occurrence] = []
         root = self._trie.children
         for reading in clause[start].readings:
             if reading in root:
                 break
         else:
-            return found
+            return found, False
         frontier: list[tuple[_Trie, int, int]] = [(self._trie, start, 0)]
         stepped = False
+        running_on = False
         while frontier:
             node, position, skipped = frontier.pop()
             if position >= len(clause):
+                running_on = True
                 continue
             for reading in clause[position].readings:
                 child = node.children.get(reading)
                 if child is None:
                     continue
                 for slot in child.slots:
-                    found.append(_Occurrence(start, position + 1, slot))
+                    found.append(_new_occurrence(_Occurrence, (start, position + 1, slot)))
                 if child.children:
                     frontier.append((child, position + 1, 0))
             # A filler inside a phrase ("would | just | like to") is stepped over.
@@ -657,7 +693,7 @@ class CrisisDetector:
                 stepped = True
         # Two ways through a phrase ("would just like to" listed, and "would like to" with
         # "just" stepped over) find the same occurrence once.
-        return list(dict.fromkeys(found)) if stepped else found
+        return (list(dict.fromkeys(found)) if stepped else found), running_on
 
     def _run(self, text: str, explanation: Explanation | None) -> CrisisMatch:
         views = self._views(text)
@@ -675,6 +711,7 @@ class CrisisDetector:
         matched = False  # did a danger rule match, whatever was made of it?
         set_aside: list[str] = []  # danger rules held back by their look-alike guards
         others: bool | None = None  # the model's reading of whose danger it is, once
+        reading: list[tuple[float, bool]] = []  # the model's reading, worked out once
         best = NO_MATCH
         previous: _ClauseView | None = None
         recovered = self._recovered(views)
@@ -721,7 +758,7 @@ class CrisisDetector:
                 matched = matched or match.rule.rule.level is RuleLevel.DANGER
                 if level is CrisisLevel.DANGER and not self._writer_named(match, view):
                     if others is None:
-                        others = self._others(views)
+                        others = self._others(views, reading)
                     if others:
                         level, why = CrisisLevel.HELPER, f"{why}; the model reads someone else's"
                 if explanation is not None:
@@ -757,7 +794,7 @@ class CrisisDetector:
                     best = CrisisMatch(level, match.rule.rule.id)
         if matched or set_aside:
             return best
-        return self._second_reader(views, best, explanation)
+        return self._second_reader(views, best, explanation, reading)
 
     @staticmethod
     def _held_by_message(match: _Match, views: list[_ClauseView], set_aside: list[str]) -> bool:
@@ -795,24 +832,27 @@ class CrisisDetector:
 
     def _merged(self, views: list[_ClauseView]) -> _ClauseView:
         """The whole message as one clause, for rules whose scope is the message: each
-        clause's slots, shifted, and the few places near a boundary scanned again for
-        phrases that run across it."""
+        clause's slots, shifted, and the places where a phrase could run on past a
+        clause's end (`runs_on`) scanned again for phrases that run across it."""
         tokens: Clause = tuple(t for view in views for t in view.tokens)
         at: dict[int, list[_Occurrence]] = {}
-        boundaries: list[int] = []
-        for view, (offset, end) in zip(views, _clause_spans(views), strict=True):
-            for start, group in view.at.items():
-                at[start + offset] = [
-                    _Occurrence(o.start + offset, o.end + offset, o.slot) for o in group
-                ]
-            boundaries.append(end)
-        for boundary in boundaries[:-1]:
-            for start in range(max(0, boundary - _LONGEST_PHRASE), boundary):
-                found = self._scan(tokens, start)
-                if found:
-                    at[start] = found
-                else:
-                    at.pop(start, None)
+        again: list[int] = []
+        for view, (offset, _) in zip(views, _clause_spans(views), strict=True):
+            if offset:
+                for start, group in view.at.items():
+                    at[start + offset] = [
+                        _Occurrence(o.start + offset, o.end + offset, o.slot) for o in group
+                    ]
+            else:
+                at.update(view.at)
+            if view is not views[-1]:
+                again.extend(start + offset for start in view.runs_on)
+        for start in again:
+            found, _ = self._scan(tokens, start)
+            if found:
+                at[start] = found
+            else:
+                at.pop(start, None)
         return _ClauseView(tokens, at, any(v.question for v in views))
 
     def _matches(

@@ -362,12 +362,13 @@ class Reader:
             if i + 1 < len(words):
                 a, b = words[i], words[i + 1]
                 joined = a + b
+                # The cheap tests first: most neighbours are two everyday words.
                 if (
-                    (len(joined) >= 4 or (len(joined) == 3 and min(len(a), len(b)) == 1))
+                    not (a in common and b in common)
+                    and (len(joined) >= 4 or (len(joined) == 3 and min(len(a), len(b)) == 1))
                     and a.isalpha()
                     and b.isalpha()
                     and squeeze(joined) in self.vocabulary
-                    and not (a in common and b in common)
                     and squeeze(a) not in self.vocabulary
                 ):
                     out.append(joined)
@@ -382,14 +383,14 @@ class Reader:
         i = 0
         while i < len(words):
             word = words[i]
-            options = next(
-                (
-                    self._spellings[r]
-                    for r in _held_down(word)
-                    if r in self._spellings and r not in blocked
-                ),
-                None,
-            )
+            held = _held_down(word)
+            if len(held) == 1:  # most words: no letter held down
+                options = None if word in blocked else self._spellings.get(word)
+            else:
+                options = next(
+                    (self._spellings[r] for r in held if r in self._spellings and r not in blocked),
+                    None,
+                )
             # Shorthand straight after a number is a unit ("ran 5 kms"), not shorthand.
             if options and not (i and words[i - 1].isdigit() and len(word) <= 3):
                 for spelling in options:
