@@ -661,22 +661,30 @@ class CrisisDetector:
         """Every slot's phrase that starts at `start`, and whether a phrase could still
         go on where the clause ends (then a message-wide view scans here again)."""
         found: list[_Occurrence] = []
-        root = self._trie.children
+        frontier: list[tuple[_Trie, int, int]] = []
         for reading in clause[start].readings:
-            if reading in root:
-                break
-        else:
+            child = self._trie.children.get(reading)
+            if child is None:
+                continue
+            for slot in child.slots:
+                found.append(_new_occurrence(_Occurrence, (start, start + 1, slot)))
+            if child.children:
+                frontier.append((child, start + 1, 0))
+        if not frontier:
             return found, False
-        frontier: list[tuple[_Trie, int, int]] = [(self._trie, start, 0)]
+        size = len(clause)
+        fillers = self._fillers
         stepped = False
         running_on = False
         while frontier:
             node, position, skipped = frontier.pop()
-            if position >= len(clause):
+            if position >= size:
                 running_on = True
                 continue
-            for reading in clause[position].readings:
-                child = node.children.get(reading)
+            readings = clause[position].readings
+            children = node.children
+            for reading in readings:
+                child = children.get(reading)
                 if child is None:
                     continue
                 for slot in child.slots:
@@ -684,11 +692,7 @@ class CrisisDetector:
                 if child.children:
                     frontier.append((child, position + 1, 0))
             # A filler inside a phrase ("would | just | like to") is stepped over.
-            if (
-                skipped < _MAX_FILLERS
-                and node is not self._trie
-                and clause[position].readings[0] in self._fillers
-            ):
+            if skipped < _MAX_FILLERS and readings[0] in fillers:
                 frontier.append((node, position + 1, skipped + 1))
                 stepped = True
         # Two ways through a phrase ("would just like to" listed, and "would like to" with

@@ -86,13 +86,12 @@ class CrisisModel:
         arithmetic of `weigh` and `_logit`, with one look-up per feature (the detector asks
         both questions of most texts it reads)."""
         table = self._table
-        counts: dict[str, int] = {}
-        for name in features:
-            if name in table:
-                counts[name] = counts.get(name, 0) + 1
         square = danger = other = 0.0
-        for name, count in counts.items():
-            idf, weight, other_weight = table[name]
+        for name, count in Counter(features).items():
+            entry = table.get(name)
+            if entry is None:
+                continue
+            idf, weight, other_weight = entry
             value = idf if count == 1 else (1.0 + math.log(count)) * idf
             square += value * value
             danger += value * weight
