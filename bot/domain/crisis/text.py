@@ -70,14 +70,43 @@ _TYPOGRAPHY = {
     "\u2028": "\n",
     "\u2029": "\n",
 }
-_TYPOGRAPHY_TABLE = str.maketrans(_TYPOGRAPHY)
+
+
+class CharMap:
+    """`str.translate` for a table of single characters that are not ASCII (emoji,
+    curly quotes, letters of other scripts): only the text's runs of characters beyond
+    ASCII are translated. `translate` looks every character up in its table, and most of
+    a long message is plain ASCII."""
+
+    __slots__ = ("_table",)
+
+    def __init__(self, table: Mapping[str, str]) -> None:
+        if any(ch.isascii() for ch in table):
+            raise ValueError("a CharMap maps characters beyond ASCII only")
+        self._table = str.maketrans(dict(table))
+
+    def __call__(self, text: str) -> str:
+        if text.isascii():
+            return text
+        table = self._table
+        return _BEYOND_ASCII_RE.sub(lambda m: m.group(0).translate(table), text)
+
+
+_BEYOND_ASCII_RE = re.compile(r"[^\x00-\x7f]+")
+_TYPOGRAPHY_MAP = CharMap(_TYPOGRAPHY)
 # Latin diacritics only: marks that other scripts need to spell a word are left in place.
 _ACCENTS_RE = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
 _RUN3_RE = re.compile(r"([^\W\d_])\1{2,}")
 _SQUEEZE_RE = re.compile(r"(.)\1+")
 _DOTTED_RE = re.compile(r"(?<![^\W_])[a-z](?:[.\-_][a-z]){2,}[.\-_]?(?![^\W_])")
-_MASKED_RE = re.compile(r"[a-z]*[a-z][*#]+[a-z][a-z*#]*")
+# Starts only where a word starts: a match found inside a word is found from its start too,
+# and trying every letter of every word made this the slowest step for long messages.
+_MASKED_RE = re.compile(r"(?<![a-z])[a-z]+[*#]+[a-z][a-z*#]*")
 _CAPITAL_I_RE = re.compile(r"(?<=[a-z])I+(?=[a-z]|\b)|(?<=[a-z]I)I+")
+_LOWER_THEN_I_RE = re.compile(r"[a-z]I")
+# What every dotted or dashed run of single letters holds (a faster scan than the full
+# pattern, which looks around every letter): three letters, two separators between.
+_DOTTED_HINT_RE = re.compile(r"[a-z][.\-_][a-z][.\-_][a-z]")
 _CLOCK_RE = re.compile(r"(\d):(\d\d)")
 _TOKEN_RE = re.compile(rf"[^\W_]+|[{re.escape(_CLAUSE_CHARS)}]+")
 
@@ -151,8 +180,8 @@ class Reader:
             short: frozenset(words) for short, words in (not_shorthand_with or {}).items()
         }
         self._any_number = (any_number,) if any_number else ()
-        self._symbols = str.maketrans({ch: f" {words} " for ch, words in (symbols or {}).items()})
-        self._confusables = str.maketrans(
+        self._symbols = CharMap({ch: f" {words} " for ch, words in (symbols or {}).items()})
+        self._confusables = CharMap(
             {ch: latin for ch, latin in lexicon.confusables.items() if len(ch) == 1}
         )
         self._leet = str.maketrans(dict(leetspeak))
@@ -204,15 +233,17 @@ class Reader:
 
     def fold(self, text: str) -> str:
         """Invisible characters removed; case, look-alikes, accents and typography folded."""
-        if "I" in text:  # a capital I inside a lower-case word stands for l ("kiII")
+        # A capital I inside a lower-case word stands for l ("kiII"); both of the
+        # pattern's forms need a lower-case letter just before an I.
+        if "I" in text and _LOWER_THEN_I_RE.search(text):
             text = _CAPITAL_I_RE.sub(lambda m: "l" * len(m.group(0)), text)
         if text.isascii():
             text = text.lower()
         else:
-            text = INVISIBLE_RE.sub("", text).translate(self._symbols)
-            text = unicodedata.normalize("NFKC", text).casefold().translate(_TYPOGRAPHY_TABLE)
+            text = self._symbols(INVISIBLE_RE.sub("", text))
+            text = _TYPOGRAPHY_MAP(unicodedata.normalize("NFKC", text).casefold())
             if not text.isascii():
-                text = text.translate(self._confusables)
+                text = self._confusables(text)
                 text = unicodedata.normalize("NFKD", text)
                 text = unicodedata.normalize("NFC", _ACCENTS_RE.sub("", text))
         if "'" in text or "`" in text:
@@ -221,7 +252,7 @@ class Reader:
             text = _CLOCK_RE.sub(r"\1\2", text)
         if "*" in text or "#" in text:
             text = _MASKED_RE.sub(self._unmask, text)
-        if "." in text or "-" in text or "_" in text:
+        if ("." in text or "-" in text or "_" in text) and _DOTTED_HINT_RE.search(text):
             text = _DOTTED_RE.sub(lambda m: re.sub(r"[.\-_]", "", m.group(0)), text)
         if self._leet_word is not None:
             text = self._leet_word.sub(self._deleet, text)
