@@ -184,6 +184,12 @@ class _CompiledRule:
     not_with: frozenset[str]
     unless_with: frozenset[str]
     only_with: frozenset[str]
+    # The first step that is not optional: where a match starts.
+    first_step: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        first = next((i for i, s in enumerate(self.steps) if not s.optional), 0)
+        object.__setattr__(self, "first_step", first)
 
 
 class _Occurrence(NamedTuple):
@@ -497,11 +503,16 @@ class CrisisDetector:
         self._window = window
         self.model: CrisisModel | None = None
         self._message_rules = any(r.rule.scope == "message" for r in compiled)
-        self._by_first: dict[str, list[_CompiledRule]] = {}
+        # The rules by the slots of their first step: all of them, and those of each scope.
+        self._by_first: dict[str | None, dict[str, list[_CompiledRule]]] = {
+            None: {},
+            "clause": {},
+            "message": {},
+        }
         for rule in compiled:
-            first = next((s for s in rule.steps if not s.optional), rule.steps[0])
-            for slot in first.slots:
-                self._by_first.setdefault(slot, []).append(rule)
+            for slot in rule.steps[rule.first_step].slots:
+                self._by_first[None].setdefault(slot, []).append(rule)
+                self._by_first[rule.rule.scope].setdefault(slot, []).append(rule)
 
     def with_model(self, model: CrisisModel | None) -> CrisisDetector:
         """The same rules with the second reader beside them (see `model`)."""
@@ -867,10 +878,11 @@ class CrisisDetector:
         `not_preceded_by`, `not_with`) held is named in `set_aside`: the rules read that
         text too."""
         seen: set[int] = set()
+        by_first = self._by_first[scope]
         for start in sorted(view.at):
             for occurrence in view.at[start]:
-                for rule in self._by_first.get(occurrence.slot, ()):
-                    if rule.index in seen or (scope is not None and rule.rule.scope != scope):
+                for rule in by_first.get(occurrence.slot, ()):
+                    if rule.index in seen:
                         continue
                     match = self._try(rule, view, occurrence, set_aside)
                     if match is not None:
@@ -884,10 +896,7 @@ class CrisisDetector:
         first: _Occurrence,
         set_aside: list[str] | None = None,
     ) -> _Match | None:
-        steps = rule.steps
-        first_index = next(i for i, s in enumerate(steps) if not s.optional)
-        if first_index and any(not s.optional for s in steps[:first_index]):
-            return None
+        first_index = rule.first_step
         if rule.at_start and not self._only_lead(view, 0, first.start):
             return None
         result = self._extend(rule, view, first_index + 1, first.end, [first], 0)
@@ -938,8 +947,9 @@ class CrisisDetector:
             return spans
         step = rule.steps[index]
         gap = step.gap + carried_gap
+        at = view.at
         for start in range(position, min(position + gap, len(view.tokens) - 1) + 1):
-            for occurrence in view.slots_at(start):
+            for occurrence in at.get(start, ()):
                 if occurrence.slot in step.slots:
                     found = self._extend(
                         rule, view, index + 1, occurrence.end, [*spans, occurrence], 0
@@ -1090,6 +1100,13 @@ class CrisisDetector:
             last = max(end for slot, end in marks if slot == _RECOVERED)
             return not any(slot == _RECENT and end > last for slot, end in marks)
         if any(v.has(_RECENT) for v in views):
+            return False
+        # The second way needs the past told, a word for now and one for being well.
+        if not (
+            any(v.has(_NOW) for v in views)
+            and any(v.has(_WELL) for v in views)
+            and any(v.has(_PAST) or v.has(_PAST_BEFORE) or v.has(_TOLD) for v in views)
+        ):
             return False
         told: tuple[int, int] | None = None  # (clause, word) where the past is first told
         for index, view in enumerate(views):
