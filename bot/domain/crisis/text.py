@@ -108,7 +108,23 @@ _LOWER_THEN_I_RE = re.compile(r"[a-z]I")
 # pattern, which looks around every letter): three letters, two separators between.
 _DOTTED_HINT_RE = re.compile(r"[a-z][.\-_][a-z][.\-_][a-z]")
 _CLOCK_RE = re.compile(r"(\d):(\d\d)")
-_TOKEN_RE = re.compile(rf"[^\W_]+|[{re.escape(_CLAUSE_CHARS)}]+")
+_WORD_RE = re.compile(r"[^\W_]+")
+_CLAUSE_MARKS_RE = re.compile(rf"([{re.escape(_CLAUSE_CHARS)}]+)")
+
+
+def _wide_gaps(piece: str, words: list[str]) -> list[bool]:
+    """For each word of a clause, whether two or more spaces come before it (where letters
+    typed apart end a word: "k i l l  m y s e l f"). Only letters typed apart need it,
+    so for a clause with fewer than three single letters it is all False, uncounted."""
+    if sum(1 for w in words if len(w) == 1) < 3:
+        return [False] * len(words)
+    gaps: list[bool] = []
+    last_end = 0
+    for match in _WORD_RE.finditer(piece):
+        begin = match.start()
+        gaps.append(begin - last_end >= 2 and piece.count(" ", last_end, begin) >= 2)
+        last_end = match.end()
+    return gaps
 
 
 @lru_cache(maxsize=1 << 16)
@@ -267,27 +283,20 @@ class Reader:
         folded = self.fold(text)
         blocked: frozenset[str] = frozenset()
         if self._not_shorthand_with and any(s in folded for s in self._not_shorthand_with):
-            said = {m.group(0) for m in _TOKEN_RE.finditer(folded)}
+            said = set(_WORD_RE.findall(folded))
             blocked = frozenset(
                 short for short, words in self._not_shorthand_with.items() if words & said
             )
         clauses: list[tuple[Clause, bool]] = []
-        words: list[str] = []
-        wide_gap: list[bool] = []  # two or more spaces before the word
-        last_end = 0
-        for match in _TOKEN_RE.finditer(folded):
-            piece = match.group(0)
-            if piece[0] in _CLAUSE_CHARS:
-                if words:
-                    clauses.append((self._clause(words, wide_gap, blocked), "?" in piece))
-                words, wide_gap = [], []
-            else:
-                words.append(piece)
-                begin = match.start()
-                wide_gap.append(begin - last_end >= 2 and folded.count(" ", last_end, begin) >= 2)
-            last_end = match.end()
-        if words:
-            clauses.append((self._clause(words, wide_gap, blocked), False))
+        # Pieces of text between runs of clause marks, and the marks: [text, marks, text...]
+        pieces = _CLAUSE_MARKS_RE.split(folded)
+        for index in range(0, len(pieces), 2):
+            piece = pieces[index]
+            words = _WORD_RE.findall(piece)
+            if not words:
+                continue
+            asked = index + 1 < len(pieces) and "?" in pieces[index + 1]
+            clauses.append((self._clause(words, _wide_gaps(piece, words), blocked), asked))
         return [(clause, question) for clause, question in clauses if clause]
 
     def _clause(
@@ -297,9 +306,14 @@ class Reader:
         words = self._join_halves(words)
         words = self._respell(words, blocked)
         tokens: list[Token] = []
+        cache = self._cache
+        number_words = self._number_words
         for i, word in enumerate(words):
-            token = self._token(word)
-            readings = self._number_words.get(word)
+            token = cache.get(word) or self._token(word)
+            if word.isalpha():  # a word without a digit is no number (most of them)
+                tokens.append(token)
+                continue
+            readings = number_words.get(word)
             if (
                 readings
                 and 0 < i < len(words) - 1
