@@ -398,11 +398,11 @@ class Reader:
     def _join_halves(self, words: list[str]) -> list[str]:
         """ "sui cide" → "suicide": two neighbours that spell one of the rules' words, when
         they are not both everyday words."""
-        if len(words) < 2:
+        common = self._common
+        if len(words) < 2 or common.issuperset(words):  # two everyday words are never joined
             return words
         out: list[str] = []
         i = 0
-        common = self._common
         while i < len(words):
             if i + 1 < len(words):
                 a, b = words[i], words[i + 1]
@@ -424,6 +424,9 @@ class Reader:
         return out
 
     def _respell(self, words: list[str], blocked: frozenset[str] = frozenset()) -> list[str]:
+        # Most clauses hold no shorthand and no letter held down: nothing to respell.
+        if self._spellings.keys().isdisjoint(words) and not _RUN3_RE.search(" ".join(words)):
+            return words
         out: list[str] = []
         i = 0
         while i < len(words):
