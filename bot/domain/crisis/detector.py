@@ -672,17 +672,13 @@ class CrisisDetector:
         """Every slot's phrase that starts at `start`, and whether a phrase could still
         go on where the clause ends (then a message-wide view scans here again)."""
         found: list[_Occurrence] = []
-        frontier: list[tuple[_Trie, int, int]] = []
+        root = self._trie
         for reading in clause[start].readings:
-            child = self._trie.children.get(reading)
-            if child is None:
-                continue
-            for slot in child.slots:
-                found.append(_new_occurrence(_Occurrence, (start, start + 1, slot)))
-            if child.children:
-                frontier.append((child, start + 1, 0))
-        if not frontier:
+            if reading in root.children:
+                break
+        else:
             return found, False
+        frontier: list[tuple[_Trie, int, int]] = [(root, start, 0)]
         size = len(clause)
         fillers = self._fillers
         stepped = False
@@ -702,8 +698,9 @@ class CrisisDetector:
                     found.append(_new_occurrence(_Occurrence, (start, position + 1, slot)))
                 if child.children:
                     frontier.append((child, position + 1, 0))
-            # A filler inside a phrase ("would | just | like to") is stepped over.
-            if skipped < _MAX_FILLERS and readings[0] in fillers:
+            # A filler inside a phrase ("would | just | like to") is stepped over; never
+            # the first word of one.
+            if skipped < _MAX_FILLERS and node is not root and readings[0] in fillers:
                 frontier.append((node, position + 1, skipped + 1))
                 stepped = True
         # Two ways through a phrase ("would just like to" listed, and "would like to" with
