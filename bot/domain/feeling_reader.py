@@ -36,7 +36,10 @@ than a look-up of the whole text:
 
 Phrases that hold a feeling's word but name none ("sit down", "wind down": `NOT_FEELINGS`)
 are read as no feeling. Words that say little on their own ("okay", "fine", "better":
-`HEDGES`) count only when nothing else is named: "I'm okay, just a bit flat" is low.
+`HEDGES`) count only when nothing else is named: "I'm okay, just a bit flat" is low. So do
+signs in the body that come with several feelings ("trembling", "heart pounding": "so
+angry my hands are trembling" is angry), "happy" beside another good feeling, and a count
+of clean time ("first week sober and the cravings are brutal" is craving).
 """
 
 from __future__ import annotations
@@ -102,8 +105,40 @@ FILLERS = frozenset(
     }
 )
 # Names that say little on their own: they are read only when the text names no other
-# feeling ("I'm fine" is calm; "I'm fine, just tired" is tired).
-HEDGES = ("okay", "fine", "alright", "all right", "better")
+# feeling ("I'm fine" is calm; "I'm fine, just tired" is tired; "trembling" is anxious,
+# "so angry my hands are trembling" angry).
+HEDGES = (
+    "okay",
+    "fine",
+    "alright",
+    "all right",
+    "better",
+    "happy",
+    # a count of clean time is context beside a feeling ("first week sober and the
+    # cravings are brutal" is craving), and hopeful only alone
+    "days sober",
+    "weeks sober",
+    "months sober",
+    "days clean",
+    "weeks clean",
+    "months clean",
+    # signs in the body that come with several feelings: "so angry my hands are
+    # trembling" is angry, "restless legs and a jumpy body" restless
+    "trembling",
+    "trembly",
+    "jittery",
+    "jumpy",
+    "freaking out",
+    "heart pounding",
+    "heart racing",
+    "heart is racing",
+    "heart is pounding",
+    "can not stop shaking",
+    "shaking all over",
+    "hands are shaking",
+    "shaky",
+    "twitchy",
+)
 # Phrases that hold a feeling's word but name no feeling: "down" is low, "sit down" is not.
 NOT_FEELINGS = (
     "sit down",

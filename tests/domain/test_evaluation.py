@@ -88,6 +88,15 @@ def catalog(shipped_report: LoadReport) -> Catalog:
         ("worried it could go wrong", ("anxious",)),
         ("can't settle down", ("restless",)),
         ("I'm so lonely it hurts", ("lonely",)),
+        # Signs in the body that come with several feelings, "happy" and a count of clean
+        # time say which feeling only when no other is named.
+        ("furious and my hands are trembling", ("angry",)),
+        ("trembling", ("anxious",)),
+        ("jumpy and restless all day", ("restless",)),
+        ("happy and so thankful", ("grateful",)),
+        ("happy", ("hopeful",)),
+        ("ten days sober and craving a drink", ("craving",)),
+        ("ten days sober", ("hopeful",)),
         # A typo in a long word: one letter added, dropped, changed or two swapped...
         ("lonley af", ("lonely",)),
         ("stresed out about money", ("stressed",)),
