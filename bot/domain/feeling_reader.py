@@ -39,7 +39,8 @@ are read as no feeling. Words that say little on their own ("okay", "fine", "bet
 `HEDGES`) count only when nothing else is named: "I'm okay, just a bit flat" is low. So do
 signs in the body that come with several feelings ("trembling", "heart pounding": "so
 angry my hands are trembling" is angry), "happy" beside another good feeling, and a count
-of clean time ("first week sober and the cravings are brutal" is craving).
+of clean time ("first week sober and the cravings are brutal" is craving), tears and
+"wound up" ("in tears at the funeral" is grieving).
 """
 
 from __future__ import annotations
@@ -138,6 +139,15 @@ HEDGES = (
     "hands are shaking",
     "shaky",
     "twitchy",
+    # ...and names that come with several feelings: "wound up" after a row is angry,
+    # unable to settle restless; tears at a funeral are grief, "overwhelmed and in tears"
+    # is overwhelmed
+    "wound up",
+    "all over the place",
+    "in tears",
+    "teary",
+    "tearful",
+    "weepy",
 )
 # Phrases that hold a feeling's word but name no feeling: "down" is low, "sit down" is not.
 NOT_FEELINGS = (
@@ -181,6 +191,19 @@ NOT_FEELINGS = (
     "going wrong",
     "feels wrong",
     "something wrong",
+    # "tired of" that is fed up, not worn out ("tired of feeling guilty")
+    "tired of",
+    # "nightmare" that is a bad time, not a bad dream ("work is a nightmare")
+    "is a nightmare",
+    "was a nightmare",
+    "been a nightmare",
+    # "alone" that is how one goes, not how one feels ("scared to go out alone")
+    "go out alone",
+    "walk home alone",
+    # "too much" that is a drink, not a load ("wired after too much coffee")
+    "too much coffee",
+    "too much caffeine",
+    "too much sugar",
 )
 # The longest run of fillers skipped inside a name.
 MAX_SKIPPED = 3

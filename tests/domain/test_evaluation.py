@@ -86,6 +86,12 @@ def catalog(shipped_report: LoadReport) -> Catalog:
         ("feeling flat", ("low",)),
         ("the car broke down", ()),
         ("worried it could go wrong", ("anxious",)),
+        # ...fed up rather than worn out, a bad time rather than a bad dream, how one goes
+        # out rather than how one feels, a drink rather than a load
+        ("tired of feeling lonely", ("lonely",)),
+        ("the commute is a nightmare and I'm stressed", ("stressed",)),
+        ("nervous to go out alone", ("anxious",)),
+        ("restless after too much coffee", ("restless",)),
         ("can't settle down", ("restless",)),
         ("I'm so lonely it hurts", ("lonely",)),
         # Signs in the body that come with several feelings, "happy" and a count of clean
@@ -97,6 +103,13 @@ def catalog(shipped_report: LoadReport) -> Catalog:
         ("happy", ("hopeful",)),
         ("ten days sober and craving a drink", ("craving",)),
         ("ten days sober", ("hopeful",)),
+        # ...so do names that come with several feelings: tears, "wound up", "all over
+        # the place"
+        ("grumpy and wound up", ("irritable",)),
+        ("wound up", ("stressed",)),
+        ("bored and all over the place", ("restless",)),
+        ("in tears at the funeral", ("grieving",)),
+        ("in tears", ("low",)),
         # A typo in a long word: one letter added, dropped, changed or two swapped...
         ("lonley af", ("lonely",)),
         ("stresed out about money", ("stressed",)),
