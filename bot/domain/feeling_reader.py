@@ -12,7 +12,9 @@ than a look-up of the whole text:
   and "freaked out"; "craved" and "craving". Only endings are stripped (-s, -es, -ed,
   -ing, -ies, -ied), never a word's meaning: "hopeless" is not "hopeful".
 - **Words in between.** Intensifiers and fillers ("really", "so", "a bit", "totally",
-  "kind of") are skipped, also inside a name: "stressed right out", "worn totally out".
+  "kind of", "a complete") are skipped, also inside a name: "stressed right out", "worn
+  totally out", "a complete fraud".
+- **A dropped g.** "runnin on empty" is "running on empty", "freakin out" "freaking out".
 - **Negation.** A feeling named within `NEGATION_REACH` words after a negation ("not",
   "no", "never", "no longer", "don't") is not meant: "not anxious, just tired" is tired;
   "can't settle" and "can't sleep" are names of feelings, not negations. A name may
@@ -103,6 +105,11 @@ FILLERS = frozenset(
         "slightly",
         "rather",
         "way",
+        "total",
+        "complete",
+        "utter",
+        "absolute",
+        "proper",
     }
 )
 # Names that say little on their own: they are read only when the text names no other
@@ -209,6 +216,8 @@ NOT_FEELINGS = (
 MAX_SKIPPED = 3
 # Stems shorter than this are not matched by inflection ("used" is not "us").
 MIN_STEM = 4
+# Words shorter than this are never read as missing their last g ("sin" is not "sing").
+DROPPED_G_MIN = 4
 # Words shorter than this are never read as a typo of another ("sda" is not "sad").
 TYPO_MIN_LETTERS = 5
 # Leaning (see `FeelingReader.lean`): a word counts only if the names of at most this share
@@ -451,6 +460,11 @@ class FeelingReader:
         for stem in sorted(inflections(word), key=len, reverse=True):
             if stem in self._by_stem:
                 return self._by_stem[stem]
+        # A dropped g, as typed and said: "runnin on fumes", "feelin lost".
+        if word.endswith("in") and len(word) >= DROPPED_G_MIN:
+            for stem in sorted(inflections(word + "g"), key=len, reverse=True):
+                if stem in self._by_stem:
+                    return self._by_stem[stem]
         return self._typo(word) or word
 
     def _typo(self, word: str) -> str | None:

@@ -67,6 +67,10 @@ def catalog(shipped_report: LoadReport) -> Catalog:
         ("stressing right out", ("stressed",)),
         ("in way over my head", ("overwhelmed",)),
         ("like such a failure", ("ashamed",)),
+        ("feel like a complete fraud", ("ashamed",)),
+        # A dropped g: "runnin" is "running".
+        ("runnin on empty", ("tired",)),
+        ("freakin out", ("anxious",)),
         ("couldn't sleep", ("cant-sleep",)),
         ("haven't slept properly", ("cant-sleep",)),
         ("I don't feel anything", ("numb",)),
