@@ -18,7 +18,9 @@ than a look-up of the whole text:
 - **Negation.** A feeling named within `NEGATION_REACH` words after a negation ("not",
   "no", "never", "no longer", "don't") is not meant: "not anxious, just tired" is tired;
   "can't settle" and "can't sleep" are names of feelings, not negations. A name may
-  itself hold a negation ("not sleeping", "no one to talk to"), and is then read whole.
+  itself hold a negation ("not sleeping", "no one to talk to"), and is then read whole;
+  one that says "anyone" or "anything" goes with the negation before it instead of being
+  undone by it ("haven't spoken to anyone in days" is lonely).
 
 - **Typos.** A word of at least `TYPO_MIN_LETTERS` letters that names nothing, is not
   an ordinary English word, and is one edit (a letter added, dropped, changed, or two
@@ -58,6 +60,9 @@ from bot.domain.crisis.text import deletions, one_edit, one_edit_variants
 # "not anxious", "never really lonely", "no longer angry". As read after normalising.
 NEGATIONS = frozenset({"not", "no", "never", "nor", "without", "isnt", "dont", "arent"})
 NEGATION_REACH = 3
+# Words that a negation goes with rather than undoes: a name that holds one is read after a
+# negation too ("haven't spoken to anyone in days" is lonely, "don't feel anything" numb).
+ANY = frozenset({"anyone", "anybody", "anything"})
 CAN = frozenset({"can", "could"})
 # Words that only say how much or how sure, skipped inside a feeling's name ("stressed
 # right out") and never a feeling themselves.
@@ -573,7 +578,7 @@ class FeelingReader:
                 feeling, end, hedge = match
                 if feeling is None:
                     spent.update(range(i, end))  # words that name no feeling ("sit down")
-                elif i <= negated_until:
+                elif i <= negated_until and not ANY.intersection(words[i:end]):
                     negated_until = -1  # a negation covers one feeling
                 elif feeling not in found and feeling not in hedged:
                     (hedged if hedge else found).append(feeling)

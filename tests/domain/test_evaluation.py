@@ -346,6 +346,17 @@ def test_when_no_feeling_is_read_the_closest_offered_start_with_those_the_words_
     assert catalog.closest_feelings(text)[0].id == first
 
 
+def test_a_name_that_says_anyone_goes_with_the_negation_before_it() -> None:
+    """A name written to follow a negation ("spoken to anyone"): "not spoken to anyone in
+    days" is lonely, where "not on edge" is no feeling."""
+    reader = FeelingReader(
+        [_feeling("lonely", "spoken to anyone"), _feeling("anxious", "on edge")],
+        lambda text: text.lower(),
+    )
+    assert reader.read("not spoken to anyone in days", 2) == ("lonely",)
+    assert reader.read("not on edge", 2) == ()
+
+
 GUESSING_FEELINGS = [
     _feeling("tired", "worn out", "no energy left", "eyes keep closing", "legs like lead"),
     _feeling("anxious", "heart racing", "on edge", "stomach in knots", "legs shaking"),
