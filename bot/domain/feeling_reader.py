@@ -153,13 +153,18 @@ HEDGES = (
     "twitchy",
     # ...and names that come with several feelings: "wound up" after a row is angry,
     # unable to settle restless; tears at a funeral are grief, "overwhelmed and in tears"
-    # is overwhelmed
+    # is overwhelmed; thoughts that won't stop are guilt in "can't stop thinking about how
+    # I let everyone down"
     "wound up",
     "all over the place",
     "in tears",
     "teary",
     "tearful",
     "weepy",
+    "crying in the car",
+    "keyed up",
+    "can not stop thinking",
+    "want to scream",
 )
 # Phrases that hold a feeling's word but name no feeling: "down" is low, "sit down" is not.
 NOT_FEELINGS = (

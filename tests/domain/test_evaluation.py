@@ -114,6 +114,9 @@ def catalog(shipped_report: LoadReport) -> Catalog:
         ("bored and all over the place", ("restless",)),
         ("in tears at the funeral", ("grieving",)),
         ("in tears", ("low",)),
+        ("keyed up and fidgety", ("restless",)),
+        ("can't stop thinking about it, so guilty", ("ashamed",)),
+        ("so overwhelmed I want to scream", ("overwhelmed",)),
         # A typo in a long word: one letter added, dropped, changed or two swapped...
         ("lonley af", ("lonely",)),
         ("stresed out about money", ("stressed",)),
