@@ -154,7 +154,8 @@ HEDGES = (
     # ...and names that come with several feelings: "wound up" after a row is angry,
     # unable to settle restless; tears at a funeral are grief, "overwhelmed and in tears"
     # is overwhelmed; thoughts that won't stop are guilt in "can't stop thinking about how
-    # I let everyone down"
+    # I let everyone down"; "wrecked" is worn out alone, but a wrecked sleep schedule is
+    # no tiredness
     "wound up",
     "all over the place",
     "in tears",
@@ -165,6 +166,7 @@ HEDGES = (
     "keyed up",
     "can not stop thinking",
     "want to scream",
+    "wrecked",
 )
 # Phrases that hold a feeling's word but name no feeling: "down" is low, "sit down" is not.
 NOT_FEELINGS = (

@@ -117,6 +117,8 @@ def catalog(shipped_report: LoadReport) -> Catalog:
         ("keyed up and fidgety", ("restless",)),
         ("can't stop thinking about it, so guilty", ("ashamed",)),
         ("so overwhelmed I want to scream", ("overwhelmed",)),
+        ("my routine is wrecked and I can't sleep", ("cant-sleep",)),
+        ("wrecked", ("tired",)),
         # A typo in a long word: one letter added, dropped, changed or two swapped...
         ("lonley af", ("lonely",)),
         ("stresed out about money", ("stressed",)),
