@@ -744,6 +744,11 @@ class Catalog:
             return (whole,)
         return self._feeling_reader.read(text, limit)
 
+    def read_cues(self, text: str, feelings: Collection[str]) -> tuple[str, ...]:
+        """The techniques the member's words point at for the feelings read from them (the
+        vocabulary's `cues`): "spiralling with what ifs" points at worry time."""
+        return self._feeling_reader.cues(text, feelings)
+
     def closest_feelings(self, text: str, limit: int = 3) -> list[Feeling]:
         """What /cope offers when it could not read a feeling: those the words lean to
         (`FeelingReader.leanings`), then those whose names look like the text, then the
@@ -789,6 +794,7 @@ class Catalog:
         rng: random.Random | None = None,
         audience: Audience = Audience.SELF,
         prior: Mapping[str, Fraction] | None = None,
+        cues: Collection[str] = (),
     ) -> list[str]:
         """Ids of the techniques that fit, best first: by fit, then area, then variety.
 
@@ -803,18 +809,20 @@ class Catalog:
         published votes, `bot.domain.votes`: a technique without one scores one half);
         then one mainly for the feeling told first (feelings come in the order written,
         and the first is most often what the member most needs help with: "guilty and
-        scared my family will find out" is helped first with the guilt); then the
-        feeling's first choices (`first` in the vocabulary: what peer specialists
-        offer first for it, in their order); then, among techniques mainly for a named
-        feeling, the quicker one first (what a member can do in the moment: two minutes of
-        cold water before a half-hour plan);
-        ties shuffled with `rng`, so the many that only also help still come round.
+        scared my family will find out" is helped first with the guilt); then one the
+        member's words point at (`cues`, from `read_cues`: "spiralling with what ifs"
+        points at worry time); then the feeling's first choices (`first` in the
+        vocabulary: what peer specialists offer first for it, in their order); then,
+        among techniques mainly for a named feeling, the quicker one first (what a member
+        can do in the moment: two minutes of cold water before a half-hour plan); ties
+        shuffled with `rng`, so the many that only also help still come round.
 
         Cards for supporters are offered only with `audience=SUPPORTER`, and then only
         they are. With no feeling, every technique for that audience (in the area, when
         one is asked for) fits equally.
         """
         excluded = set(exclude)
+        pointed = set(cues)
         fit: dict[str, int] = {}
         mains: Counter[str] = Counter()  # how many named feelings each is mainly for
         told: dict[str, int] = {}  # the first named feeling each is mainly for, by place
@@ -859,6 +867,7 @@ class Catalog:
                 i in excluded,
                 -scores.get(i, _NO_VOTES),
                 told.get(i, unlisted),
+                i not in pointed,
                 choice[i],
                 minutes[i] if fit[i] >= MAIN_FLOOR else 0,
             )

@@ -344,7 +344,15 @@ class FeelingReader:
         names += [(tuple(normalise(name).split()), None) for name in NOT_FEELINGS]
         # Words of names that are inflections of each other are one word: "feel nothing"
         # also reads "feeling nothing". Each word stands for the shortest of its family.
-        known = {word for words, _ in names for word in words}
+        # (The words of cues too, so that "keeps checking" reads a cue "keep checking".)
+        cue_words = {
+            word
+            for feeling in feelings
+            for cue in feeling.cues
+            for phrase in cue.words
+            for word in normalise(phrase).split()
+        }
+        known = {word for words, _ in names for word in words} | cue_words
         family = {word: word for word in known}
 
         def top(word: str) -> str:
@@ -384,6 +392,14 @@ class FeelingReader:
         self._hedges = {
             tuple(self._canonical(w) for w in normalise(hedge).split()) for hedge in HEDGES
         }
+        # Cues: each feeling's words that point at one of its techniques, read as the
+        # text is (fillers left out), by their words.
+        self._cues: dict[tuple[str, ...], tuple[str, str]] = {}
+        for feeling in feelings:
+            for cue in feeling.cues:
+                for phrase in cue.words:
+                    self._cues.setdefault(self._cue_words(phrase), (feeling.id, cue.technique))
+        self._cue_lengths = sorted({len(words) for words in self._cues if words}, reverse=True)
         # The names' words as read (inflections and typos folded), once for leaning and
         # guessing below.
         read_names = {
@@ -465,6 +481,22 @@ class FeelingReader:
         top = scores[best]
         share = 1.0 / sum(math.exp(score - top) for score in scores.values())
         return best if share >= GUESS_MIN else None
+
+    def _cue_words(self, text: str) -> tuple[str, ...]:
+        return tuple(self._canonical(w) for w in self._normalise(text).split() if w not in FILLERS)
+
+    def cues(self, text: str, feelings: Collection[str]) -> tuple[str, ...]:
+        """The techniques the words of `text` point at (a feeling's `cues`), for the
+        feelings read from it, in the order written: "spiralling with what ifs", read as
+        anxious, points at worry time."""
+        words = self._cue_words(text)
+        found: list[str] = []
+        for start in range(len(words)):
+            for length in self._cue_lengths:
+                hit = self._cues.get(words[start : start + length])
+                if hit is not None and hit[0] in feelings and hit[1] not in found:
+                    found.append(hit[1])
+        return tuple(found)
 
     def _canonical(self, word: str) -> str:
         if word in self._by_stem:

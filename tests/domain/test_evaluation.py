@@ -11,7 +11,7 @@ import yaml
 
 from bot.cli import content_eval
 from bot.domain.catalog import Catalog
-from bot.domain.content import Feeling
+from bot.domain.content import Cue, Feeling
 from bot.domain.crisis import CrisisLevel
 from bot.domain.evaluation import SEEDS, evaluate_case
 from bot.domain.feeling_reader import FeelingReader, inflections
@@ -360,6 +360,24 @@ def test_a_name_that_says_anyone_goes_with_the_negation_before_it() -> None:
     )
     assert reader.read("not spoken to anyone in days", 2) == ("lonely",)
     assert reader.read("not on edge", 2) == ()
+
+
+def test_words_that_point_at_a_technique_are_read_as_its_cue() -> None:
+    """A feeling's `cues`: words that point at one of its techniques, read as the text is
+    (fillers skipped, endings folded), and only for the feelings read from it."""
+    anxious = Feeling(
+        id="anxious",
+        label="Anxious",
+        emoji="🙂",
+        words=("on edge", "what if"),
+        cues=(Cue(technique="worry-time", words=("what if", "keep checking")),),
+    )
+    reader = FeelingReader([anxious, _feeling("restless", "bored")], lambda text: text.lower())
+    assert reader.cues("on edge and i keep checking the door", ["anxious"]) == ("worry-time",)
+    assert reader.cues("on edge, what if it all goes wrong", ["anxious"]) == ("worry-time",)
+    assert reader.cues("on edge, keeps really checking", ["anxious"]) == ("worry-time",)
+    assert reader.cues("on edge", ["anxious"]) == ()
+    assert reader.cues("bored, i keep checking my phone", ["restless"]) == ()
 
 
 GUESSING_FEELINGS = [
