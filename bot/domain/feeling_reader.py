@@ -394,11 +394,12 @@ class FeelingReader:
         }
         # Cues: each feeling's words that point at one of its techniques, read as the
         # text is (fillers left out), by their words.
-        self._cues: dict[tuple[str, ...], tuple[str, str]] = {}
+        self._cues: dict[tuple[str, ...], list[tuple[str, str]]] = {}
         for feeling in feelings:
             for cue in feeling.cues:
                 for phrase in cue.words:
-                    self._cues.setdefault(self._cue_words(phrase), (feeling.id, cue.technique))
+                    pointed = self._cues.setdefault(self._cue_words(phrase), [])
+                    pointed.append((feeling.id, cue.technique))
         self._cue_lengths = sorted({len(words) for words in self._cues if words}, reverse=True)
         # The names' words as read (inflections and typos folded), once for leaning and
         # guessing below.
@@ -493,9 +494,9 @@ class FeelingReader:
         found: list[str] = []
         for start in range(len(words)):
             for length in self._cue_lengths:
-                hit = self._cues.get(words[start : start + length])
-                if hit is not None and hit[0] in feelings and hit[1] not in found:
-                    found.append(hit[1])
+                for feeling, technique in self._cues.get(words[start : start + length], ()):
+                    if feeling in feelings and technique not in found:
+                        found.append(technique)
         return tuple(found)
 
     def _canonical(self, word: str) -> str:

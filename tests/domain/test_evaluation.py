@@ -372,12 +372,23 @@ def test_words_that_point_at_a_technique_are_read_as_its_cue() -> None:
         words=("on edge", "what if"),
         cues=(Cue(technique="worry-time", words=("what if", "keep checking")),),
     )
-    reader = FeelingReader([anxious, _feeling("restless", "bored")], lambda text: text.lower())
+    restless = Feeling(
+        id="restless",
+        label="Restless",
+        emoji="🙂",
+        words=("bored",),
+        cues=(Cue(technique="busy-hands", words=("keep checking",)),),
+    )
+    reader = FeelingReader([anxious, restless], lambda text: text.lower())
     assert reader.cues("on edge and i keep checking the door", ["anxious"]) == ("worry-time",)
     assert reader.cues("on edge, what if it all goes wrong", ["anxious"]) == ("worry-time",)
     assert reader.cues("on edge, keeps really checking", ["anxious"]) == ("worry-time",)
     assert reader.cues("on edge", ["anxious"]) == ()
-    assert reader.cues("bored, i keep checking my phone", ["restless"]) == ()
+    assert reader.cues("bored, what if", ["restless"]) == ()
+    # the same words may be a cue for two feelings, each for its own technique
+    both = "bored and on edge, i keep checking my phone"
+    assert reader.cues(both, ["restless"]) == ("busy-hands",)
+    assert set(reader.cues(both, ["anxious", "restless"])) == {"worry-time", "busy-hands"}
 
 
 GUESSING_FEELINGS = [
