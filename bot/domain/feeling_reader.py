@@ -9,8 +9,9 @@ than a look-up of the whole text:
 - **Inflections.** A word also matches a name whose word is another inflection of the
   same word (and a name's words are read as their family, so "feel nothing" also reads
   "feeling nothing"): "worrying", "worries" and "worried"; "panicked" and "panic"; "freaking out"
-  and "freaked out"; "craved" and "craving". Only endings are stripped (-s, -es, -ed,
-  -ing, -ies, -ied), never a word's meaning: "hopeless" is not "hopeful".
+  and "freaked out"; "craved" and "craving"; "lonelier", "loneliest" and "lonely". Only
+  endings are stripped (-s, -es, -ed, -ing, -ies, -ied, -ier, -iest), never a word's
+  meaning: "hopeless" is not "hopeful".
 - **Words in between.** Intensifiers and fillers ("really", "so", "a bit", "totally",
   "kind of", "a complete") are skipped, also inside a name: "stressed right out", "worn
   totally out", "a complete fraud".
@@ -299,6 +300,9 @@ def inflections(word: str) -> frozenset[str]:
     candidates: list[str] = []
     if word.endswith(("ies", "ied")) and len(word) > 4:
         candidates.append(word[:-3] + "y")
+    # "lonelier", "loneliest": "lonely"
+    if word.endswith(("ier", "iest")) and len(word) > 5:
+        candidates.append(word[: -3 if word.endswith("ier") else -4] + "y")
     if word.endswith(("cked", "cking")):
         candidates.append(word[: -4 if word.endswith("cked") else -5] + "c")
     for ending in ("ing", "ed"):

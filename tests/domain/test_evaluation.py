@@ -56,6 +56,7 @@ def catalog(shipped_report: LoadReport) -> Catalog:
         ("I panicked", ("anxious",)),
         ("worrying about money", ("anxious",)),
         ("loneliness", ("lonely",)),
+        ("angrier by the minute", ("angry",)),
         ("everything annoys me", ("irritable",)),
         ("craved a drink all evening", ("craving",)),
         ("wanting to use", ("craving",)),
@@ -279,6 +280,7 @@ def test_inflections_strip_endings_only() -> None:
     assert "panic" in inflections("panicked") & inflections("panicking")
     assert "crave" in inflections("craving") & inflections("craved")
     assert "stress" in inflections("stressed")
+    assert "lonely" in inflections("lonelier") & inflections("loneliest")
     assert not inflections("hopeless") & inflections("hopeful")
     assert inflections("used") == {"used"}  # no stem shorter than MIN_STEM letters
 
