@@ -18,7 +18,8 @@ than a look-up of the whole text:
 - **A dropped g.** "runnin on empty" is "running on empty", "freakin out" "freaking out".
 - **Negation.** A feeling named within `NEGATION_REACH` words after a negation ("not",
   "no", "never", "no longer", "don't") is not meant: "not anxious, just tired" is tired;
-  "can't settle" and "can't sleep" are names of feelings, not negations. A name may
+  "can't settle" and "can't sleep" are names of feelings, not negations, and "I don't
+  know, just sad" or "not sure, anxious I think" negate nothing (`UNSURE`). A name may
   itself hold a negation ("not sleeping", "no one to talk to"), and is then read whole;
   one that says "anyone" or "anything" goes with the negation before it instead of being
   undone by it ("haven't spoken to anyone in days" is lonely).
@@ -43,7 +44,7 @@ Phrases that hold a feeling's word but name none ("sit down", "wind down": `NOT_
 are read as no feeling. Words that say little on their own ("okay", "fine", "better":
 `HEDGES`) count only when nothing else is named: "I'm okay, just a bit flat" is low. So do
 signs in the body that come with several feelings ("trembling", "heart pounding": "so
-angry my hands are trembling" is angry), "happy" beside another good feeling, and a count
+angry my hands are trembling" is angry), "happy" beside another feeling, and a count
 of clean time ("first week sober and the cravings are brutal" is craving), tears and
 "wound up" ("in tears at the funeral" is grieving).
 """
@@ -65,6 +66,9 @@ NEGATION_REACH = 3
 # negation too ("haven't spoken to anyone in days" is lonely, "don't feel anything" numb).
 ANY = frozenset({"anyone", "anybody", "anything"})
 CAN = frozenset({"can", "could"})
+# Words that make a negation just before them say something else than "not this feeling":
+# "I don't know, just sad" and "not sure, anxious I think" name a feeling.
+UNSURE = frozenset({"know", "sure", "kidding", "joking", "idea"})
 # Words that only say how much or how sure, skipped inside a feeling's name ("stressed
 # right out") and never a feeling themselves.
 FILLERS = frozenset(
@@ -265,8 +269,13 @@ GUESS_STOP = frozenset(
 
 def _negates(words: Sequence[str], i: int) -> bool:
     """Whether the word at `i` is a negation of what follows: "not anxious" is, "can't
-    settle" ("can not") is a name, not a negation."""
-    return words[i] in NEGATIONS and (i == 0 or words[i - 1] not in CAN)
+    settle" ("can not") is a name, not a negation, and "don't know" or "not sure" (`UNSURE`)
+    negate no feeling."""
+    return (
+        words[i] in NEGATIONS
+        and (i == 0 or words[i - 1] not in CAN)
+        and (i + 1 == len(words) or words[i + 1] not in UNSURE)
+    )
 
 
 def name_words(feelings: Iterable[Feeling], normalise: Callable[[str], str]) -> set[str]:

@@ -77,6 +77,9 @@ def catalog(shipped_report: LoadReport) -> Catalog:
         ("I don't feel anything", ("numb",)),
         ("not sad, just bored", ("restless",)),
         ("no longer craving, just tired", ("tired",)),
+        # ...but "don't know" and "not sure" negate no feeling
+        ("I don't know, just sad", ("low",)),
+        ("not sure, anxious I think", ("anxious",)),
         # A longer name wins over the words inside it.
         ("I can't calm down", ("anxious",)),
         ("gets on my nerves", ("irritable",)),
