@@ -19,7 +19,8 @@ than a look-up of the whole text:
 - **Negation.** A feeling named within `NEGATION_REACH` words after a negation ("not",
   "no", "never", "no longer", "don't") is not meant: "not anxious, just tired" is tired;
   "can't settle" and "can't sleep" are names of feelings, not negations, and "I don't
-  know, just sad" or "not sure, anxious I think" negate nothing (`UNSURE`). A name may
+  know, just sad", "not sure, anxious I think" and "never felt so alone" negate nothing
+  (`UNSURE`, `EMPHATIC`). A name may
   itself hold a negation ("not sleeping", "no one to talk to"), and is then read whole;
   one that says "anyone" or "anything" goes with the negation before it instead of being
   undone by it ("haven't spoken to anyone in days" is lonely).
@@ -68,7 +69,11 @@ ANY = frozenset({"anyone", "anybody", "anything"})
 CAN = frozenset({"can", "could"})
 # Words that make a negation just before them say something else than "not this feeling":
 # "I don't know, just sad" and "not sure, anxious I think" name a feeling.
-UNSURE = frozenset({"know", "sure", "kidding", "joking", "idea"})
+UNSURE = frozenset({"know", "sure", "kidding", "joking", "idea", "only"})
+# "never been so tired", "never felt this alone": "never" then one of these, then one of
+# EMPHATIC, says how much, not that the feeling is not there.
+NEVER_BEFORE = frozenset({"been", "felt", "feel", "feeling"})
+EMPHATIC = frozenset({"so", "this", "that", "more", "as", "such", "quite"})
 # Words that only say how much or how sure, skipped inside a feeling's name ("stressed
 # right out") and never a feeling themselves.
 FILLERS = frozenset(
@@ -269,8 +274,15 @@ GUESS_STOP = frozenset(
 
 def _negates(words: Sequence[str], i: int) -> bool:
     """Whether the word at `i` is a negation of what follows: "not anxious" is, "can't
-    settle" ("can not") is a name, not a negation, and "don't know" or "not sure" (`UNSURE`)
-    negate no feeling."""
+    settle" ("can not") is a name, not a negation, "don't know" or "not sure" (`UNSURE`)
+    negate no feeling, and "never been so tired" is very tired."""
+    if (
+        words[i] == "never"
+        and i + 2 < len(words)
+        and words[i + 1] in NEVER_BEFORE
+        and words[i + 2] in EMPHATIC
+    ):
+        return False  # "never been so tired" is very tired
     return (
         words[i] in NEGATIONS
         and (i == 0 or words[i - 1] not in CAN)

@@ -80,6 +80,11 @@ def catalog(shipped_report: LoadReport) -> Catalog:
         # ...but "don't know" and "not sure" negate no feeling
         ("I don't know, just sad", ("low",)),
         ("not sure, anxious I think", ("anxious",)),
+        ("not only sad but angry", ("low", "angry")),
+        # ...and "never been so" says how much
+        ("I've never felt so alone", ("lonely",)),
+        ("never been this tired", ("tired",)),
+        ("never anxious", ()),
         # A longer name wins over the words inside it.
         ("I can't calm down", ("anxious",)),
         ("gets on my nerves", ("irritable",)),
