@@ -223,6 +223,7 @@ class LibraryCog(commands.Cog):
     ) -> Reply:
         catalog = self.catalog
         feelings: tuple[str, ...] = ()
+        cues: tuple[str, ...] = ()
         if feeling and feeling.strip():
             # A phrase or short sentence: "really anxious", "scared and alone".
             feelings = catalog.read_feelings(feeling)
@@ -235,7 +236,8 @@ class LibraryCog(commands.Cog):
                     feeling,
                     area,
                 )
-        request = library.CopeRequest(feelings, area, audience)
+            cues = catalog.read_cues(feeling, feelings)
+        request = library.CopeRequest(feelings, area, audience, cues)
         suggestion = library.suggest_technique(self.bot.services, member_id, request, guild_id)
         if suggestion is None:
             label = catalog.feelings[feelings[0]].label if feelings else "that"

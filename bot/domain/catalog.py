@@ -744,6 +744,11 @@ class Catalog:
             return (whole,)
         return self._feeling_reader.read(text, limit)
 
+    def read_cues(self, text: str, feelings: Collection[str]) -> tuple[str, ...]:
+        """The techniques the member's words point at for the feelings read from them (the
+        vocabulary's `cues`): "spiralling with what ifs" points at worry time."""
+        return self._feeling_reader.cues(text, feelings)
+
     def closest_feelings(self, text: str, limit: int = 3) -> list[Feeling]:
         """What /cope offers when it could not read a feeling: those the words lean to
         (`FeelingReader.leanings`), then those whose names look like the text, then the
@@ -789,6 +794,7 @@ class Catalog:
         rng: random.Random | None = None,
         audience: Audience = Audience.SELF,
         prior: Mapping[str, Fraction] | None = None,
+        cues: Collection[str] = (),
     ) -> list[str]:
         """Ids of the techniques that fit, best first: by fit, then area, then variety.
 
@@ -801,19 +807,25 @@ class Catalog:
         it is a second thought). Variety: within that, recently shown
         ids (`exclude`) last; then what the server's members found helpful (`prior`, from
         published votes, `bot.domain.votes`: a technique without one scores one half);
-        then the feeling's first choices (`first` in the vocabulary: what peer specialists
-        offer first for it, in their order); then, among techniques mainly for a named
-        feeling, the quicker one first (what a member can do in the moment: two minutes of
-        cold water before a half-hour plan);
-        ties shuffled with `rng`, so the many that only also help still come round.
+        then one mainly for the feeling told first (feelings come in the order written,
+        and the first is most often what the member most needs help with: "guilty and
+        scared my family will find out" is helped first with the guilt); then one the
+        member's words point at (`cues`, from `read_cues`: "spiralling with what ifs"
+        points at worry time); then the feeling's first choices (`first` in the
+        vocabulary: what peer specialists offer first for it, in their order); then,
+        among techniques mainly for a named feeling, the quicker one first (what a member
+        can do in the moment: two minutes of cold water before a half-hour plan); ties
+        shuffled with `rng`, so the many that only also help still come round.
 
         Cards for supporters are offered only with `audience=SUPPORTER`, and then only
         they are. With no feeling, every technique for that audience (in the area, when
         one is asked for) fits equally.
         """
         excluded = set(exclude)
+        pointed = set(cues)
         fit: dict[str, int] = {}
         mains: Counter[str] = Counter()  # how many named feelings each is mainly for
+        told: dict[str, int] = {}  # the first named feeling each is mainly for, by place
         if audience is Audience.SUPPORTER:
             for technique_id in self._for_supporters:
                 fit[technique_id] = 0
@@ -822,13 +834,15 @@ class Catalog:
                     fit[technique_id] += MAIN_FIT
         else:
             how_well = self._fit
-            for feeling in feelings:
+            for place, feeling in enumerate(feelings):
                 for technique_id in chain(
                     self._by_feeling.get(feeling, ()), self._also_by_feeling.get(feeling, ())
                 ):
                     how = how_well[technique_id, feeling]
                     fit[technique_id] = fit.get(technique_id, 0) + how
                     mains[technique_id] += how >= MAIN_FLOOR
+                    if how >= MAIN_FLOOR:
+                        told.setdefault(technique_id, place)
             if not fit:
                 supporters = set(self._for_supporters)
                 pool = self._by_area.get(area, ()) if area is not None else self._areas
@@ -852,6 +866,8 @@ class Catalog:
                 -fit[i],
                 i in excluded,
                 -scores.get(i, _NO_VOTES),
+                told.get(i, unlisted),
+                i not in pointed,
                 choice[i],
                 minutes[i] if fit[i] >= MAIN_FLOOR else 0,
             )

@@ -353,6 +353,17 @@ class ResourceRegion(_Model):
         return value
 
 
+class Cue(_Model):
+    """Words that point, for one feeling, at one technique mainly for it: "what if" at
+    worry time, for anxious."""
+
+    technique: Slug
+    words: Annotated[
+        tuple[Annotated[str, Strict(), StringConstraints(min_length=1, max_length=60)], ...],
+        Field(min_length=1),
+    ]
+
+
 class Feeling(_Model):
     id: Slug
     label: Annotated[
@@ -363,6 +374,10 @@ class Feeling(_Model):
     # The techniques peer specialists offer first for this feeling, in order (ids of
     # techniques mainly for it): among the cards that fit equally, /cope shows these first.
     first: tuple[Slug, ...] = ()
+    # What the member's own words point at (`Cue`): among the cards that fit equally, the
+    # one they point at comes before the first choices ("spiralling with what ifs" is
+    # helped with worry time, though specialists offer box breathing first for anxious).
+    cues: tuple[Cue, ...] = ()
 
     @model_validator(mode="after")
     def _plain_emoji(self) -> Feeling:

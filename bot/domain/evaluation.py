@@ -77,10 +77,11 @@ def _matching(catalog: Catalog, case: RelevanceCase) -> set[str]:
 
 def evaluate_case(catalog: Catalog, case: RelevanceCase, seeds: int = SEEDS) -> CaseResult:
     read = catalog.read_feelings(case.text)
+    cues = catalog.read_cues(case.text, read)
     firsts: list[str] = []
     for seed in range(seeds):
         ranked = catalog.recommend_ids(
-            read, case.area, rng=random.Random(seed), audience=case.audience
+            read, case.area, rng=random.Random(seed), audience=case.audience, cues=cues
         )
         if ranked:
             firsts.append(ranked[0])

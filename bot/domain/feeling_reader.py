@@ -9,14 +9,21 @@ than a look-up of the whole text:
 - **Inflections.** A word also matches a name whose word is another inflection of the
   same word (and a name's words are read as their family, so "feel nothing" also reads
   "feeling nothing"): "worrying", "worries" and "worried"; "panicked" and "panic"; "freaking out"
-  and "freaked out"; "craved" and "craving". Only endings are stripped (-s, -es, -ed,
-  -ing, -ies, -ied), never a word's meaning: "hopeless" is not "hopeful".
+  and "freaked out"; "craved" and "craving"; "lonelier", "loneliest" and "lonely". Only
+  endings are stripped (-s, -es, -ed, -ing, -ies, -ied, -ier, -iest), never a word's
+  meaning: "hopeless" is not "hopeful".
 - **Words in between.** Intensifiers and fillers ("really", "so", "a bit", "totally",
-  "kind of") are skipped, also inside a name: "stressed right out", "worn totally out".
+  "kind of", "a complete") are skipped, also inside a name: "stressed right out", "worn
+  totally out", "a complete fraud".
+- **A dropped g.** "runnin on empty" is "running on empty", "freakin out" "freaking out".
 - **Negation.** A feeling named within `NEGATION_REACH` words after a negation ("not",
   "no", "never", "no longer", "don't") is not meant: "not anxious, just tired" is tired;
-  "can't settle" and "can't sleep" are names of feelings, not negations. A name may
-  itself hold a negation ("not sleeping", "no one to talk to"), and is then read whole.
+  "can't settle" and "can't sleep" are names of feelings, not negations, and "I don't
+  know, just sad", "not sure, anxious I think" and "never felt so alone" negate nothing
+  (`UNSURE`, `EMPHATIC`). A name may
+  itself hold a negation ("not sleeping", "no one to talk to"), and is then read whole;
+  one that says "anyone" or "anything" goes with the negation before it instead of being
+  undone by it ("haven't spoken to anyone in days" is lonely).
 
 - **Typos.** A word of at least `TYPO_MIN_LETTERS` letters that names nothing, is not
   an ordinary English word, and is one edit (a letter added, dropped, changed, or two
@@ -36,7 +43,11 @@ than a look-up of the whole text:
 
 Phrases that hold a feeling's word but name none ("sit down", "wind down": `NOT_FEELINGS`)
 are read as no feeling. Words that say little on their own ("okay", "fine", "better":
-`HEDGES`) count only when nothing else is named: "I'm okay, just a bit flat" is low.
+`HEDGES`) count only when nothing else is named: "I'm okay, just a bit flat" is low. So do
+signs in the body that come with several feelings ("trembling", "heart pounding": "so
+angry my hands are trembling" is angry), "happy" beside another feeling, and a count
+of clean time ("first week sober and the cravings are brutal" is craving), tears and
+"wound up" ("in tears at the funeral" is grieving).
 """
 
 from __future__ import annotations
@@ -52,7 +63,17 @@ from bot.domain.crisis.text import deletions, one_edit, one_edit_variants
 # "not anxious", "never really lonely", "no longer angry". As read after normalising.
 NEGATIONS = frozenset({"not", "no", "never", "nor", "without", "isnt", "dont", "arent"})
 NEGATION_REACH = 3
+# Words that a negation goes with rather than undoes: a name that holds one is read after a
+# negation too ("haven't spoken to anyone in days" is lonely, "don't feel anything" numb).
+ANY = frozenset({"anyone", "anybody", "anything"})
 CAN = frozenset({"can", "could"})
+# Words that make a negation just before them say something else than "not this feeling":
+# "I don't know, just sad" and "not sure, anxious I think" name a feeling.
+UNSURE = frozenset({"know", "sure", "kidding", "joking", "idea", "only"})
+# "never been so tired", "never felt this alone": "never" then one of these, then one of
+# EMPHATIC, says how much, not that the feeling is not there.
+NEVER_BEFORE = frozenset({"been", "felt", "feel", "feeling"})
+EMPHATIC = frozenset({"so", "this", "that", "more", "as", "such", "quite"})
 # Words that only say how much or how sure, skipped inside a feeling's name ("stressed
 # right out") and never a feeling themselves.
 FILLERS = frozenset(
@@ -99,11 +120,64 @@ FILLERS = frozenset(
         "slightly",
         "rather",
         "way",
+        "total",
+        "complete",
+        "utter",
+        "absolute",
+        "proper",
     }
 )
 # Names that say little on their own: they are read only when the text names no other
-# feeling ("I'm fine" is calm; "I'm fine, just tired" is tired).
-HEDGES = ("okay", "fine", "alright", "all right", "better")
+# feeling ("I'm fine" is calm; "I'm fine, just tired" is tired; "trembling" is anxious,
+# "so angry my hands are trembling" angry).
+HEDGES = (
+    "okay",
+    "fine",
+    "alright",
+    "all right",
+    "better",
+    "happy",
+    # a count of clean time is context beside a feeling ("first week sober and the
+    # cravings are brutal" is craving), and hopeful only alone
+    "days sober",
+    "weeks sober",
+    "months sober",
+    "days clean",
+    "weeks clean",
+    "months clean",
+    # signs in the body that come with several feelings: "so angry my hands are
+    # trembling" is angry, "restless legs and a jumpy body" restless
+    "trembling",
+    "trembly",
+    "jittery",
+    "jumpy",
+    "freaking out",
+    "heart pounding",
+    "heart racing",
+    "heart is racing",
+    "heart is pounding",
+    "can not stop shaking",
+    "shaking all over",
+    "hands are shaking",
+    "shaky",
+    "twitchy",
+    # ...and names that come with several feelings: "wound up" after a row is angry,
+    # unable to settle restless; tears at a funeral are grief, "overwhelmed and in tears"
+    # is overwhelmed; thoughts that won't stop are guilt in "can't stop thinking about how
+    # I let everyone down"; "wrecked" is worn out alone, but a wrecked sleep schedule is
+    # no tiredness
+    "wound up",
+    "all over the place",
+    "in tears",
+    "teary",
+    "tearful",
+    "weepy",
+    "crying in the car",
+    "keyed up",
+    "can not stop thinking",
+    "want to scream",
+    "wrecked",
+)
 # Phrases that hold a feeling's word but name no feeling: "down" is low, "sit down" is not.
 NOT_FEELINGS = (
     "sit down",
@@ -146,11 +220,26 @@ NOT_FEELINGS = (
     "going wrong",
     "feels wrong",
     "something wrong",
+    # "tired of" that is fed up, not worn out ("tired of feeling guilty")
+    "tired of",
+    # "nightmare" that is a bad time, not a bad dream ("work is a nightmare")
+    "is a nightmare",
+    "was a nightmare",
+    "been a nightmare",
+    # "alone" that is how one goes, not how one feels ("scared to go out alone")
+    "go out alone",
+    "walk home alone",
+    # "too much" that is a drink, not a load ("wired after too much coffee")
+    "too much coffee",
+    "too much caffeine",
+    "too much sugar",
 )
 # The longest run of fillers skipped inside a name.
 MAX_SKIPPED = 3
 # Stems shorter than this are not matched by inflection ("used" is not "us").
 MIN_STEM = 4
+# Words shorter than this are never read as missing their last g ("sin" is not "sing").
+DROPPED_G_MIN = 4
 # Words shorter than this are never read as a typo of another ("sda" is not "sad").
 TYPO_MIN_LETTERS = 5
 # Leaning (see `FeelingReader.lean`): a word counts only if the names of at most this share
@@ -185,8 +274,20 @@ GUESS_STOP = frozenset(
 
 def _negates(words: Sequence[str], i: int) -> bool:
     """Whether the word at `i` is a negation of what follows: "not anxious" is, "can't
-    settle" ("can not") is a name, not a negation."""
-    return words[i] in NEGATIONS and (i == 0 or words[i - 1] not in CAN)
+    settle" ("can not") is a name, not a negation, "don't know" or "not sure" (`UNSURE`)
+    negate no feeling, and "never been so tired" is very tired."""
+    if (
+        words[i] == "never"
+        and i + 2 < len(words)
+        and words[i + 1] in NEVER_BEFORE
+        and words[i + 2] in EMPHATIC
+    ):
+        return False  # "never been so tired" is very tired
+    return (
+        words[i] in NEGATIONS
+        and (i == 0 or words[i - 1] not in CAN)
+        and (i + 1 == len(words) or words[i + 1] not in UNSURE)
+    )
 
 
 def name_words(feelings: Iterable[Feeling], normalise: Callable[[str], str]) -> set[str]:
@@ -220,6 +321,9 @@ def inflections(word: str) -> frozenset[str]:
     candidates: list[str] = []
     if word.endswith(("ies", "ied")) and len(word) > 4:
         candidates.append(word[:-3] + "y")
+    # "lonelier", "loneliest": "lonely"
+    if word.endswith(("ier", "iest")) and len(word) > 5:
+        candidates.append(word[: -3 if word.endswith("ier") else -4] + "y")
     if word.endswith(("cked", "cking")):
         candidates.append(word[: -4 if word.endswith("cked") else -5] + "c")
     for ending in ("ing", "ed"):
@@ -265,7 +369,15 @@ class FeelingReader:
         names += [(tuple(normalise(name).split()), None) for name in NOT_FEELINGS]
         # Words of names that are inflections of each other are one word: "feel nothing"
         # also reads "feeling nothing". Each word stands for the shortest of its family.
-        known = {word for words, _ in names for word in words}
+        # (The words of cues too, so that "keeps checking" reads a cue "keep checking".)
+        cue_words = {
+            word
+            for feeling in feelings
+            for cue in feeling.cues
+            for phrase in cue.words
+            for word in normalise(phrase).split()
+        }
+        known = {word for words, _ in names for word in words} | cue_words
         family = {word: word for word in known}
 
         def top(word: str) -> str:
@@ -305,6 +417,15 @@ class FeelingReader:
         self._hedges = {
             tuple(self._canonical(w) for w in normalise(hedge).split()) for hedge in HEDGES
         }
+        # Cues: each feeling's words that point at one of its techniques, read as the
+        # text is (fillers left out), by their words.
+        self._cues: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+        for feeling in feelings:
+            for cue in feeling.cues:
+                for phrase in cue.words:
+                    pointed = self._cues.setdefault(self._cue_words(phrase), [])
+                    pointed.append((feeling.id, cue.technique))
+        self._cue_lengths = sorted({len(words) for words in self._cues if words}, reverse=True)
         # The names' words as read (inflections and typos folded), once for leaning and
         # guessing below.
         read_names = {
@@ -387,12 +508,33 @@ class FeelingReader:
         share = 1.0 / sum(math.exp(score - top) for score in scores.values())
         return best if share >= GUESS_MIN else None
 
+    def _cue_words(self, text: str) -> tuple[str, ...]:
+        return tuple(self._canonical(w) for w in self._normalise(text).split() if w not in FILLERS)
+
+    def cues(self, text: str, feelings: Collection[str]) -> tuple[str, ...]:
+        """The techniques the words of `text` point at (a feeling's `cues`), for the
+        feelings read from it, in the order written: "spiralling with what ifs", read as
+        anxious, points at worry time."""
+        words = self._cue_words(text)
+        found: list[str] = []
+        for start in range(len(words)):
+            for length in self._cue_lengths:
+                for feeling, technique in self._cues.get(words[start : start + length], ()):
+                    if feeling in feelings and technique not in found:
+                        found.append(technique)
+        return tuple(found)
+
     def _canonical(self, word: str) -> str:
         if word in self._by_stem:
             return self._by_stem[word]
         for stem in sorted(inflections(word), key=len, reverse=True):
             if stem in self._by_stem:
                 return self._by_stem[stem]
+        # A dropped g, as typed and said: "runnin on fumes", "feelin lost".
+        if word.endswith("in") and len(word) >= DROPPED_G_MIN:
+            for stem in sorted(inflections(word + "g"), key=len, reverse=True):
+                if stem in self._by_stem:
+                    return self._by_stem[stem]
         return self._typo(word) or word
 
     def _typo(self, word: str) -> str | None:
@@ -501,7 +643,7 @@ class FeelingReader:
                 feeling, end, hedge = match
                 if feeling is None:
                     spent.update(range(i, end))  # words that name no feeling ("sit down")
-                elif i <= negated_until:
+                elif i <= negated_until and not ANY.intersection(words[i:end]):
                     negated_until = -1  # a negation covers one feeling
                 elif feeling not in found and feeling not in hedged:
                     (hedged if hedge else found).append(feeling)

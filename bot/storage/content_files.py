@@ -1194,12 +1194,25 @@ def _check_references(collector: _Collector, loaded: _Loaded, vocabulary: Vocabu
 def _check_first_choices(
     collector: _Collector, loaded: _Loaded, vocabulary: Vocabulary, path: Path
 ) -> None:
-    """A feeling's `first` names techniques mainly for that feeling, each once."""
+    """A feeling's `first` names techniques mainly for that feeling, each once; so does
+    each of its `cues`."""
     main = [key for key, _ in _REFERENCES["technique"]].index(("helps_with", "main"))
     mainly = {t.id: set(t.references[main]) for t in loaded.techniques}
     parsed: ParsedFile | None = None
     for index, feeling in enumerate(vocabulary.feelings):
-        for position, technique_id in enumerate(feeling.first):
+        named: list[tuple[str, tuple[str | int, ...], bool]] = [
+            (technique_id, ("first", position), technique_id in feeling.first[:position])
+            for position, technique_id in enumerate(feeling.first)
+        ]
+        named += [
+            (
+                cue.technique,
+                ("cues", position, "technique"),
+                cue.technique in [c.technique for c in feeling.cues[:position]],
+            )
+            for position, cue in enumerate(feeling.cues)
+        ]
+        for technique_id, where, twice in named:
             if technique_id in loaded.failed_ids:
                 continue  # that file has its own errors; one report is enough
             if technique_id not in mainly:
@@ -1209,14 +1222,14 @@ def _check_first_choices(
                 )
             elif feeling.id not in mainly[technique_id]:
                 problem = f"is not mainly for {feeling.id} (its helps_with.main does not say so)"
-            elif technique_id in feeling.first[:position]:
+            elif twice:
                 problem = "is named twice"
             else:
                 continue
             parsed = parsed or collector.parse(path)
             if parsed is None:
                 return
-            mark, field = parsed.locate(("feelings", index, "first", position))
+            mark, field = parsed.locate(("feelings", index, *where))
             collector.add(parsed.shown, mark, field, f"{quoted(technique_id)} {problem}")
 
 

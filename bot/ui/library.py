@@ -51,6 +51,8 @@ class CopeRequest:
     feelings: tuple[str, ...] = ()
     area: Area | None = None
     audience: Audience = Audience.SELF
+    # The techniques the member's words point at (`Catalog.read_cues`), when they typed.
+    cues: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ def suggest_technique(
         rng=services.rng,
         audience=request.audience,
         prior=services.votes.prior(guild_id),
+        cues=request.cues,
     )
     chosen = shown.pick_fresh(Shown.TECHNIQUE, ids)
     if chosen is None:

@@ -922,3 +922,42 @@ def test_doing_everything_right_is_no_swallowing(
     """`reading.spellings` reads "doing everything right" as one word, so took-too-many's
     "doing | everything | ... it" does not find it. The rules alone."""
     _rules_read(detector, text, level)
+
+
+# -- the reader's shortcuts read exactly as the long way ------------------------------------
+
+_SHORTCUT_LETTERS = "aklIi.-_*# \u2019\u0430\U0001f48a1!"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=_SHORTCUT_LETTERS + "\u00e9\u201c", max_size=40))
+def test_a_char_map_translates_as_str_translate_does(text: str) -> None:
+    from bot.domain.crisis.text import CharMap
+
+    table = {"\u2019": "'", "\u0430": "a", "\U0001f48a": " pills ", "\u201c": '"'}
+    assert CharMap(table)(text) == text.translate(str.maketrans(table))
+
+
+def test_a_char_map_refuses_ascii_keys() -> None:
+    from bot.domain.crisis.text import CharMap
+
+    with pytest.raises(ValueError, match="beyond ASCII"):
+        CharMap({"a": "b"})
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=_SHORTCUT_LETTERS, max_size=40))
+def test_the_reader_s_quick_scans_skip_nothing_the_full_patterns_find(text: str) -> None:
+    """The masked-word pattern starts only at a word's start, and the capital-I and
+    dotted-letters steps run only where a quicker scan finds what they need: each must
+    change nothing the full pattern would have done."""
+    import re
+
+    from bot.domain.crisis import text as reading
+
+    everywhere = re.compile(r"[a-z]*[a-z][*#]+[a-z][a-z*#]*")  # the pattern before
+    assert reading._MASKED_RE.sub("<>", text) == everywhere.sub("<>", text)
+    if reading._LOWER_THEN_I_RE.search(text) is None:
+        assert reading._CAPITAL_I_RE.search(text) is None
+    if reading._DOTTED_HINT_RE.search(text) is None:
+        assert reading._DOTTED_RE.search(text) is None

@@ -11,7 +11,7 @@ import yaml
 
 from bot.cli import content_eval
 from bot.domain.catalog import Catalog
-from bot.domain.content import Feeling
+from bot.domain.content import Cue, Feeling
 from bot.domain.crisis import CrisisLevel
 from bot.domain.evaluation import SEEDS, evaluate_case
 from bot.domain.feeling_reader import FeelingReader, inflections
@@ -21,10 +21,10 @@ from bot.storage.content_files import LoadReport
 SHIPPED = Path(__file__).resolve().parents[2] / "content"
 # What CI holds the shipped library to (.ci/run passes the same floors).
 FLOORS = {
-    ("tuned", "first"): 0.86,
-    ("tuned", "understood"): 0.85,
-    ("holdout", "first"): 0.85,
-    ("holdout", "understood"): 0.81,
+    ("tuned", "first"): 0.93,
+    ("tuned", "understood"): 0.92,
+    ("holdout", "first"): 0.87,
+    ("holdout", "understood"): 0.82,
 }
 
 
@@ -56,6 +56,7 @@ def catalog(shipped_report: LoadReport) -> Catalog:
         ("I panicked", ("anxious",)),
         ("worrying about money", ("anxious",)),
         ("loneliness", ("lonely",)),
+        ("angrier by the minute", ("angry",)),
         ("everything annoys me", ("irritable",)),
         ("craved a drink all evening", ("craving",)),
         ("wanting to use", ("craving",)),
@@ -67,11 +68,23 @@ def catalog(shipped_report: LoadReport) -> Catalog:
         ("stressing right out", ("stressed",)),
         ("in way over my head", ("overwhelmed",)),
         ("like such a failure", ("ashamed",)),
+        ("feel like a complete fraud", ("ashamed",)),
+        # A dropped g: "runnin" is "running".
+        ("runnin on empty", ("tired",)),
+        ("freakin out", ("anxious",)),
         ("couldn't sleep", ("cant-sleep",)),
         ("haven't slept properly", ("cant-sleep",)),
         ("I don't feel anything", ("numb",)),
         ("not sad, just bored", ("restless",)),
         ("no longer craving, just tired", ("tired",)),
+        # ...but "don't know" and "not sure" negate no feeling
+        ("I don't know, just sad", ("low",)),
+        ("not sure, anxious I think", ("anxious",)),
+        ("not only sad but angry", ("low", "angry")),
+        # ...and "never been so" says how much
+        ("I've never felt so alone", ("lonely",)),
+        ("never been this tired", ("tired",)),
+        ("never anxious", ()),
         # A longer name wins over the words inside it.
         ("I can't calm down", ("anxious",)),
         ("gets on my nerves", ("irritable",)),
@@ -86,8 +99,35 @@ def catalog(shipped_report: LoadReport) -> Catalog:
         ("feeling flat", ("low",)),
         ("the car broke down", ()),
         ("worried it could go wrong", ("anxious",)),
+        # ...fed up rather than worn out, a bad time rather than a bad dream, how one goes
+        # out rather than how one feels, a drink rather than a load
+        ("tired of feeling lonely", ("lonely",)),
+        ("the commute is a nightmare and I'm stressed", ("stressed",)),
+        ("nervous to go out alone", ("anxious",)),
+        ("restless after too much coffee", ("restless",)),
         ("can't settle down", ("restless",)),
         ("I'm so lonely it hurts", ("lonely",)),
+        # Signs in the body that come with several feelings, "happy" and a count of clean
+        # time say which feeling only when no other is named.
+        ("furious and my hands are trembling", ("angry",)),
+        ("trembling", ("anxious",)),
+        ("jumpy and restless all day", ("restless",)),
+        ("happy and so thankful", ("grateful",)),
+        ("happy", ("hopeful",)),
+        ("ten days sober and craving a drink", ("craving",)),
+        ("ten days sober", ("hopeful",)),
+        # ...so do names that come with several feelings: tears, "wound up", "all over
+        # the place"
+        ("grumpy and wound up", ("irritable",)),
+        ("wound up", ("stressed",)),
+        ("bored and all over the place", ("restless",)),
+        ("in tears at the funeral", ("grieving",)),
+        ("in tears", ("low",)),
+        ("keyed up and fidgety", ("restless",)),
+        ("can't stop thinking about it, so guilty", ("ashamed",)),
+        ("so overwhelmed I want to scream", ("overwhelmed",)),
+        ("my routine is wrecked and I can't sleep", ("cant-sleep",)),
+        ("wrecked", ("tired",)),
         # A typo in a long word: one letter added, dropped, changed or two swapped...
         ("lonley af", ("lonely",)),
         ("stresed out about money", ("stressed",)),
@@ -248,6 +288,7 @@ def test_inflections_strip_endings_only() -> None:
     assert "panic" in inflections("panicked") & inflections("panicking")
     assert "crave" in inflections("craving") & inflections("craved")
     assert "stress" in inflections("stressed")
+    assert "lonely" in inflections("lonelier") & inflections("loneliest")
     assert not inflections("hopeless") & inflections("hopeful")
     assert inflections("used") == {"used"}  # no stem shorter than MIN_STEM letters
 
@@ -318,6 +359,46 @@ def test_when_no_feeling_is_read_the_closest_offered_start_with_those_the_words_
     """Too little to read a feeling from, but enough to offer the likely one first."""
     assert catalog.read_feelings(text) == ()
     assert catalog.closest_feelings(text)[0].id == first
+
+
+def test_a_name_that_says_anyone_goes_with_the_negation_before_it() -> None:
+    """A name written to follow a negation ("spoken to anyone"): "not spoken to anyone in
+    days" is lonely, where "not on edge" is no feeling."""
+    reader = FeelingReader(
+        [_feeling("lonely", "spoken to anyone"), _feeling("anxious", "on edge")],
+        lambda text: text.lower(),
+    )
+    assert reader.read("not spoken to anyone in days", 2) == ("lonely",)
+    assert reader.read("not on edge", 2) == ()
+
+
+def test_words_that_point_at_a_technique_are_read_as_its_cue() -> None:
+    """A feeling's `cues`: words that point at one of its techniques, read as the text is
+    (fillers skipped, endings folded), and only for the feelings read from it."""
+    anxious = Feeling(
+        id="anxious",
+        label="Anxious",
+        emoji="🙂",
+        words=("on edge", "what if"),
+        cues=(Cue(technique="worry-time", words=("what if", "keep checking")),),
+    )
+    restless = Feeling(
+        id="restless",
+        label="Restless",
+        emoji="🙂",
+        words=("bored",),
+        cues=(Cue(technique="busy-hands", words=("keep checking",)),),
+    )
+    reader = FeelingReader([anxious, restless], lambda text: text.lower())
+    assert reader.cues("on edge and i keep checking the door", ["anxious"]) == ("worry-time",)
+    assert reader.cues("on edge, what if it all goes wrong", ["anxious"]) == ("worry-time",)
+    assert reader.cues("on edge, keeps really checking", ["anxious"]) == ("worry-time",)
+    assert reader.cues("on edge", ["anxious"]) == ()
+    assert reader.cues("bored, what if", ["restless"]) == ()
+    # the same words may be a cue for two feelings, each for its own technique
+    both = "bored and on edge, i keep checking my phone"
+    assert reader.cues(both, ["restless"]) == ("busy-hands",)
+    assert set(reader.cues(both, ["anxious", "restless"])) == {"worry-time", "busy-hands"}
 
 
 GUESSING_FEELINGS = [

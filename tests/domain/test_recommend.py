@@ -271,3 +271,33 @@ def test_among_equal_fits_the_quicker_technique_comes_first(catalog: Catalog) ->
     for seed in range(20):
         ranked = plain.recommend_ids(["craving"], rng=random.Random(seed))[: len(equal)]
         assert [minutes[t] for t in ranked] == sorted(minutes.values()), seed
+
+
+def test_among_equal_fits_one_for_the_feeling_told_first_comes_first(catalog: Catalog) -> None:
+    # "guilty and scared my family will find out": no technique is mainly for both, and
+    # the guilt, told first, is helped first; told the other way round, the fear is.
+    assert not set(catalog.techniques_for_feeling("ashamed")) & set(
+        catalog.techniques_for_feeling("scared")
+    )
+    for told in (["ashamed", "scared"], ["scared", "ashamed"]):
+        for seed in range(20):
+            first = catalog.recommend_ids(told, rng=random.Random(seed))[0]
+            assert told[0] in catalog.techniques[first].helps_with.main, (told, seed)
+            assert catalog.techniques[first].id in catalog.feelings[told[0]].first, (told, seed)
+
+
+def test_among_equal_fits_the_one_the_words_point_at_comes_before_first_choices(
+    catalog: Catalog,
+) -> None:
+    # Specialists offer box breathing first for anxious, but "spiralling with what ifs"
+    # points at worry time (the vocabulary's `cues`), which then leads.
+    anxious = catalog.feelings["anxious"]
+    assert anxious.first[0] != "worry-time"
+    cues = catalog.read_cues("spiralling with what ifs", ("anxious",))
+    assert cues == ("worry-time",)
+    for seed in range(20):
+        assert catalog.recommend_ids(["anxious"], rng=random.Random(seed))[0] == anxious.first[0]
+        ranked = catalog.recommend_ids(["anxious"], rng=random.Random(seed), cues=cues)
+        assert ranked[0] == "worry-time", seed
+    # ...only for a feeling read: the words point nowhere for a feeling not named.
+    assert catalog.read_cues("spiralling with what ifs", ("low",)) == ()

@@ -188,12 +188,22 @@ class _CompiledRule:
     not_with: frozenset[str]
     unless_with: frozenset[str]
     only_with: frozenset[str]
+    # The first step that is not optional: where a match starts.
+    first_step: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        first = next((i for i, s in enumerate(self.steps) if not s.optional), 0)
+        object.__setattr__(self, "first_step", first)
 
 
 class _Occurrence(NamedTuple):
     start: int
     end: int
     slot: str
+
+
+# Made straight from a tuple where the scan makes many (the named constructor adds a call).
+_new_occurrence = tuple.__new__
 
 
 @dataclass
@@ -203,10 +213,15 @@ class _ClauseView:
     tokens: Clause
     at: dict[int, list[_Occurrence]]
     question: bool
-    slots: frozenset[str] = field(init=False)
+    # Where a phrase might run on past the clause's end: the only places a message-wide
+    # view must scan again (`_merged`).
+    runs_on: tuple[int, ...] = ()
+    # Every slot found in the clause; worked out from `at` when not given.
+    slots: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
-        self.slots = frozenset(o.slot for group in self.at.values() for o in group)
+        if not self.slots:
+            self.slots = frozenset(o.slot for group in self.at.values() for o in group)
 
     def slots_at(self, start: int) -> list[_Occurrence]:
         return self.at.get(start, [])
@@ -502,11 +517,16 @@ class CrisisDetector:
         self._window = window
         self.model: CrisisModel | None = None
         self._message_rules = any(r.rule.scope == "message" for r in compiled)
-        self._by_first: dict[str, list[_CompiledRule]] = {}
+        # The rules by the slots of their first step: all of them, and those of each scope.
+        self._by_first: dict[str | None, dict[str, list[_CompiledRule]]] = {
+            None: {},
+            "clause": {},
+            "message": {},
+        }
         for rule in compiled:
-            first = next((s for s in rule.steps if not s.optional), rule.steps[0])
-            for slot in first.slots:
-                self._by_first.setdefault(slot, []).append(rule)
+            for slot in rule.steps[rule.first_step].slots:
+                self._by_first[None].setdefault(slot, []).append(rule)
+                self._by_first[rule.rule.scope].setdefault(slot, []).append(rule)
 
     def with_model(self, model: CrisisModel | None) -> CrisisDetector:
         """The same rules with the second reader beside them (see `model`)."""
@@ -531,7 +551,11 @@ class CrisisDetector:
         )
 
     def _second_reader(
-        self, views: list[_ClauseView], best: CrisisMatch, explanation: Explanation | None
+        self,
+        views: list[_ClauseView],
+        best: CrisisMatch,
+        explanation: Explanation | None,
+        reading: list[tuple[float, bool]],
     ) -> CrisisMatch:
         """Where no danger rule matched, the model may answer: danger, or the helper reply
         when it reads the danger as someone else's. A danger rule that matched has
@@ -543,17 +567,17 @@ class CrisisDetector:
             return best
         if sum(len(view.tokens) for view in views) < self.model.min_words:
             return best
-        features = self._features(views)
-        probability = self.model.probability(features)
+        probability, someone_else = self._model_reading(views, reading)
         # Where a distress rule already read the text ("it's all too much right now"), the
         # model needs stronger evidence to raise it to the crisis block.
         threshold = self.model.threshold
         if best.level is CrisisLevel.DISTRESS:
             threshold = max(threshold, DISTRESS_THRESHOLD)
         answers = probability >= threshold
-        other = answers and self.model.about_someone_else(features)
+        other = answers and someone_else
         level = CrisisLevel.HELPER if other else CrisisLevel.DANGER
         if explanation is not None:
+            features = self._features(views)
             pushes = ", ".join(
                 f"{name} {push:+.2f}" for name, push in self.model.strongest(features)
             )
@@ -573,13 +597,23 @@ class CrisisDetector:
                     return True
         return False
 
-    def _others(self, views: list[_ClauseView]) -> bool:
+    def _others(self, views: list[_ClauseView], reading: list[tuple[float, bool]]) -> bool:
         """Whether the model reads the danger as someone else's. Words alone mislead in
         reported speech ("he said kms": the "myself" is his) and gifts ("gave me his dog"),
         and say nothing where no subject is named ("jay hasnt been online in 3 days after
         that last message"). Cross-validated on the tuned split, this reading agrees with
         the labels for 98.8 % of crisis messages."""
-        return self.model is not None and self.model.about_someone_else(self._features(views))
+        return self.model is not None and self._model_reading(views, reading)[1]
+
+    def _model_reading(
+        self, views: list[_ClauseView], reading: list[tuple[float, bool]]
+    ) -> tuple[float, bool]:
+        """The model's probability of danger and whether it reads it as someone else's,
+        worked out once per message: `reading` is the message's memo, empty at first."""
+        assert self.model is not None
+        if not reading:
+            reading.append(self.model.read(self._features(views)))
+        return reading[0]
 
     @property
     def rule_ids(self) -> list[str]:
@@ -625,54 +659,68 @@ class CrisisDetector:
         views: list[_ClauseView] = []
         for clause, asked in self._reader.read_marked(text):
             at: dict[int, list[_Occurrence]] = {}
+            runs_on: list[int] = []
             for start in range(len(clause)):
-                found = self._scan(clause, start)
+                found, running_on = self._scan(clause, start)
                 if found:
                     at[start] = found
+                if running_on:
+                    runs_on.append(start)
+            present = {o.slot for group in at.values() for o in group}
             # A past marker inside a stretch that runs up to now ("the best part of the
             # last year") is no past, nor the past told ("a will at 22": the age now).
-            _drop_inside(at, _PAST, _UNTIL_NOW)
-            _drop_inside(at, _TOLD, _UNTIL_NOW)
+            if _UNTIL_NOW in present and (_PAST in present or _TOLD in present):
+                _drop_inside(at, _PAST, _UNTIL_NOW)
+                _drop_inside(at, _TOLD, _UNTIL_NOW)
+                present = {o.slot for group in at.values() for o in group}
             # A time inside a longer past marker is the past's ("two years ago tonight"),
             # not a sign that something is happening now.
-            _drop_inside(at, _RECENT, _PAST, longer=True)
+            if _PAST in present and _RECENT in present:
+                _drop_inside(at, _RECENT, _PAST, longer=True)
+                present = {o.slot for group in at.values() for o in group}
             opener = any(o.slot == _QUESTION for o in at.get(0, ()))
-            views.append(_ClauseView(clause, at, asked or opener))
+            view = _ClauseView(clause, at, asked or opener, tuple(runs_on), frozenset(present))
+            views.append(view)
         return views
 
-    def _scan(self, clause: Clause, start: int) -> list[_Occurrence]:
+    def _scan(self, clause: Clause, start: int) -> tuple[list[_Occurrence], bool]:
+        """Every slot's phrase that starts at `start`, and whether a phrase could still
+        go on where the clause ends (then a message-wide view scans here again)."""
         found: list[_Occurrence] = []
-        root = self._trie.children
+        root = self._trie
         for reading in clause[start].readings:
-            if reading in root:
+            if reading in root.children:
                 break
         else:
-            return found
-        frontier: list[tuple[_Trie, int, int]] = [(self._trie, start, 0)]
+            return found, False
+        frontier: list[tuple[_Trie, int, int]] = [(root, start, 0)]
+        size = len(clause)
+        fillers = self._fillers
         stepped = False
+        running_on = False
         while frontier:
             node, position, skipped = frontier.pop()
-            if position >= len(clause):
+            if position >= size:
+                running_on = True
                 continue
-            for reading in clause[position].readings:
-                child = node.children.get(reading)
+            readings = clause[position].readings
+            children = node.children
+            for reading in readings:
+                child = children.get(reading)
                 if child is None:
                     continue
                 for slot in child.slots:
-                    found.append(_Occurrence(start, position + 1, slot))
+                    found.append(_new_occurrence(_Occurrence, (start, position + 1, slot)))
                 if child.children:
                     frontier.append((child, position + 1, 0))
-            # A filler inside a phrase ("would | just | like to") is stepped over.
-            if (
-                skipped < _MAX_FILLERS
-                and node is not self._trie
-                and clause[position].readings[0] in self._fillers
-            ):
+            # A filler inside a phrase ("would | just | like to") is stepped over; never
+            # the first word of one.
+            if skipped < _MAX_FILLERS and node is not root and readings[0] in fillers:
                 frontier.append((node, position + 1, skipped + 1))
                 stepped = True
         # Two ways through a phrase ("would just like to" listed, and "would like to" with
         # "just" stepped over) find the same occurrence once.
-        return list(dict.fromkeys(found)) if stepped else found
+        return (list(dict.fromkeys(found)) if stepped else found), running_on
 
     def _run(self, text: str, explanation: Explanation | None) -> CrisisMatch:
         views = self._views(text)
@@ -690,6 +738,7 @@ class CrisisDetector:
         matched = False  # did a danger rule match, whatever was made of it?
         set_aside: list[str] = []  # danger rules held back by their look-alike guards
         others: bool | None = None  # the model's reading of whose danger it is, once
+        reading: list[tuple[float, bool]] = []  # the model's reading, worked out once
         best = NO_MATCH
         previous: _ClauseView | None = None
         earlier: str | None = None  # the last person named in the clauses before this one
@@ -740,7 +789,7 @@ class CrisisDetector:
                 matched = matched or match.rule.rule.level is RuleLevel.DANGER
                 if level is CrisisLevel.DANGER and not self._writer_named(match, view):
                     if others is None:
-                        others = self._others(views)
+                        others = self._others(views, reading)
                     if others:
                         level, why = CrisisLevel.HELPER, f"{why}; the model reads someone else's"
                 if explanation is not None:
@@ -777,7 +826,7 @@ class CrisisDetector:
                     best = CrisisMatch(level, match.rule.rule.id)
         if matched or set_aside:
             return best
-        return self._second_reader(views, best, explanation)
+        return self._second_reader(views, best, explanation, reading)
 
     @staticmethod
     def _held_by_message(match: _Match, views: list[_ClauseView], set_aside: list[str]) -> bool:
@@ -833,24 +882,27 @@ class CrisisDetector:
 
     def _merged(self, views: list[_ClauseView]) -> _ClauseView:
         """The whole message as one clause, for rules whose scope is the message: each
-        clause's slots, shifted, and the few places near a boundary scanned again for
-        phrases that run across it."""
+        clause's slots, shifted, and the places where a phrase could run on past a
+        clause's end (`runs_on`) scanned again for phrases that run across it."""
         tokens: Clause = tuple(t for view in views for t in view.tokens)
         at: dict[int, list[_Occurrence]] = {}
-        boundaries: list[int] = []
-        for view, (offset, end) in zip(views, _clause_spans(views), strict=True):
-            for start, group in view.at.items():
-                at[start + offset] = [
-                    _Occurrence(o.start + offset, o.end + offset, o.slot) for o in group
-                ]
-            boundaries.append(end)
-        for boundary in boundaries[:-1]:
-            for start in range(max(0, boundary - _LONGEST_PHRASE), boundary):
-                found = self._scan(tokens, start)
-                if found:
-                    at[start] = found
-                else:
-                    at.pop(start, None)
+        again: list[int] = []
+        for view, (offset, _) in zip(views, _clause_spans(views), strict=True):
+            if offset:
+                for start, group in view.at.items():
+                    at[start + offset] = [
+                        _Occurrence(o.start + offset, o.end + offset, o.slot) for o in group
+                    ]
+            else:
+                at.update(view.at)
+            if view is not views[-1]:
+                again.extend(start + offset for start in view.runs_on)
+        for start in again:
+            found, _ = self._scan(tokens, start)
+            if found:
+                at[start] = found
+            else:
+                at.pop(start, None)
         return _ClauseView(tokens, at, any(v.question for v in views))
 
     def _matches(
@@ -861,10 +913,11 @@ class CrisisDetector:
         `not_preceded_by`, `not_with`) held is named in `set_aside`: the rules read that
         text too."""
         seen: set[int] = set()
+        by_first = self._by_first[scope]
         for start in sorted(view.at):
             for occurrence in view.at[start]:
-                for rule in self._by_first.get(occurrence.slot, ()):
-                    if rule.index in seen or (scope is not None and rule.rule.scope != scope):
+                for rule in by_first.get(occurrence.slot, ()):
+                    if rule.index in seen:
                         continue
                     match = self._try(rule, view, occurrence, set_aside)
                     if match is not None:
@@ -878,10 +931,7 @@ class CrisisDetector:
         first: _Occurrence,
         set_aside: list[str] | None = None,
     ) -> _Match | None:
-        steps = rule.steps
-        first_index = next(i for i, s in enumerate(steps) if not s.optional)
-        if first_index and any(not s.optional for s in steps[:first_index]):
-            return None
+        first_index = rule.first_step
         if rule.at_start and not self._only_lead(view, 0, first.start):
             return None
         result = self._extend(rule, view, first_index + 1, first.end, [first], 0)
@@ -932,8 +982,9 @@ class CrisisDetector:
             return spans
         step = rule.steps[index]
         gap = step.gap + carried_gap
+        at = view.at
         for start in range(position, min(position + gap, len(view.tokens) - 1) + 1):
-            for occurrence in view.slots_at(start):
+            for occurrence in at.get(start, ()):
                 if occurrence.slot in step.slots:
                     found = self._extend(
                         rule, view, index + 1, occurrence.end, [*spans, occurrence], 0
@@ -1098,6 +1149,13 @@ class CrisisDetector:
             last = max(end for slot, end in marks if slot == _RECOVERED)
             return not any(slot == _RECENT and end > last for slot, end in marks)
         if any(v.has(_RECENT) for v in views):
+            return False
+        # The second way needs the past told, a word for now and one for being well.
+        if not (
+            any(v.has(_NOW) for v in views)
+            and any(v.has(_WELL) for v in views)
+            and any(v.has(_PAST) or v.has(_PAST_BEFORE) or v.has(_TOLD) for v in views)
+        ):
             return False
         told: tuple[int, int] | None = None  # (clause, word) where the past is first told
         for index, view in enumerate(views):

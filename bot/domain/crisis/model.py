@@ -27,6 +27,7 @@ import random
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 SLOT_PREFIX = "@"
 FORMAT = 2
@@ -74,11 +75,35 @@ class CrisisModel:
 
     def probability(self, features: Sequence[str]) -> float:
         """How likely the text is to mean danger, from 0 to 1."""
-        return _sigmoid(_logit(weigh(features, self.idf), self.weights, self.bias))
+        return self.read(features)[0]
 
     def about_someone_else(self, features: Sequence[str]) -> bool:
         """Whether the danger the text shows is someone else's."""
-        return _logit(weigh(features, self.idf), self.other_weights, self.other_bias) > 0.0
+        return self.read(features)[1]
+
+    def read(self, features: Sequence[str]) -> tuple[float, bool]:
+        """`probability` and `about_someone_else` in one pass over the features: the
+        arithmetic of `weigh` and `_logit`, with one look-up per feature (the detector asks
+        both questions of most texts it reads)."""
+        table = self._table
+        square = danger = other = 0.0
+        for name, count in Counter(features).items():
+            entry = table.get(name)
+            if entry is None:
+                continue
+            idf, weight, other_weight = entry
+            value = idf if count == 1 else (1.0 + math.log(count)) * idf
+            square += value * value
+            danger += value * weight
+            other += value * other_weight
+        norm = math.sqrt(square) or 1.0
+        return _sigmoid(self.bias + danger / norm), self.other_bias + other / norm > 0.0
+
+    @cached_property
+    def _table(self) -> dict[str, tuple[float, float, float]]:
+        """Each feature's idf, danger weight and someone-else weight, side by side."""
+        weights, other = self.weights, self.other_weights
+        return {n: (idf, weights.get(n, 0.0), other.get(n, 0.0)) for n, idf in self.idf.items()}
 
     def strongest(self, features: Sequence[str], count: int = 5) -> list[tuple[str, float]]:
         """The features that pushed hardest toward danger, for `peerlight crisis explain`."""

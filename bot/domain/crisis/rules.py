@@ -176,7 +176,10 @@ class ReadingSettings(BaseModel):
 
     spellings: dict[str, str] = Field(default_factory=dict)
     leetspeak: dict[str, str] = Field(default_factory=dict)
-    number_words: dict[str, list[str]] = Field(default_factory=dict)
+    # Numbers in digits read as words too, between words ("want 2 die"): keys are digits.
+    number_words: dict[Annotated[str, Field(pattern=r"^[0-9]+$")], list[str]] = Field(
+        default_factory=dict
+    )
     # Shorthand left as it is when the message holds one of the listed words ("kms" is
     # kilometres in a message about a run).
     not_shorthand_with: dict[str, list[str]] = Field(default_factory=dict)

@@ -70,16 +70,61 @@ _TYPOGRAPHY = {
     "\u2028": "\n",
     "\u2029": "\n",
 }
-_TYPOGRAPHY_TABLE = str.maketrans(_TYPOGRAPHY)
+
+
+class CharMap:
+    """`str.translate` for a table of single characters that are not ASCII (emoji,
+    curly quotes, letters of other scripts): only the text's runs of characters beyond
+    ASCII are translated. `translate` looks every character up in its table, and most of
+    a long message is plain ASCII."""
+
+    __slots__ = ("_table",)
+
+    def __init__(self, table: Mapping[str, str]) -> None:
+        if any(ch.isascii() for ch in table):
+            raise ValueError("a CharMap maps characters beyond ASCII only")
+        self._table = str.maketrans(dict(table))
+
+    def __call__(self, text: str) -> str:
+        if text.isascii():
+            return text
+        table = self._table
+        return _BEYOND_ASCII_RE.sub(lambda m: m.group(0).translate(table), text)
+
+
+_BEYOND_ASCII_RE = re.compile(r"[^\x00-\x7f]+")
+_TYPOGRAPHY_MAP = CharMap(_TYPOGRAPHY)
 # Latin diacritics only: marks that other scripts need to spell a word are left in place.
 _ACCENTS_RE = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
 _RUN3_RE = re.compile(r"([^\W\d_])\1{2,}")
 _SQUEEZE_RE = re.compile(r"(.)\1+")
 _DOTTED_RE = re.compile(r"(?<![^\W_])[a-z](?:[.\-_][a-z]){2,}[.\-_]?(?![^\W_])")
-_MASKED_RE = re.compile(r"[a-z]*[a-z][*#]+[a-z][a-z*#]*")
+# Starts only where a word starts: a match found inside a word is found from its start too,
+# and trying every letter of every word made this the slowest step for long messages.
+_MASKED_RE = re.compile(r"(?<![a-z])[a-z]+[*#]+[a-z][a-z*#]*")
 _CAPITAL_I_RE = re.compile(r"(?<=[a-z])I+(?=[a-z]|\b)|(?<=[a-z]I)I+")
+_LOWER_THEN_I_RE = re.compile(r"[a-z]I")
+# What every dotted or dashed run of single letters holds (a faster scan than the full
+# pattern, which looks around every letter): three letters, two separators between.
+_DOTTED_HINT_RE = re.compile(r"[a-z][.\-_][a-z][.\-_][a-z]")
 _CLOCK_RE = re.compile(r"(\d):(\d\d)")
-_TOKEN_RE = re.compile(rf"[^\W_]+|[{re.escape(_CLAUSE_CHARS)}]+")
+_WORD_RE = re.compile(r"[^\W_]+")
+_CLAUSE_MARKS_RE = re.compile(rf"([{re.escape(_CLAUSE_CHARS)}]+)")
+
+
+def _wide_gaps(piece: str, words: list[str]) -> list[bool]:
+    """For each word of a clause, whether two or more spaces come before it (where letters
+    typed apart end a word: "k i l l  m y s e l f"). Only letters typed apart need it,
+    so for a clause with fewer than three single letters it is all False, uncounted."""
+    if sum(1 for w in words if len(w) == 1) < 3:
+        return [False] * len(words)
+    gaps: list[bool] = []
+    last_end = 0
+    for match in _WORD_RE.finditer(piece):
+        begin = match.start()
+        gaps.append(begin - last_end >= 2 and piece.count(" ", last_end, begin) >= 2)
+        last_end = match.end()
+    return gaps
 
 
 @lru_cache(maxsize=1 << 16)
@@ -151,8 +196,8 @@ class Reader:
             short: frozenset(words) for short, words in (not_shorthand_with or {}).items()
         }
         self._any_number = (any_number,) if any_number else ()
-        self._symbols = str.maketrans({ch: f" {words} " for ch, words in (symbols or {}).items()})
-        self._confusables = str.maketrans(
+        self._symbols = CharMap({ch: f" {words} " for ch, words in (symbols or {}).items()})
+        self._confusables = CharMap(
             {ch: latin for ch, latin in lexicon.confusables.items() if len(ch) == 1}
         )
         self._leet = str.maketrans(dict(leetspeak))
@@ -204,15 +249,17 @@ class Reader:
 
     def fold(self, text: str) -> str:
         """Invisible characters removed; case, look-alikes, accents and typography folded."""
-        if "I" in text:  # a capital I inside a lower-case word stands for l ("kiII")
+        # A capital I inside a lower-case word stands for l ("kiII"); both of the
+        # pattern's forms need a lower-case letter just before an I.
+        if "I" in text and _LOWER_THEN_I_RE.search(text):
             text = _CAPITAL_I_RE.sub(lambda m: "l" * len(m.group(0)), text)
         if text.isascii():
             text = text.lower()
         else:
-            text = INVISIBLE_RE.sub("", text).translate(self._symbols)
-            text = unicodedata.normalize("NFKC", text).casefold().translate(_TYPOGRAPHY_TABLE)
+            text = self._symbols(INVISIBLE_RE.sub("", text))
+            text = _TYPOGRAPHY_MAP(unicodedata.normalize("NFKC", text).casefold())
             if not text.isascii():
-                text = text.translate(self._confusables)
+                text = self._confusables(text)
                 text = unicodedata.normalize("NFKD", text)
                 text = unicodedata.normalize("NFC", _ACCENTS_RE.sub("", text))
         if "'" in text or "`" in text:
@@ -221,7 +268,7 @@ class Reader:
             text = _CLOCK_RE.sub(r"\1\2", text)
         if "*" in text or "#" in text:
             text = _MASKED_RE.sub(self._unmask, text)
-        if "." in text or "-" in text or "_" in text:
+        if ("." in text or "-" in text or "_" in text) and _DOTTED_HINT_RE.search(text):
             text = _DOTTED_RE.sub(lambda m: re.sub(r"[.\-_]", "", m.group(0)), text)
         if self._leet_word is not None:
             text = self._leet_word.sub(self._deleet, text)
@@ -236,27 +283,20 @@ class Reader:
         folded = self.fold(text)
         blocked: frozenset[str] = frozenset()
         if self._not_shorthand_with and any(s in folded for s in self._not_shorthand_with):
-            said = {m.group(0) for m in _TOKEN_RE.finditer(folded)}
+            said = set(_WORD_RE.findall(folded))
             blocked = frozenset(
                 short for short, words in self._not_shorthand_with.items() if words & said
             )
         clauses: list[tuple[Clause, bool]] = []
-        words: list[str] = []
-        wide_gap: list[bool] = []  # two or more spaces before the word
-        last_end = 0
-        for match in _TOKEN_RE.finditer(folded):
-            piece = match.group(0)
-            if piece[0] in _CLAUSE_CHARS:
-                if words:
-                    clauses.append((self._clause(words, wide_gap, blocked), "?" in piece))
-                words, wide_gap = [], []
-            else:
-                words.append(piece)
-                begin = match.start()
-                wide_gap.append(begin - last_end >= 2 and folded.count(" ", last_end, begin) >= 2)
-            last_end = match.end()
-        if words:
-            clauses.append((self._clause(words, wide_gap, blocked), False))
+        # Pieces of text between runs of clause marks, and the marks: [text, marks, text...]
+        pieces = _CLAUSE_MARKS_RE.split(folded)
+        for index in range(0, len(pieces), 2):
+            piece = pieces[index]
+            words = _WORD_RE.findall(piece)
+            if not words:
+                continue
+            asked = index + 1 < len(pieces) and "?" in pieces[index + 1]
+            clauses.append((self._clause(words, _wide_gaps(piece, words), blocked), asked))
         return [(clause, question) for clause, question in clauses if clause]
 
     def _clause(
@@ -266,9 +306,14 @@ class Reader:
         words = self._join_halves(words)
         words = self._respell(words, blocked)
         tokens: list[Token] = []
+        cache = self._cache
+        number_words = self._number_words
         for i, word in enumerate(words):
-            token = self._token(word)
-            readings = self._number_words.get(word)
+            token = cache.get(word) or self._token(word)
+            if word.isalpha():  # a word without a digit is no number (most of them)
+                tokens.append(token)
+                continue
+            readings = number_words.get(word)
             if (
                 readings
                 and 0 < i < len(words) - 1
@@ -353,21 +398,22 @@ class Reader:
     def _join_halves(self, words: list[str]) -> list[str]:
         """ "sui cide" → "suicide": two neighbours that spell one of the rules' words, when
         they are not both everyday words."""
-        if len(words) < 2:
+        common = self._common
+        if len(words) < 2 or common.issuperset(words):  # two everyday words are never joined
             return words
         out: list[str] = []
         i = 0
-        common = self._common
         while i < len(words):
             if i + 1 < len(words):
                 a, b = words[i], words[i + 1]
                 joined = a + b
+                # The cheap tests first: most neighbours are two everyday words.
                 if (
-                    (len(joined) >= 4 or (len(joined) == 3 and min(len(a), len(b)) == 1))
+                    not (a in common and b in common)
+                    and (len(joined) >= 4 or (len(joined) == 3 and min(len(a), len(b)) == 1))
                     and a.isalpha()
                     and b.isalpha()
                     and squeeze(joined) in self.vocabulary
-                    and not (a in common and b in common)
                     and squeeze(a) not in self.vocabulary
                 ):
                     out.append(joined)
@@ -378,18 +424,21 @@ class Reader:
         return out
 
     def _respell(self, words: list[str], blocked: frozenset[str] = frozenset()) -> list[str]:
+        # Most clauses hold no shorthand and no letter held down: nothing to respell.
+        if self._spellings.keys().isdisjoint(words) and not _RUN3_RE.search(" ".join(words)):
+            return words
         out: list[str] = []
         i = 0
         while i < len(words):
             word = words[i]
-            options = next(
-                (
-                    self._spellings[r]
-                    for r in _held_down(word)
-                    if r in self._spellings and r not in blocked
-                ),
-                None,
-            )
+            held = _held_down(word)
+            if len(held) == 1:  # most words: no letter held down
+                options = None if word in blocked else self._spellings.get(word)
+            else:
+                options = next(
+                    (self._spellings[r] for r in held if r in self._spellings and r not in blocked),
+                    None,
+                )
             # Shorthand straight after a number is a unit ("ran 5 kms"), not shorthand.
             if options and not (i and words[i - 1].isdigit() and len(word) <= 3):
                 for spelling in options:
