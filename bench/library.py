@@ -13,8 +13,12 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 SHIPPED = Path(__file__).resolve().parents[1] / "content"
 COPIED = ("vocabulary.yaml", "safety", "resources", "prompts")
+# The fields of a feeling in the vocabulary that name techniques.
+TECHNIQUE_FIELDS = ("first", "cues")
 
 WORDS = (
     "gentle",
@@ -92,16 +96,14 @@ def generate(root: Path, *, techniques: int, stories: int, seed: int = 20261129)
             shutil.copytree(source, root / name)
         else:
             shutil.copy2(source, root / name)
-    # The feelings' first choices name shipped techniques, which this library renames.
+    # The feelings' first choices and cues name shipped techniques, which this library
+    # renames: both are left out.
     vocabulary = root / "vocabulary.yaml"
-    vocabulary.write_text(
-        "".join(
-            line
-            for line in vocabulary.read_text("utf-8").splitlines(keepends=True)
-            if not line.startswith("    first: ")
-        ),
-        "utf-8",
-    )
+    data = yaml.safe_load(vocabulary.read_text("utf-8"))
+    for feeling in data["feelings"]:
+        for key in TECHNIQUE_FIELDS:
+            feeling.pop(key, None)
+    vocabulary.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), "utf-8")
     technique_templates = [
         p.read_text("utf-8") for p in sorted((SHIPPED / "techniques").glob("*.yaml"))
     ]
