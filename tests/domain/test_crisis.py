@@ -961,3 +961,40 @@ def test_the_reader_s_quick_scans_skip_nothing_the_full_patterns_find(text: str)
         assert reading._CAPITAL_I_RE.search(text) is None
     if reading._DOTTED_HINT_RE.search(text) is None:
         assert reading._DOTTED_RE.search(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        # someone else's words, reported: theirs, the helper reply
+        ("my nephew wrote i wish i was never born in his school journal", HELPER),
+        ("a guy in my group chat keeps saying kms and he stopped replying", HELPER),
+        ("my flatmate texted me saying she is going to kill herself", HELPER),
+        ("somebody in the server messaged me saying they want to kill themselves", HELPER),
+        # the writer's own words, or words said to the writer: the writer's danger
+        ("i told my sister i want to kill myself", DANGER),
+        ("my dad said i should just kill myself and honestly i might", DANGER),
+        ("she said goodnight and i want to die", DANGER),
+    ],
+)
+def test_reported_words_are_the_speaker_s(
+    detector: CrisisSet, text: str, level: CrisisLevel | None
+) -> None:
+    """`people.reports`: after someone else and a word of reporting, the first-person
+    words that follow at once are theirs. The rules alone."""
+    _rules_read(detector, text, level)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my brother says he wants to die and i want to die too",
+        "she keeps saying she wants to end it. i want to end it as well",
+    ],
+)
+def test_a_rule_matches_again_for_the_writer_after_someone_else(
+    detector: CrisisSet, text: str
+) -> None:
+    """A rule that matched someone else's words matches again after them: the writer's
+    own danger wins (it was read once per rule, as his). The rules alone."""
+    _rules_read(detector, text, DANGER)

@@ -73,6 +73,15 @@ _SELF = "people:self"
 _OTHER = "people:other"
 _ANYONE = "people:anyone"
 _CREATURE = "people:creature"
+_REPORTS = "people:reports"
+# Who may be the one whose words are reported: someone else, someone, or a relation
+# named alone ("my 15 year old daughter wrote ...").
+_REPORTERS = frozenset({"people:other", "people:anyone", "relation"})
+# How reported words begin: a subject, or "that" or "like" ("he said that he...").
+_SPEECH_OPENERS = frozenset({"i", "im", "ive", "we", "he", "she", "they", "that", "like", "its"})
+# "said i should...": the writer told what to do, no words of someone else's.
+_TOLD_TO = frozenset({"should", "deserve", "ought", "need", "must", "better", "shud", "shld"})
+_CONJUNCTIONS = frozenset({"and", "but", "so", "because", "cause", "then", "also", "too"})
 _MEANING = "context:meaning"
 _AFTER = "negation:after"
 _FOR_NOW = "negation:for_now"
@@ -330,6 +339,7 @@ def compile_rules(rules: CrisisRules, lexicon: Lexicon) -> CrisisDetector:
     groups[_OTHER] = compiler.phrases(rules.people.other)
     groups[_ANYONE] = compiler.phrases(rules.people.anyone)
     groups[_CREATURE] = compiler.phrases(rules.people.creature)
+    groups[_REPORTS] = compiler.phrases(rules.people.reports)
     groups[_MEANING] = compiler.phrases(rules.context.meaning)
     groups[_AFTER] = compiler.phrases(rules.negation.after)
     groups[_FOR_NOW] = compiler.phrases(rules.negation.for_now)
@@ -911,17 +921,18 @@ class CrisisDetector:
         """Every rule that matches in `view` (of `scope` only, when one is given). A danger
         rule whose words were all there but whose look-alike guard (`not_followed_by`,
         `not_preceded_by`, `not_with`) held is named in `set_aside`: the rules read that
-        text too."""
-        seen: set[int] = set()
+        text too. A rule matches again only after the end of its last match: "he said he
+        wants to die and i want to die too" is two matches, his and the writer's."""
+        done: dict[int, int] = {}  # each rule that matched: where its last match ended
         by_first = self._by_first[scope]
         for start in sorted(view.at):
             for occurrence in view.at[start]:
                 for rule in by_first.get(occurrence.slot, ()):
-                    if rule.index in seen:
+                    if occurrence.start < done.get(rule.index, 0):
                         continue
                     match = self._try(rule, view, occurrence, set_aside)
                     if match is not None:
-                        seen.add(rule.index)
+                        done[rule.index] = match.end
                         yield match
 
     def _try(
@@ -1209,6 +1220,8 @@ class CrisisDetector:
                 if occurrence.end <= match.end and occurrence.slot in (_SELF, _OTHER, _ANYONE):
                     inside.add(occurrence.slot)
         if _SELF in inside:
+            if self._reported(match.start, view):
+                return "other", "someone else's words, reported", False
             return "self", "about the writer", True
         if _OTHER in inside:
             return "other", "about someone else", False
@@ -1235,7 +1248,50 @@ class CrisisDetector:
             return "anyone", "about people in general", False
         if nearest.slot == _CREATURE:
             return "creature", "an animal or a plant is the subject", False
+        if self._reported(nearest.start, view):
+            return "other", "someone else's words, reported", False
         return "self", "the writer is the subject", match.start - nearest.end <= 3
+
+    def _reported(self, start: int, view: _ClauseView) -> bool:
+        """The first-person words at `start` are someone else's, reported: someone else or
+        someone (a relation named alone too), then, at most four words on, a word of
+        reporting (`people.reports`) followed straight away by what they said ("my friend
+        says kms", "my daughter wrote i wish i was not alive", "someone in our discord dmd
+        me saying they are going to kms"). Not when the writer comes between, when a
+        conjunction does ("she said hi and i want to die": the writer's own), nor when the
+        "i" is told what to do ("my mom said i should kill myself" is said to the writer)."""
+        tokens = view.tokens
+
+        def word(p: int) -> str:
+            return tokens[p].readings[0] if p < len(tokens) else ""
+
+        def writer_in(span: range) -> bool:
+            return any(
+                o.slot == _SELF and word(o.start) in _SUBJECTS
+                for p in span
+                for o in view.slots_at(p)
+            )
+
+        for position in range(start):
+            for report in view.slots_at(position):
+                if report.slot != _REPORTS or report.end > start:
+                    continue
+                said = report.end  # where what they said begins
+                if said < start and word(said) not in _SPEECH_OPENERS:
+                    continue
+                if word(said) in _SUBJECTS and word(said + 1) in _TOLD_TO:
+                    continue
+                if any(word(p) in _CONJUNCTIONS for p in range(said, start)):
+                    continue
+                for p in range(max(0, report.start - 8), report.start):
+                    for o in view.slots_at(p):
+                        if (
+                            o.slot in _REPORTERS
+                            and 0 <= report.start - o.end <= 4
+                            and not writer_in(range(o.end, report.start))
+                        ):
+                            return True
+        return False
 
     def _negated(self, start: int, view: _ClauseView) -> bool:
         """A negation cue just before `start`, or with at most `window` bridge words

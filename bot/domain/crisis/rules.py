@@ -281,6 +281,10 @@ class PeopleLists(BaseModel):
     # Animals and plants ("the cat", "my dog", "the basil"): as the subject of a match, it is
     # about no person at all ("the cat sits on the window ledge").
     creature: list[Phrase] = Field(default_factory=list)
+    # Words that report what someone else said or wrote ("says", "wrote", "texted"): just
+    # after someone else or someone, the first-person words that follow are theirs ("my
+    # friend says kms", "she wrote i wish i was not alive").
+    reports: list[Phrase] = Field(default_factory=list)
 
 
 class CrisisRules(BaseModel):
