@@ -146,5 +146,8 @@ class Watchdog:
                     f"peerlight: gave up: not connected to Discord for "
                     f"{loop.time() - lost_at:.0f} s (give-up time {self.give_up_after:g} s)"
                 )
-                await self.bot.close()
+                # Shielded: when log-in gives up at the same moment, `run_bot` cancels
+                # this task, and that must not cancel the close itself (discord.py's
+                # __aexit__ then awaits the cancelled close and raises CancelledError).
+                await asyncio.shield(self.bot.close())
                 return
