@@ -1,7 +1,7 @@
 """The give-up watchdog's close survives the watchdog being cancelled mid-close.
 
 When log-in gives up at the same moment as the watchdog, `run_bot` cancels the watchdog
-while it awaits `bot.close()`; the close must still finish, or discord.py's `__aexit__`
+while it awaits the bot's close; the close must still finish, or discord.py's `__aexit__`
 awaits a cancelled close and the process ends with a traceback instead of exit code 3.
 """
 
