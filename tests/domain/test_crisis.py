@@ -998,3 +998,22 @@ def test_a_rule_matches_again_for_the_writer_after_someone_else(
     """A rule that matched someone else's words matches again after them: the writer's
     own danger wins (it was read once per rule, as his). The rules alone."""
     _rules_read(detector, text, DANGER)
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        ("my cousin says she wants to die and honestly so do i", DANGER),
+        ("my best mate wants to kill himself. same here tbh", DANGER),
+        ("he keeps saying he wants to end it all. i feel the same way", DANGER),
+        # someone else's danger, with "me too" not about the writer's own
+        ("my friend wants to kill herself, what do i do? me too scared to ask her", HELPER),
+        ("my brother wants to die. i am so scared for him", HELPER),
+    ],
+)
+def test_the_writer_saying_the_same_is_the_writer_s_danger(
+    detector: CrisisSet, text: str, level: CrisisLevel | None
+) -> None:
+    """`context.shared`: after someone else's danger, "so do i", "me too", "same here" at
+    the end of a clause say it of the writer too. The rules alone."""
+    _rules_read(detector, text, level)

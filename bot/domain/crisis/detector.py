@@ -96,6 +96,7 @@ _WHEN_CLAUSE_WORDS = 3
 _RECENT = "context:recent"
 _UNTIL_NOW = "context:until_now"
 _RECOVERED = "context:recovered"
+_SHARED = "context:shared"
 _NOW = "context:now"
 _WELL = "context:well"
 _TOLD = "context:told"
@@ -352,6 +353,7 @@ def compile_rules(rules: CrisisRules, lexicon: Lexicon) -> CrisisDetector:
     groups[_RECENT] = compiler.phrases(rules.context.recent)
     groups[_UNTIL_NOW] = compiler.phrases(rules.context.until_now)
     groups[_RECOVERED] = compiler.phrases(rules.context.recovered)
+    groups[_SHARED] = compiler.phrases(rules.context.shared)
     groups[_NOW] = compiler.phrases(rules.context.now)
     groups[_WELL] = compiler.phrases(rules.context.well)
     groups[_TOLD] = compiler.phrases(rules.context.told)
@@ -802,6 +804,11 @@ class CrisisDetector:
                         others = self._others(views, reading)
                     if others:
                         level, why = CrisisLevel.HELPER, f"{why}; the model reads someone else's"
+                if level is CrisisLevel.HELPER and self._said_too(views, index, match.end):
+                    level, why = (
+                        CrisisLevel.DANGER,
+                        f"{why}; the writer says the same of themselves",
+                    )
                 if explanation is not None:
                     words = " ".join(t.shown for t in view.tokens[match.start : match.end])
                     explanation.decisions.append(Decision(match.rule.rule.id, words, level, why))
@@ -828,6 +835,11 @@ class CrisisDetector:
                     negated=self._negated_in_clause(views, match.start),
                     told_before=self._spans_past_before(views, match),
                 )
+                if level is CrisisLevel.HELPER and self._said_too_after(views, match.end):
+                    level, why = (
+                        CrisisLevel.DANGER,
+                        f"{why}; the writer says the same of themselves",
+                    )
                 matched = matched or match.rule.rule.level is RuleLevel.DANGER
                 if explanation is not None:
                     words = " ".join(t.shown for t in merged.tokens[match.start : match.end])
@@ -1005,6 +1017,30 @@ class CrisisDetector:
         if step.optional:
             return self._extend(rule, view, index + 1, position, spans, gap)
         return None
+
+    def _said_too(self, views: list[_ClauseView], index: int, start: int) -> bool:
+        """Whether the writer says the same of themselves (`context.shared`) at the end of
+        a clause (only the rules' `tail` after it), from word `start` of clause `index` on:
+        "she wants to die and honestly so do i", "same here tbh"; not "me too scared to
+        ask"."""
+        for number in range(index, len(views)):
+            view = views[number]
+            if not view.has(_SHARED):
+                continue
+            for position, group in view.at.items():
+                if number == index and position < start:
+                    continue
+                for o in group:
+                    if o.slot == _SHARED and self._only_tail(view, o.end, 0):
+                        return True
+        return False
+
+    def _said_too_after(self, views: list[_ClauseView], end: int) -> bool:
+        """`_said_too` from word `end` of the message read as one clause (`_merged`)."""
+        for index, (begin, stop) in enumerate(_clause_spans(views)):
+            if end < stop:
+                return self._said_too(views, index, end - begin)
+        return False
 
     def _only_lead(self, view: _ClauseView, start: int, end: int) -> bool:
         position = start

@@ -230,6 +230,9 @@ class ContextLists(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     past: list[Phrase] = Field(default_factory=list)
+    # The writer says the same of themselves after someone else's danger ("she wants to
+    # die and honestly so do i", "me too"): the writer's danger, not the helper reply.
+    shared: list[Phrase] = Field(default_factory=list)
     # Past markers that only count before the match ("i used to cut", not "the cliff
     # where we used to go").
     past_before: list[Phrase] = Field(default_factory=list)
