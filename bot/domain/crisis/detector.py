@@ -76,7 +76,7 @@ _CREATURE = "people:creature"
 _REPORTS = "people:reports"
 # Who may be the one whose words are reported: someone else, someone, or a relation
 # named alone ("my 15 year old daughter wrote ...").
-_REPORTERS = frozenset({"people:other", "people:anyone", "relation"})
+_REPORTERS = frozenset({_OTHER, _ANYONE, "relation"})
 # How reported words begin: a subject, or "that" or "like" ("he said that he...").
 _SPEECH_OPENERS = frozenset({"i", "im", "ive", "we", "he", "she", "they", "that", "like", "its"})
 # "said i should...": the writer told what to do, no words of someone else's.
@@ -226,12 +226,10 @@ class _ClauseView:
     # Where a phrase might run on past the clause's end: the only places a message-wide
     # view must scan again (`_merged`).
     runs_on: tuple[int, ...] = ()
-    # Every slot found in the clause; worked out from `at` when not given.
-    slots: frozenset[str] = frozenset()
+    slots: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
-        if not self.slots:
-            self.slots = frozenset(o.slot for group in self.at.values() for o in group)
+        self.slots = frozenset(o.slot for group in self.at.values() for o in group)
 
     def slots_at(self, start: int) -> list[_Occurrence]:
         return self.at.get(start, [])
@@ -465,6 +463,24 @@ def _clause_spans(views: list[_ClauseView]) -> Iterator[tuple[int, int]]:
         start += len(view.tokens)
 
 
+def _writer_in(view: _ClauseView, positions: range) -> bool:
+    """Whether "i" or "we" of the writer's starts a word in `positions`."""
+    return any(
+        o.slot == _SELF and view.tokens[o.start].readings[0] in _SUBJECTS
+        for p in positions
+        for o in view.slots_at(p)
+    )
+
+
+def _clause_at(views: list[_ClauseView], position: int) -> tuple[int, int] | None:
+    """Which clause word `position` of the message read as one clause (`_merged`) is in,
+    and where that clause starts there; None past the end."""
+    for index, (begin, end) in enumerate(_clause_spans(views)):
+        if position < end:
+            return index, begin
+    return None
+
+
 def _last_person(view: _ClauseView) -> str | None:
     """Who the clause names last (`people.self`, `other`, `anyone` or `creature`); of two
     ending at the same word, the longer ("my brother" over "my")."""
@@ -603,11 +619,7 @@ class CrisisDetector:
         """The writer is the subject of the match: "i" or "we" inside it, or just before it
         ("so do i, i want to die"; "me and my girlfriend are going to kill ourselves").
         Then the writer's danger wins, whatever else the message says."""
-        for position in range(max(0, match.start - 3), match.end):
-            for o in view.slots_at(position):
-                if o.slot == _SELF and view.tokens[o.start].readings[0] in _SUBJECTS:
-                    return True
-        return False
+        return _writer_in(view, range(max(0, match.start - 3), match.end))
 
     def _others(self, views: list[_ClauseView], reading: list[tuple[float, bool]]) -> bool:
         """Whether the model reads the danger as someone else's. Words alone mislead in
@@ -678,21 +690,21 @@ class CrisisDetector:
                     at[start] = found
                 if running_on:
                     runs_on.append(start)
+            # The slots found, before any is dropped: each drop below runs only where what
+            # it looks for is there (after the first, a past marker it dropped leaves the
+            # second nothing to find).
             present = {o.slot for group in at.values() for o in group}
             # A past marker inside a stretch that runs up to now ("the best part of the
             # last year") is no past, nor the past told ("a will at 22": the age now).
             if _UNTIL_NOW in present and (_PAST in present or _TOLD in present):
                 _drop_inside(at, _PAST, _UNTIL_NOW)
                 _drop_inside(at, _TOLD, _UNTIL_NOW)
-                present = {o.slot for group in at.values() for o in group}
             # A time inside a longer past marker is the past's ("two years ago tonight"),
             # not a sign that something is happening now.
             if _PAST in present and _RECENT in present:
                 _drop_inside(at, _RECENT, _PAST, longer=True)
-                present = {o.slot for group in at.values() for o in group}
             opener = any(o.slot == _QUESTION for o in at.get(0, ()))
-            view = _ClauseView(clause, at, asked or opener, tuple(runs_on), frozenset(present))
-            views.append(view)
+            views.append(_ClauseView(clause, at, asked or opener, tuple(runs_on)))
         return views
 
     def _scan(self, clause: Clause, start: int) -> tuple[list[_Occurrence], bool]:
@@ -867,10 +879,8 @@ class CrisisDetector:
     def _negated_in_clause(self, views: list[_ClauseView], start: int) -> bool:
         """Whether the clause in which a match across clauses starts negates it: a clause
         break ends a negation's reach ("oh wait no. day 0" is no "no day 0")."""
-        for view, (begin, end) in zip(views, _clause_spans(views), strict=True):
-            if start < end:
-                return self._negated(start - begin, view)
-        return False
+        found = _clause_at(views, start)
+        return found is not None and self._negated(start - found[1], views[found[0]])
 
     @staticmethod
     def _spans_past(views: list[_ClauseView], pasts: list[bool], match: _Match) -> bool:
@@ -1037,10 +1047,8 @@ class CrisisDetector:
 
     def _said_too_after(self, views: list[_ClauseView], end: int) -> bool:
         """`_said_too` from word `end` of the message read as one clause (`_merged`)."""
-        for index, (begin, stop) in enumerate(_clause_spans(views)):
-            if end < stop:
-                return self._said_too(views, index, end - begin)
-        return False
+        found = _clause_at(views, end)
+        return found is not None and self._said_too(views, found[0], end - found[1])
 
     def _only_lead(self, view: _ClauseView, start: int, end: int) -> bool:
         position = start
@@ -1301,13 +1309,6 @@ class CrisisDetector:
         def word(p: int) -> str:
             return tokens[p].readings[0] if p < len(tokens) else ""
 
-        def writer_in(span: range) -> bool:
-            return any(
-                o.slot == _SELF and word(o.start) in _SUBJECTS
-                for p in span
-                for o in view.slots_at(p)
-            )
-
         for position in range(start):
             for report in view.slots_at(position):
                 if report.slot != _REPORTS or report.end > start:
@@ -1324,7 +1325,7 @@ class CrisisDetector:
                         if (
                             o.slot in _REPORTERS
                             and 0 <= report.start - o.end <= 4
-                            and not writer_in(range(o.end, report.start))
+                            and not _writer_in(view, range(o.end, report.start))
                         ):
                             return True
         return False

@@ -112,12 +112,9 @@ _WORD_RE = re.compile(r"[^\W_]+")
 _CLAUSE_MARKS_RE = re.compile(rf"([{re.escape(_CLAUSE_CHARS)}]+)")
 
 
-def _wide_gaps(piece: str, words: list[str]) -> list[bool]:
-    """For each word of a clause, whether two or more spaces come before it (where letters
-    typed apart end a word: "k i l l  m y s e l f"). Only letters typed apart need it,
-    so for a clause with fewer than three single letters it is all False, uncounted."""
-    if sum(1 for w in words if len(w) == 1) < 3:
-        return [False] * len(words)
+def _wide_gaps(piece: str) -> list[bool]:
+    """For each word of a clause's text, whether two or more spaces come before it (where
+    letters typed apart end a word: "k i l l  m y s e l f")."""
     gaps: list[bool] = []
     last_end = 0
     for match in _WORD_RE.finditer(piece):
@@ -296,13 +293,14 @@ class Reader:
             if not words:
                 continue
             asked = index + 1 < len(pieces) and "?" in pieces[index + 1]
-            clauses.append((self._clause(words, _wide_gaps(piece, words), blocked), asked))
+            clauses.append((self._clause(words, piece, blocked), asked))
         return [(clause, question) for clause, question in clauses if clause]
 
     def _clause(
-        self, words: list[str], wide_gap: list[bool], blocked: frozenset[str] = frozenset()
+        self, words: list[str], piece: str, blocked: frozenset[str] = frozenset()
     ) -> Clause:
-        words = self._join_letters(words, wide_gap)
+        """The tokens of one clause: `words` are the words of its text `piece`."""
+        words = self._join_letters(words, piece)
         words = self._join_halves(words)
         words = self._respell(words, blocked)
         tokens: list[Token] = []
@@ -349,11 +347,12 @@ class Reader:
             return core.translate(self._leet) + tail
         return word
 
-    def _join_letters(self, words: list[str], wide_gap: list[bool]) -> list[str]:
+    def _join_letters(self, words: list[str], piece: str) -> list[str]:
         """Runs of three or more single letters are joined and split again into words;
-        two or more spaces mark where a word ended."""
+        two or more spaces in the clause's text `piece` mark where a word ended."""
         if sum(1 for w in words if len(w) == 1) < 3:
             return words
+        wide_gap = _wide_gaps(piece)
         out: list[str] = []
         i = 0
         while i < len(words):
@@ -431,14 +430,14 @@ class Reader:
         i = 0
         while i < len(words):
             word = words[i]
-            held = _held_down(word)
-            if len(held) == 1:  # most words: no letter held down
-                options = None if word in blocked else self._spellings.get(word)
-            else:
-                options = next(
-                    (self._spellings[r] for r in held if r in self._spellings and r not in blocked),
-                    None,
-                )
+            options = next(
+                (
+                    self._spellings[r]
+                    for r in _held_down(word)
+                    if r in self._spellings and r not in blocked
+                ),
+                None,
+            )
             # Shorthand straight after a number is a unit ("ran 5 kms"), not shorthand.
             if options and not (i and words[i - 1].isdigit() and len(word) <= 3):
                 for spelling in options:
